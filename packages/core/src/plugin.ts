@@ -1,0 +1,166 @@
+/**
+ * Plugin contracts. A plugin is a plain object with a `name` and one or more sections of named entries
+ * (models, datasets, optimizers, schedules), made by a factory and registered in one explicit place
+ * (see registry.ts). The plugin's `name` appears in every error that comes from it.
+ */
+import type * as tf from '@tensorflow/tfjs';
+
+/** A JSON Schema (draft 2020-12 subset understood by ajv) describing an entry's `options` object. */
+export type OptionsSchema = Record<string, unknown>;
+
+/** Height, width, channels: tfjs is channels-last. */
+export type InputShape = [number, number, number];
+
+/** Per-channel preprocessing the model (or its pretrained weights) expects, on pixels scaled to [0, 1]. */
+export interface Preprocessing {
+  mean: [number, number, number];
+  std: [number, number, number];
+}
+
+/** Options every model factory understands; factory-specific ones come in `options`. */
+export interface ModelBuildOptions {
+  /** Number of output classes; the dataset's class count when built by the runner. */
+  numClasses: number;
+  /** [height, width, channels] of the input images. */
+  inputShape: InputShape;
+}
+
+export interface ParamCounts {
+  total: number;
+  trainable: number;
+}
+
+export interface WeightsLoadOptions {
+  /** When true, any name or shape that does not match is an error listing them all. */
+  strict?: boolean;
+}
+
+export interface WeightsLoadReport {
+  file: string;
+  format: string;
+  /** Layer (or weight) names whose values were loaded. */
+  loaded: string[];
+  /** Names present in the file but not used (unknown, or shape differs when not strict), with the reason. */
+  skipped: { name: string; reason: string }[];
+  /** Model weights the file did not provide; they keep their fresh initialisation. */
+  missing: string[];
+}
+
+export interface ModelEntry<O extends Record<string, unknown> = Record<string, unknown>> {
+  /** One line for listings. */
+  description?: string;
+  /** Defaults: input size and the preprocessing the model expects. */
+  defaults: { inputShape: InputShape; numClasses: number; preprocessing: Preprocessing };
+  /** JSON Schema of the factory-specific `options` (validated with the spec; unknown fields are errors). */
+  optionsSchema?: OptionsSchema;
+  /** Builds a fresh model. Options are checked by the factory; errors repeat what was received. */
+  build(base: ModelBuildOptions, options?: Partial<O>): tf.LayersModel;
+  /** Parameter counts without building (cheap for big models); the runner falls back to building. */
+  countParams?(base: ModelBuildOptions, options?: Partial<O>): ParamCounts;
+  /** Loads pretrained weights from a local file into a built model. */
+  loadWeights?(model: tf.LayersModel, file: string, options?: WeightsLoadOptions): Promise<WeightsLoadReport>;
+  /** Names of the layers that make up the feature extractor (for `freeze: features`). */
+  featureLayers?(model: tf.LayersModel): string[];
+}
+
+/** A batch as plain data: the data path never holds tensors, so prefetching cannot leak them. */
+export interface Batch {
+  /** Float32 pixels, channels-last, already normalised: length = size * h * w * c. */
+  x: Float32Array;
+  /** [size, height, width, channels]. */
+  shape: [number, number, number, number];
+  /** Class indices, length = size. */
+  labels: Int32Array;
+  /** Source of each sample (file path or synthetic id), for evaluation reports. */
+  ids?: string[];
+}
+
+export type Split = 'train' | 'val';
+
+/** One transform step, as written in the spec: `{ randomResizedCrop: { size: 224 } }`. */
+export type TransformSpec = Record<string, Record<string, unknown> | null>;
+
+export interface DatasetContext {
+  /** Directory relative paths in options are resolved against (the spec file's folder or the cwd). */
+  baseDir: string;
+  seed: number;
+  /** Image size the model takes; transforms must produce it. */
+  inputShape: InputShape;
+  preprocessing: Preprocessing;
+  transforms: { train: TransformSpec[]; val: TransformSpec[] };
+  /** 'none' | 'memory' | 'disk'; a cache of decoded, resized images. */
+  cache: 'none' | 'memory' | 'disk';
+  /** Where a disk cache lives. */
+  cacheDir: string;
+  /** Skip-with-warning (false) or stop before the first step (true) on bad files. */
+  strict: boolean;
+  /** Warnings go here (the runner prints them once). */
+  warn(message: string): void;
+}
+
+export interface BatchOptions {
+  batchSize: number;
+  /** Epoch index; with the context seed it fixes the shuffle order and augmentation draws. */
+  epoch: number;
+  shuffle: boolean;
+  /** Skip this many batches first (resuming mid-epoch). */
+  skipBatches?: number;
+  /** Batches decoded ahead of the consumer. */
+  prefetch?: number;
+}
+
+export interface DatasetSource {
+  classNames: string[];
+  size(split: Split): number;
+  batches(split: Split, options: BatchOptions): AsyncIterable<Batch>;
+  close?(): Promise<void>;
+}
+
+export interface DatasetEntry<O extends Record<string, unknown> = Record<string, unknown>> {
+  description?: string;
+  optionsSchema?: OptionsSchema;
+  open(options: Partial<O>, context: DatasetContext): Promise<DatasetSource>;
+}
+
+export interface OptimizerEntry<O extends Record<string, unknown> = Record<string, unknown>> {
+  description?: string;
+  optionsSchema?: OptionsSchema;
+  /** `lr` is the base learning rate; a schedule changes it through `setLearningRate`. */
+  create(lr: number, options?: Partial<O>): ScheduledOptimizer;
+}
+
+/** A tf.Optimizer whose learning rate can be changed between steps (for schedules). */
+export interface ScheduledOptimizer {
+  readonly optimizer: tf.Optimizer;
+  setLearningRate(lr: number): void;
+  getLearningRate(): number;
+}
+
+export interface ScheduleContext {
+  baseLr: number;
+  stepsPerEpoch: number;
+  totalSteps: number;
+}
+
+/** Maps a global step (0-based) to a learning rate. */
+export type LearningRateFn = (step: number) => number;
+
+export interface ScheduleEntry<O extends Record<string, unknown> = Record<string, unknown>> {
+  description?: string;
+  optionsSchema?: OptionsSchema;
+  create(options: Partial<O>, context: ScheduleContext): LearningRateFn;
+}
+
+/** The kinds of entries a plugin can contribute; the key is the section name in a plugin object. */
+export interface PluginSections {
+  models: ModelEntry<any>;
+  datasets: DatasetEntry<any>;
+  optimizers: OptimizerEntry<any>;
+  schedules: ScheduleEntry<any>;
+}
+export type PluginKind = keyof PluginSections;
+
+export type Plugin = { name: string } & { [K in PluginKind]?: Record<string, PluginSections[K]> };
+export type ModelPlugin = Plugin & { models: Record<string, ModelEntry<any>> };
+export type DatasetPlugin = Plugin & { datasets: Record<string, DatasetEntry<any>> };
+export type OptimizerPlugin = Plugin & { optimizers: Record<string, OptimizerEntry<any>> };

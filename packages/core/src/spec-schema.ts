@@ -1,0 +1,152 @@
+/**
+ * The experiment spec's JSON Schema: the single source of the spec's TypeScript types (derived below with
+ * json-schema-to-ts). Plugin-specific `options` objects are checked against each plugin entry's own
+ * `optionsSchema` once the registry is known (see spec.ts).
+ */
+import type { FromSchema } from 'json-schema-to-ts';
+
+const pluginOptions = {
+  type: 'object',
+  description: 'Options of the chosen plugin entry; checked against that entry\'s own schema.',
+  additionalProperties: true,
+} as const;
+
+const transformList = {
+  type: 'array',
+  description: 'Transforms applied in order, each written as a one-key object: `- randomResizedCrop: { size: 224 }`.',
+  items: {
+    type: 'object',
+    minProperties: 1,
+    maxProperties: 1,
+    additionalProperties: { anyOf: [{ type: 'object' }, { type: 'null' }] },
+  },
+} as const;
+
+export const experimentSpecSchema = {
+  $id: 'https://vgglab.dev/schemas/experiment.json',
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'model', 'data', 'optimizer', 'train'],
+  properties: {
+    name: { type: 'string', minLength: 1, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$', description: 'Experiment name; runs are grouped under it.' },
+    description: { type: 'string' },
+    seed: { type: 'integer', minimum: 0, default: 0, description: 'Seeds weights, shuffling and augmentation.' },
+    tags: {
+      type: 'object',
+      additionalProperties: { type: 'string' },
+      default: {},
+      description: 'Free-form key/value tags stored with each run.',
+    },
+    engine: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        backend: { enum: ['auto', 'tensorflow', 'wasm', 'cpu'], default: 'auto', description: 'VGGLAB_BACKEND overrides it.' },
+        threads: { type: 'integer', minimum: 1, maximum: 64, description: 'wasm threads; defaults to the number of cores.' },
+      },
+    },
+    model: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['name'],
+      properties: {
+        name: { type: 'string', minLength: 1 },
+        inputShape: {
+          type: 'array',
+          items: { type: 'integer', minimum: 1 },
+          minItems: 3,
+          maxItems: 3,
+          description: '[height, width, channels]; defaults to the model\'s own.',
+        },
+        options: pluginOptions,
+        pretrained: { type: 'string', minLength: 1, description: 'Local weights file (.safetensors, .pth, model.json).' },
+        strictWeights: { type: 'boolean', default: false },
+        freeze: {
+          type: 'string',
+          minLength: 1,
+          default: 'none',
+          description: "'features', 'none', or a glob of layer names.",
+        },
+      },
+    },
+    data: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['name'],
+      properties: {
+        name: { type: 'string', minLength: 1 },
+        options: pluginOptions,
+        batchSize: { type: 'integer', minimum: 1, maximum: 65536, default: 32 },
+        transforms: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: { train: transformList, val: transformList },
+        },
+        cache: { enum: ['none', 'memory', 'disk'], default: 'none' },
+        prefetch: { type: 'integer', minimum: 0, maximum: 64, default: 2 },
+        strict: { type: 'boolean', default: false, description: 'Stop before training on any unreadable file.' },
+      },
+    },
+    optimizer: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['name', 'lr'],
+      properties: {
+        name: { type: 'string', minLength: 1 },
+        lr: { type: 'number', exclusiveMinimum: 0 },
+        options: pluginOptions,
+        schedule: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['name'],
+          properties: {
+            name: { type: 'string', minLength: 1 },
+            options: pluginOptions,
+            warmupSteps: { type: 'integer', minimum: 0, default: 0, description: 'Linear warm-up from 0 to lr.' },
+          },
+        },
+      },
+    },
+    train: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['epochs'],
+      properties: {
+        epochs: { type: 'integer', minimum: 1 },
+        monitor: { type: 'string', minLength: 1, default: 'val/accuracy', description: 'Metric that picks the best checkpoint.' },
+        mode: { enum: ['max', 'min'], default: 'max' },
+        earlyStopping: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['patience'],
+          properties: {
+            patience: { type: 'integer', minimum: 1 },
+            minDelta: { type: 'number', minimum: 0, default: 0 },
+          },
+        },
+        logEverySteps: { type: 'integer', minimum: 1, default: 10 },
+        maxStepsPerEpoch: { type: 'integer', minimum: 1, description: 'Cap on training steps per epoch (smoke runs).' },
+      },
+    },
+    store: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        db: { type: 'string', minLength: 1, description: 'SQLite file; default runs/vgglab.db; --db and VGGLAB_DB override.' },
+        dir: { type: 'string', minLength: 1, description: 'Folder for checkpoints; default: the db file\'s folder.' },
+      },
+    },
+    sweep: {
+      type: 'object',
+      description: 'Grid: each key is a dotted field path, each value the list of values to try.',
+      minProperties: 1,
+      additionalProperties: { type: 'array', minItems: 1 },
+    },
+  },
+} as const;
+
+/** The spec as written (defaults filled by ajv's useDefaults). */
+export type ExperimentSpec = FromSchema<typeof experimentSpecSchema>;
