@@ -1,0 +1,30 @@
+/** Every default and limit of the run store, in one place. */
+
+/** Per-batch limits, as MLflow's: bigger batches must be split (createMetricQueue does it). */
+export const MAX_METRICS_PER_BATCH = 1000;
+export const MAX_PARAMS_PER_BATCH = 100;
+export const MAX_TAGS_PER_BATCH = 100;
+
+export const MAX_KEY_LENGTH = 250;
+/** MLflow's param value limit. */
+export const MAX_PARAM_VALUE_LENGTH = 6000;
+export const MAX_TAG_VALUE_LENGTH = 8000;
+
+/** Writers wait this long for another process's lock before SQLITE_BUSY. */
+export const DEFAULT_BUSY_TIMEOUT_MS = 15_000;
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 1000;
+export const DEFAULT_SORT_KEY = 'startTime';
+
+export const DEFAULT_SERIES_MAX_POINTS = 1000;
+export const DEFAULT_METRICS_AFTER_LIMIT = 5000;
+
+export const DEFAULT_QUEUE_FLUSH_EVERY_MS = 1000;
+export const DEFAULT_QUEUE_MAX_PENDING = 1000;
+
+/** Shortest run-id prefix resolveRunId accepts. */
+export const MIN_RUN_ID_PREFIX = 4;
+/** Param keys the run list's `model` and `optimizer` filters look at. */
+export const MODEL_NAME_PARAM = 'model.name';
+export const OPTIMIZER_NAME_PARAM = 'optimizer.name';
