@@ -22,6 +22,9 @@ export class RegistryError extends Error {
   override name = 'RegistryError';
 }
 
+/** Natural order (timm's): 'vgg11' < 'vgg13' < 'vgg100', the same on every machine and locale. */
+const naturalOrder = new Intl.Collator('en', { numeric: true, sensitivity: 'variant' }).compare;
+
 /** Turns a glob (`*`, `?`, `[abc]`) into an anchored regular expression. */
 export function globToRegExp(glob: string): RegExp {
   let re = '';
@@ -61,9 +64,12 @@ export function suggest(name: string, candidates: Iterable<string>): string[] {
   const lower = name.toLowerCase();
   const limit = Math.max(2, Math.floor(name.length / 3));
   return [...candidates]
-    .map((c) => ({ c, d: c.toLowerCase().startsWith(lower) ? 1 : editDistance(lower, c.toLowerCase()) }))
+    .map((c) => {
+      const other = c.toLowerCase();
+      return { c, d: other === lower ? 0 : other.startsWith(lower) ? 1 : editDistance(lower, other) };
+    })
     .filter(({ d }) => d <= limit)
-    .sort((x, y) => x.d - y.d || x.c.localeCompare(y.c))
+    .sort((x, y) => x.d - y.d || naturalOrder(x.c, y.c))
     .slice(0, 3)
     .map(({ c }) => c);
 }
@@ -81,6 +87,31 @@ export class Registry {
     }
     if (this.plugins.has(plugin.name)) {
       throw new RegistryError(`plugin '${plugin.name}' is already registered`);
+    }
+    for (const key of Object.keys(plugin)) {
+      if (key === 'name' || (KINDS as string[]).includes(key)) continue;
+      // A misspelt section ('model' for 'models') would otherwise register nothing, silently.
+      const close = suggest(key, KINDS);
+      if (close.length) {
+        throw new RegistryError(
+          `plugin '${plugin.name}' has a section '${key}'; did you mean ${close.map((c) => `'${c}'`).join(' or ')}?`,
+        );
+      }
+    }
+    for (const kind of KINDS) {
+      const section = plugin[kind];
+      if (section !== undefined && (section === null || typeof section !== 'object' || Array.isArray(section))) {
+        throw new RegistryError(
+          `plugin '${plugin.name}': '${kind}' must be an object of named entries, received ${Array.isArray(section) ? 'an array' : JSON.stringify(section)}`,
+        );
+      }
+      for (const [name, entry] of Object.entries(section ?? {})) {
+        if (entry === null || typeof entry !== 'object') {
+          throw new RegistryError(
+            `plugin '${plugin.name}': ${KIND_LABEL[kind]} '${name}' must be an object, received ${JSON.stringify(entry)}`,
+          );
+        }
+      }
     }
     for (const kind of KINDS) {
       for (const name of Object.keys(plugin[kind] ?? {})) {
@@ -109,14 +140,21 @@ export class Registry {
   get<K extends PluginKind>(kind: K, name: string): Registered<K> {
     const found = this.entries.get(kind)!.get(name);
     if (found) return found as Registered<K>;
-    const names = [...this.entries.get(kind)!.keys()];
+    throw new RegistryError(`unknown ${KIND_LABEL[kind]} '${name}'${this.unknownHint(kind, name)}`);
+  }
+
+  /**
+   * What to tell a user who asked for an unregistered name: "; did you mean 'vgg16'?", or the registered
+   * names when none is close. The spec's errors reuse it.
+   */
+  unknownHint(kind: PluginKind, name: string): string {
+    const names = [...this.entries.get(kind)!.keys()].sort(naturalOrder);
     const close = suggest(name, names);
-    const hint = close.length
+    return close.length
       ? `; did you mean ${close.map((c) => `'${c}'`).join(' or ')}?`
       : names.length
-        ? `; registered ${KIND_LABEL[kind]}s: ${names.sort().join(', ')}`
+        ? `; registered ${KIND_LABEL[kind]}s: ${names.join(', ')}`
         : `; no ${KIND_LABEL[kind]}s are registered`;
-    throw new RegistryError(`unknown ${KIND_LABEL[kind]} '${name}'${hint}`);
   }
 
   /** Registered entries of one kind, sorted by name, optionally filtered by a glob (`vgg1*`). */
@@ -124,7 +162,7 @@ export class Registry {
     const re = glob ? globToRegExp(glob) : undefined;
     return [...this.entries.get(kind)!.values()]
       .filter((r) => !re || re.test(r.name))
-      .sort((a, b) => a.name.localeCompare(b.name)) as Registered<K>[];
+      .sort((a, b) => naturalOrder(a.name, b.name)) as Registered<K>[];
   }
 
   model(name: string) {
@@ -142,8 +180,12 @@ export class Registry {
   listModels(glob?: string): string[] {
     return this.list('models', glob).map((r) => r.name);
   }
+  /** Names of one kind, sorted, optionally filtered by a glob. */
+  names(kind: PluginKind, glob?: string): string[] {
+    return this.list(kind, glob).map((r) => r.name);
+  }
   listPlugins(): string[] {
-    return [...this.plugins.keys()].sort();
+    return [...this.plugins.keys()].sort(naturalOrder);
   }
 }
 
