@@ -1,2 +1,173 @@
-/** Current schema version (PRAGMA user_version). */
-export const SCHEMA_VERSION = 1;
+import type Database from 'better-sqlite3';
+import { StoreError } from './errors.ts';
+
+/**
+ * The schema, as an ordered list of migrations: MIGRATIONS[i] takes a file from version i to i + 1
+ * (PRAGMA user_version). Never edit a released migration; append a new one.
+ *
+ * Layout choices, and why:
+ * - runs keep their public 32-hex id, but other tables point at the integer `pk` (smaller rows, faster joins).
+ * - `series` is one row per (run, metric key) and doubles as the latest/best table: logBatch updates it in
+ *   the same transaction as the points.
+ * - `metrics` is clustered on (series_id, step) (WITHOUT ROWID): one run's curve is one contiguous range, and
+ *   a point is unique per step, which makes re-logging a step (resume) replace rather than duplicate.
+ * - `metrics.seq` comes from a counter in `counters`, assigned inside the write transaction, so it grows in
+ *   commit order and is never reused after deletes: a safe cursor for live streams.
+ * - a NaN value is stored as NULL (SQLite turns NaN into NULL anyway); value is otherwise never NULL.
+ *   ±Infinity are stored as IEEE REALs as they are.
+ */
+const MIGRATIONS: readonly string[] = [
+  // 0 -> 1
+  `
+  CREATE TABLE experiments (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE runs (
+    pk INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    experiment_id INTEGER NOT NULL REFERENCES experiments(id),
+    name TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('running', 'finished', 'failed', 'killed')),
+    start_time INTEGER NOT NULL,
+    end_time INTEGER,
+    heartbeat_at INTEGER NOT NULL,
+    spec_text TEXT,
+    resolved_spec TEXT NOT NULL,
+    spec_hash TEXT NOT NULL,
+    seed INTEGER,
+    git_commit TEXT,
+    package_versions TEXT NOT NULL DEFAULT '{}',
+    backend TEXT,
+    host TEXT NOT NULL,
+    pid INTEGER,
+    sweep_values TEXT
+  );
+  CREATE INDEX runs_start_time ON runs(start_time);
+  CREATE INDEX runs_experiment_start_time ON runs(experiment_id, start_time);
+  CREATE INDEX runs_status ON runs(status);
+  CREATE INDEX runs_spec_hash ON runs(experiment_id, spec_hash);
+
+  CREATE TABLE params (
+    run_pk INTEGER NOT NULL REFERENCES runs(pk) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    num_value REAL,
+    PRIMARY KEY (run_pk, key)
+  ) WITHOUT ROWID;
+  CREATE INDEX params_key_value ON params(key, value);
+
+  CREATE TABLE tags (
+    run_pk INTEGER NOT NULL REFERENCES runs(pk) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (run_pk, key)
+  ) WITHOUT ROWID;
+  CREATE INDEX tags_key_value ON tags(key, value);
+
+  CREATE TABLE series (
+    id INTEGER PRIMARY KEY,
+    run_pk INTEGER NOT NULL REFERENCES runs(pk) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value REAL,
+    step INTEGER NOT NULL,
+    epoch REAL,
+    timestamp INTEGER NOT NULL,
+    min REAL,
+    min_step INTEGER,
+    max REAL,
+    max_step INTEGER,
+    count INTEGER NOT NULL,
+    UNIQUE (run_pk, key)
+  );
+  CREATE INDEX series_key ON series(key);
+
+  CREATE TABLE metrics (
+    series_id INTEGER NOT NULL,
+    step INTEGER NOT NULL,
+    epoch REAL,
+    value REAL,
+    timestamp INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (series_id, step)
+  ) WITHOUT ROWID;
+  CREATE INDEX metrics_seq ON metrics(seq);
+
+  CREATE TABLE counters (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  INSERT INTO counters(name, value) VALUES ('metric_seq', 0);
+
+  CREATE TABLE artifacts (
+    id INTEGER PRIMARY KEY,
+    run_pk INTEGER NOT NULL REFERENCES runs(pk) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    path TEXT NOT NULL,
+    step INTEGER,
+    epoch REAL,
+    metadata TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    UNIQUE (run_pk, kind, path)
+  );
+
+  CREATE TABLE evaluations (
+    id INTEGER PRIMARY KEY,
+    run_pk INTEGER NOT NULL REFERENCES runs(pk) ON DELETE CASCADE,
+    created_at INTEGER NOT NULL,
+    dataset TEXT NOT NULL,
+    checkpoint TEXT,
+    step INTEGER,
+    epoch REAL,
+    accuracy REAL NOT NULL,
+    class_names TEXT NOT NULL,
+    per_class TEXT NOT NULL,
+    confusion_matrix TEXT NOT NULL,
+    extra TEXT NOT NULL DEFAULT '{}'
+  );
+  CREATE INDEX evaluations_run ON evaluations(run_pk, created_at);
+  `,
+];
+
+/** Current schema version (PRAGMA user_version) this code reads and writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export function readSchemaVersion(db: Database.Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/**
+ * Brings the file to SCHEMA_VERSION. Safe when several processes open a new file at once: the version is
+ * re-read inside BEGIN IMMEDIATE (which takes the write lock, waiting out the busy timeout), so exactly one
+ * process migrates and the others find the work done. Returns the version found before migrating.
+ */
+export function migrate(db: Database.Database, file: string): number {
+  const before = readSchemaVersion(db);
+  checkNotNewer(before, file);
+  if (before === SCHEMA_VERSION) return before;
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const current = readSchemaVersion(db);
+    checkNotNewer(current, file);
+    for (let v = current; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
+    // PRAGMA cannot take a bound parameter; the value is our own integer.
+    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    db.exec('COMMIT');
+  } catch (err) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw err;
+  }
+  return before;
+}
+
+export function checkNotNewer(version: number, file: string): void {
+  if (version > SCHEMA_VERSION) {
+    throw new StoreError(
+      'SCHEMA',
+      `${file}: run store schema version ${version} is newer than this vgglab understands (${SCHEMA_VERSION}); upgrade vgglab to open it`,
+    );
+  }
+}

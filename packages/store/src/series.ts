@@ -1,0 +1,151 @@
+/** Metric reads: downsampled series for charts, points after a cursor for live streams, and full exports. */
+import type Database from 'better-sqlite3';
+import { DEFAULT_METRICS_AFTER_LIMIT, DEFAULT_SERIES_MAX_POINTS } from './defaults.ts';
+import { fromDb } from './rows.ts';
+import type { MetricPoint, MetricSeries, MetricSeriesQuery, MetricsAfterQuery, MetricsAfterResult, SeriesPoint } from './types.ts';
+import { checkKey, checkSafeInteger, invalid, show } from './validate.ts';
+
+type RawPoint = [step: number, epoch: number | null, value: number | null, timestamp: number];
+
+const MAX_SERIES_PER_CALL = 1000;
+
+export function getMetricSeries(db: Database.Database, runPk: (id: string) => number, query: MetricSeriesQuery): MetricSeries[] {
+  if (query === null || typeof query !== 'object') throw invalid(`getMetricSeries expects { runIds, keys }, received ${show(query)}`);
+  const { runIds, keys } = query;
+  if (!Array.isArray(runIds) || !Array.isArray(keys)) throw invalid('getMetricSeries: runIds and keys must be arrays');
+  keys.forEach((k, i) => checkKey(k, `keys[${i}]`));
+  const maxPoints = query.maxPoints ?? DEFAULT_SERIES_MAX_POINTS;
+  checkSafeInteger(maxPoints, 'maxPoints');
+  if (maxPoints < 2) throw invalid(`maxPoints must be at least 2, received ${maxPoints}`);
+  if (runIds.length * keys.length > MAX_SERIES_PER_CALL) {
+    throw invalid(`getMetricSeries: ${runIds.length} runs x ${keys.length} keys is more than ${MAX_SERIES_PER_CALL} series; ask in parts`);
+  }
+  const findSeries = db.prepare('SELECT id, count, step FROM series WHERE run_pk = ? AND key = ?');
+  const firstStep = db.prepare('SELECT step FROM metrics WHERE series_id = ? ORDER BY step LIMIT 1').pluck();
+  const points = db.prepare('SELECT step, epoch, value, timestamp FROM metrics WHERE series_id = ? ORDER BY step').raw();
+  const out: MetricSeries[] = [];
+  for (const runId of runIds) {
+    const pk = runPk(runId);
+    for (const key of keys) {
+      const series = findSeries.get(pk, key) as { id: number; count: number; step: number } | undefined;
+      if (!series) {
+        out.push({ runId, key, totalPoints: 0, downsampled: false, points: [] });
+        continue;
+      }
+      const rows = points.all(series.id) as RawPoint[];
+      if (rows.length <= maxPoints) {
+        out.push({ runId, key, totalPoints: rows.length, downsampled: false, points: rows.map(rawToSeriesPoint) });
+        continue;
+      }
+      const minStep = firstStep.get(series.id) as number;
+      out.push({ runId, key, totalPoints: rows.length, downsampled: true, points: downsample(rows, minStep, series.step, maxPoints) });
+    }
+  }
+  return out;
+}
+
+function rawToSeriesPoint([step, epoch, value, timestamp]: RawPoint): SeriesPoint {
+  const v = fromDb(value);
+  return { step, epoch, timestamp, value: v, min: v, max: v, count: 1 };
+}
+
+/**
+ * Equal-width buckets over the step range (so the x axis keeps its shape even when logging was uneven); each
+ * bucket becomes its last point, carrying the bucket's min and max so spikes survive downsampling.
+ */
+export function downsample(rows: readonly RawPoint[], minStep: number, maxStep: number, maxPoints: number): SeriesPoint[] {
+  const width = (maxStep - minStep + 1) / maxPoints;
+  const out: SeriesPoint[] = [];
+  let bucket = -1;
+  let current: SeriesPoint | undefined;
+  for (const [step, epoch, raw, timestamp] of rows) {
+    const b = Math.min(maxPoints - 1, Math.floor((step - minStep) / width));
+    const value = fromDb(raw);
+    if (b !== bucket || !current) {
+      current = { step, epoch, timestamp, value, min: Number.NaN, max: Number.NaN, count: 0 };
+      out.push(current);
+      bucket = b;
+    }
+    current.step = step;
+    current.epoch = epoch;
+    current.timestamp = timestamp;
+    current.value = value;
+    current.count++;
+    if (!Number.isNaN(value)) {
+      if (Number.isNaN(current.min) || value < current.min) current.min = value;
+      if (Number.isNaN(current.max) || value > current.max) current.max = value;
+    }
+  }
+  return out;
+}
+
+export function getMetricsAfter(db: Database.Database, query: MetricsAfterQuery): MetricsAfterResult {
+  if (query === null || typeof query !== 'object') throw invalid(`getMetricsAfter expects { afterId }, received ${show(query)}`);
+  checkSafeInteger(query.afterId, 'afterId');
+  const limit = query.limit ?? DEFAULT_METRICS_AFTER_LIMIT;
+  checkSafeInteger(limit, 'limit');
+  if (limit < 1) throw invalid(`limit must be at least 1, received ${limit}`);
+  const where = ['m.seq > ?'];
+  const args: (string | number)[] = [query.afterId];
+  if (query.runIds) {
+    if (query.runIds.length === 0) return { points: [], cursor: lastSeq(db, query.afterId) };
+    where.push(`r.id IN (${query.runIds.map(() => '?').join(', ')})`);
+    args.push(...query.runIds);
+  }
+  if (query.keys) {
+    if (query.keys.length === 0) return { points: [], cursor: lastSeq(db, query.afterId) };
+    where.push(`s.key IN (${query.keys.map(() => '?').join(', ')})`);
+    args.push(...query.keys);
+  }
+  const rows = db
+    .prepare(
+      `SELECT m.seq, r.id AS run_id, s.key, m.step, m.epoch, m.value, m.timestamp
+       FROM metrics m INDEXED BY metrics_seq JOIN series s ON s.id = m.series_id JOIN runs r ON r.pk = s.run_pk
+       WHERE ${where.join(' AND ')} ORDER BY m.seq LIMIT ?`,
+    )
+    .all(...args, limit) as { seq: number; run_id: string; key: string; step: number; epoch: number | null; value: number | null; timestamp: number }[];
+  const points: MetricPoint[] = rows.map((r) => ({
+    id: r.seq,
+    runId: r.run_id,
+    key: r.key,
+    value: fromDb(r.value),
+    step: r.step,
+    epoch: r.epoch,
+    timestamp: r.timestamp,
+  }));
+  // A full page: continue after its last point. Otherwise everything up to the newest point (in this snapshot)
+  // was seen, including points the filters left out.
+  const cursor = points.length === limit ? points[points.length - 1]!.id : lastSeq(db, query.afterId);
+  return { points, cursor };
+}
+
+function lastSeq(db: Database.Database, atLeast: number): number {
+  const seq = db.prepare("SELECT value FROM counters WHERE name = 'metric_seq'").pluck().get() as number;
+  return Math.max(seq, atLeast);
+}
+
+export function* iterateMetrics(
+  db: Database.Database,
+  runs: ReadonlyMap<number, string>,
+  keys: readonly string[] | undefined,
+): Generator<MetricPoint> {
+  if (runs.size === 0 || keys?.length === 0) return;
+  const args: (string | number)[] = [...runs.keys()];
+  let keyFilter = '';
+  if (keys) {
+    keyFilter = ` AND s.key IN (${keys.map(() => '?').join(', ')})`;
+    args.push(...keys);
+  }
+  // One statement, iterated lazily: the connection is busy until the iterator finishes or is returned early.
+  const rows = db
+    .prepare(
+      `SELECT m.seq, s.run_pk, s.key, m.step, m.epoch, m.value, m.timestamp
+       FROM series s JOIN metrics m ON m.series_id = s.id
+       WHERE s.run_pk IN (${[...runs.keys()].map(() => '?').join(', ')})${keyFilter}
+       ORDER BY s.run_pk, s.key, m.step`,
+    )
+    .iterate(...args) as IterableIterator<{ seq: number; run_pk: number; key: string; step: number; epoch: number | null; value: number | null; timestamp: number }>;
+  for (const r of rows) {
+    yield { id: r.seq, runId: runs.get(r.run_pk)!, key: r.key, value: fromDb(r.value), step: r.step, epoch: r.epoch, timestamp: r.timestamp };
+  }
+}
