@@ -37,7 +37,18 @@ export type { Registered } from './registry.ts';
 // --- experiment spec
 export { experimentSpecSchema } from './spec-schema.ts';
 export type { ExperimentSpec } from './spec-schema.ts';
+export { canonicalJson, isSpecField, loadSpec, parseFieldPath, parseSpec, specHash } from './spec.ts';
+export type { LoadedSpec, SpecLoadOptions } from './spec.ts';
+export { formatIssue, SpecError } from './spec-issues.ts';
+export type { FieldPath, SpecIssue, SpecLocation } from './spec-issues.ts';
+export type { SpecLocator } from './spec-source.ts';
+export { validatePluginOptions } from './spec-plugins.ts';
+export { expandSweep, formatSweepValue } from './spec-sweep.ts';
+export type { SweepPoint } from './spec-sweep.ts';
 
 // --- optimizers and schedules
 
 // --- engine
+export { EngineError, getEngineInfo, initEngine, shutdownEngine } from './engine/backend.ts';
+export type { BackendName, BackendRequest, EngineInfo, EngineOptions } from './engine/backend.ts';
+export { listTrainingKernels, registerTrainingKernels, withStockKernels } from './engine/training-kernels.ts';

@@ -1,0 +1,326 @@
+/**
+ * The backend ladder: native `tensorflow` (tfjs-node-gpu, then tfjs-node) > `wasm` > `cpu`.
+ * `initEngine` picks one, says why (once), registers vgglab's training kernels, and turns on wasm threads
+ * where that is safe. Call it once at start, before the first tensor op.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import * as tf from '@tensorflow/tfjs';
+import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
+import { registerTrainingKernels } from './training-kernels.ts';
+import { THREADS_SHIM_TFJS_VERSION, installThreadsShim } from './wasm-threads.ts';
+
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export type BackendRequest = 'auto' | BackendName;
+
+export interface EngineOptions {
+  /** Defaults to 'auto' (the ladder). The environment variable VGGLAB_BACKEND overrides it. */
+  backend?: BackendRequest;
+  /**
+   * wasm threads. Defaults to the machine's logical cores (at most 8), or 1 under vitest (VITEST set) so
+   * test workers do not compete for cores. The environment variable VGGLAB_THREADS overrides it.
+   */
+  threads?: number;
+  /** Where the one "backend chosen" line and warnings go. Defaults to console.error (stderr). */
+  log?: (line: string) => void;
+}
+
+export interface EngineInfo {
+  backend: BackendName;
+  /** Threads the backend computes with (wasm: XNNPACK's pool as reported by tfjs; cpu: 1; native: cores). */
+  threads: number;
+  /** Why this backend (and thread count) was chosen, in one sentence. */
+  reason: string;
+  /** @tensorflow/tfjs-core version in use. */
+  tfjsVersion: string;
+}
+
+const BACKENDS: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
+/** XNNPACK's pthread pool is pre-created with 8 workers; more would need workers created after start-up. */
+const MAX_WASM_THREADS = 8;
+
+const require = createRequire(import.meta.url);
+
+let current: EngineInfo | undefined;
+let wasmThreads: number | undefined;
+let initializing: Promise<EngineInfo> | undefined;
+
+/** Error raised when a requested backend or option cannot be honoured; the message says why and what to do. */
+export class EngineError extends Error {
+  override name = 'EngineError';
+}
+
+function parseRequest(value: string, source: string): BackendRequest {
+  const v = value.trim().toLowerCase();
+  if (v === 'auto' || (BACKENDS as readonly string[]).includes(v)) return v as BackendRequest;
+  throw new EngineError(
+    `${source} must be one of auto, ${BACKENDS.join(', ')}; received '${value}'`,
+  );
+}
+
+function parseThreads(value: unknown, source: string): number {
+  const n = typeof value === 'string' ? Number(value.trim()) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_WASM_THREADS) {
+    throw new EngineError(`${source} must be an integer from 1 to ${MAX_WASM_THREADS}; received ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+function defaultThreads(): number {
+  if (process.env.VITEST) return 1;
+  return Math.min(MAX_WASM_THREADS, Math.max(1, os.availableParallelism?.() ?? os.cpus().length));
+}
+
+/** The engine state after `initEngine`, or undefined before. */
+export function getEngineInfo(): EngineInfo | undefined {
+  return current;
+}
+
+/**
+ * Chooses and starts the backend. Idempotent: a second call with the same (or no) request returns the same
+ * info without logging again. A later call that asks for a different backend switches to it (and logs the
+ * switch); asking for a different wasm thread count once wasm has started is an EngineError, because the
+ * wasm module's thread pool is fixed when it starts.
+ */
+export async function initEngine(options: EngineOptions = {}): Promise<EngineInfo> {
+  // Serialise concurrent calls: two awaits of initEngine() at start must not start two backends.
+  while (initializing) await initializing.catch(() => undefined);
+  initializing = start(options);
+  try {
+    return await initializing;
+  } finally {
+    initializing = undefined;
+  }
+}
+
+async function start(options: EngineOptions): Promise<EngineInfo> {
+  const log = options.log ?? ((line: string) => console.error(line));
+  const envBackend = process.env.VGGLAB_BACKEND;
+  const request: BackendRequest =
+    envBackend !== undefined && envBackend !== ''
+      ? parseRequest(envBackend, 'VGGLAB_BACKEND')
+      : parseRequest(options.backend ?? 'auto', 'backend option');
+  const requestSource =
+    envBackend !== undefined && envBackend !== '' ? 'requested by VGGLAB_BACKEND' : options.backend && options.backend !== 'auto' ? 'requested by the backend option' : '';
+  const envThreads = process.env.VGGLAB_THREADS;
+  const threadsRequest =
+    envThreads !== undefined && envThreads !== ''
+      ? parseThreads(envThreads, 'VGGLAB_THREADS')
+      : options.threads !== undefined
+        ? parseThreads(options.threads, 'threads option')
+        : undefined;
+
+  if (current) {
+    const sameBackend = request === 'auto' || request === current.backend;
+    if (sameBackend) {
+      if (current.backend === 'wasm' && threadsRequest !== undefined && threadsRequest !== wasmThreads) {
+        throw new EngineError(
+          `wasm already started with ${wasmThreads} thread(s); ${threadsRequest} requested. The thread pool is fixed at start: set VGGLAB_THREADS (or the threads option) before the first initEngine call`,
+        );
+      }
+      return current;
+    }
+  }
+
+  registerTrainingKernels();
+  silenceCpuNodeBanner();
+  const previous = current;
+  const info = await choose(request, requestSource, threadsRequest, log);
+  current = info;
+  log(
+    `vgglab engine: ${previous ? `switched from ${previous.backend} to ` : ''}backend ${info.backend}` +
+      `${info.backend === 'wasm' ? ` (${info.threads} thread${info.threads === 1 ? '' : 's'})` : ''}: ${info.reason}`,
+  );
+  return info;
+}
+
+async function choose(
+  request: BackendRequest,
+  requestSource: string,
+  threadsRequest: number | undefined,
+  log: (line: string) => void,
+): Promise<EngineInfo> {
+  const tfjsVersion = tf.version_core;
+  const notes: string[] = [];
+
+  if (request === 'auto' || request === 'tensorflow') {
+    const native = await tryNative();
+    if (native.ok) {
+      return {
+        backend: 'tensorflow',
+        threads: os.availableParallelism?.() ?? os.cpus().length,
+        reason: `${native.pkg} is installed (native libtensorflow)${requestSource ? `, ${requestSource}` : ', the fastest backend'}`,
+        tfjsVersion,
+      };
+    }
+    if (request === 'tensorflow') {
+      throw new EngineError(
+        `backend 'tensorflow' ${requestSource || 'requested'} but ${native.why}; install @tensorflow/tfjs-node (or -gpu) 4.22.0, or use wasm`,
+      );
+    }
+    notes.push(native.why);
+  }
+
+  if (request === 'auto' || request === 'wasm') {
+    try {
+      const threads = await startWasm(threadsRequest, log);
+      const why = request === 'wasm' ? requestSource : `${notes.join('; ')}; wasm (XNNPACK, SIMD) is the fastest available`;
+      return { backend: 'wasm', threads, reason: why, tfjsVersion };
+    } catch (error) {
+      const why = `the wasm backend failed to start: ${(error as Error).message ?? String(error)}`;
+      if (request === 'wasm') throw new EngineError(`backend 'wasm' ${requestSource} but ${why}`);
+      notes.push(why);
+    }
+  }
+
+  if (!(await tf.setBackend('cpu'))) throw new EngineError("the pure-JS 'cpu' backend failed to start");
+  const why =
+    request === 'cpu'
+      ? `${requestSource} (pure JS, about 1 GFLOP/s: for tiny tests only)`
+      : `${notes.join('; ')}; falling back to pure-JS cpu (about 1 GFLOP/s)`;
+  return { backend: 'cpu', threads: 1, reason: why, tfjsVersion };
+}
+
+/**
+ * tfjs's cpu backend prints a multi-line "install our node backend" banner on first use in Node. The engine
+ * has already said which backend it chose and why, so the banner only adds noise (tests use `cpu` too).
+ */
+function silenceCpuNodeBanner(): void {
+  const cpu = tf.findBackend('cpu') as unknown as { firstUse?: boolean } | null;
+  if (cpu && 'firstUse' in cpu) cpu.firstUse = false;
+}
+
+async function tryNative(): Promise<{ ok: true; pkg: string } | { ok: false; why: string }> {
+  if (tf.findBackend('tensorflow')) {
+    if (await tf.setBackend('tensorflow')) return { ok: true, pkg: 'a native tfjs-node package' };
+  }
+  const failures: string[] = [];
+  for (const pkg of NATIVE_PACKAGES) {
+    try {
+      await import(pkg);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') continue;
+      failures.push(`${pkg} is installed but failed to load: ${(error as Error).message.split('\n')[0]}`);
+      continue;
+    }
+    if (tf.findBackend('tensorflow') && (await tf.setBackend('tensorflow'))) return { ok: true, pkg };
+    failures.push(`${pkg} loaded but registered no 'tensorflow' backend with this @tensorflow/tfjs-core (${tf.version_core}): versions must match`);
+  }
+  return {
+    ok: false,
+    why: failures.length > 0 ? failures.join('; ') : `neither ${NATIVE_PACKAGES.join(' nor ')} is installed`,
+  };
+}
+
+function wasmDistDir(): string {
+  return path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep;
+}
+
+function wasmPackageVersion(): string {
+  const manifest = JSON.parse(
+    fs.readFileSync(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'), 'utf8'),
+  ) as { version: string };
+  return manifest.version;
+}
+
+/** Starts wasm once (threads are fixed at start); returns the thread count tfjs reports. */
+async function startWasm(threadsRequest: number | undefined, log: (line: string) => void): Promise<number> {
+  if (wasmThreads !== undefined) {
+    if (threadsRequest !== undefined && threadsRequest !== wasmThreads) {
+      throw new EngineError(`wasm already started with ${wasmThreads} thread(s); ${threadsRequest} requested`);
+    }
+    if (!(await tf.setBackend('wasm'))) throw new EngineError('tf.setBackend("wasm") returned false');
+    return tfwasm.getThreadsCount();
+  }
+  const threads = threadsRequest ?? defaultThreads();
+  // Local binaries only: no network, whatever the platform's fetch would do.
+  tfwasm.setWasmPaths(wasmDistDir());
+  let shim: ReturnType<typeof installThreadsShim> | undefined;
+  if (threads > 1) {
+    const version = wasmPackageVersion();
+    if (version !== THREADS_SHIM_TFJS_VERSION) {
+      log(
+        `vgglab engine: warning: wasm threads need @tensorflow/tfjs-backend-wasm ${THREADS_SHIM_TFJS_VERSION} (found ${version}); using 1 thread`,
+      );
+    } else {
+      try {
+        shim = installThreadsShim(threads);
+        tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
+        tfwasm.setThreadsCount(threads);
+      } catch (error) {
+        shim?.restore();
+        shim = undefined;
+        log(`vgglab engine: warning: wasm threads unavailable (${(error as Error).message}); using 1 thread`);
+      }
+    }
+  }
+  if (!shim) {
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    tfwasm.setThreadsCount(1);
+  }
+  let ok: boolean;
+  try {
+    ok = await tf.setBackend('wasm');
+  } finally {
+    shim?.restore();
+  }
+  if (shim) {
+    // Every pthread worker has loaded both scripts by the time the backend is ready (8 pre-created workers).
+    fs.rmSync(shim.dir, { recursive: true, force: true });
+    if (ok) {
+      releaseWasmWorkers();
+    } else {
+      // tfjs reports a failed start as `false` (and logs the error); its factory stays registered, so
+      // the single-threaded build can be tried again.
+      log('vgglab engine: warning: the threaded wasm build did not start (see above); using 1 thread');
+      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+      tfwasm.setThreadsCount(1);
+      ok = await tf.setBackend('wasm');
+    }
+  }
+  if (!ok) throw new EngineError('tf.setBackend("wasm") returned false (see the error logged above)');
+  wasmThreads = tfwasm.getThreadsCount();
+  if (wasmThreads < threads && shim) {
+    log(`vgglab engine: warning: ${threads} wasm threads requested, tfjs started ${wasmThreads}`);
+  }
+  return wasmThreads;
+}
+
+interface PThreadWorker {
+  ref(): void;
+  unref(): void;
+}
+interface WasmBackendInternals {
+  wasm?: { PThread?: { runningWorkers: PThreadWorker[]; unusedWorkers: PThreadWorker[] } };
+}
+
+/**
+ * XNNPACK's pool threads run forever and Emscripten `ref()`s their workers, so the process would never
+ * exit by itself. Unref them: they keep working while the main thread waits on them inside an op, and the
+ * process can end when the event loop is empty.
+ */
+function releaseWasmWorkers(): void {
+  const backend = tf.findBackend('wasm') as unknown as WasmBackendInternals | null;
+  const pthread = backend?.wasm?.PThread;
+  if (!pthread) return;
+  for (const worker of [...pthread.runningWorkers, ...pthread.unusedWorkers]) worker.unref();
+}
+
+/**
+ * Ends the engine: disposes the wasm backend (terminating its thread pool) and forgets the chosen backend,
+ * so a later initEngine starts again. Safe to call when nothing was started. The wasm workers are already
+ * unref'd, so calling this is not required for the process to exit; the CLI calls it at the end to free
+ * memory and threads deterministically.
+ */
+export async function shutdownEngine(): Promise<void> {
+  while (initializing) await initializing.catch(() => undefined);
+  if (tf.findBackend('wasm') && wasmThreads !== undefined) {
+    tf.removeBackend('wasm');
+    wasmThreads = undefined;
+  }
+  current = undefined;
+}
