@@ -59,7 +59,10 @@ function editDistance(a: string, b: string): number {
   return prev[b.length]!;
 }
 
-/** The closest names to `name` (case-insensitive distance at most a third of its length, at least 2). */
+/**
+ * The closest names to `name`: case-insensitive edit distance at most a third of its length (at least 2), a
+ * prefix counting as 1, and no more than one worse than the best; at most three.
+ */
 export function suggest(name: string, candidates: Iterable<string>): string[] {
   const lower = name.toLowerCase();
   const limit = Math.max(2, Math.floor(name.length / 3));
@@ -70,6 +73,8 @@ export function suggest(name: string, candidates: Iterable<string>): string[] {
     })
     .filter(({ d }) => d <= limit)
     .sort((x, y) => x.d - y.d || naturalOrder(x.c, y.c))
+    // Only the closest: one near miss is a better hint than three loose ones.
+    .filter(({ d }, _, all) => d <= all[0]!.d + 1)
     .slice(0, 3)
     .map(({ c }) => c);
 }

@@ -1,0 +1,84 @@
+/**
+ * Plugin options in a spec (`model.options`, `data.options`, `optimizer.options`,
+ * `optimizer.schedule.options`) are checked once the registry is known, against each entry's own
+ * `optionsSchema`, with the same file:line:column messages as the spec itself; their defaults are filled in.
+ */
+import { Ajv, type ValidateFunction } from 'ajv';
+import type { OptionsSchema, PluginKind } from './plugin.ts';
+import type { Registry } from './registry.ts';
+import { describeValue, sortIssues, SpecError, translateAjvErrors, type SpecIssue } from './spec-issues.ts';
+import { placeIssues, specHash, type LoadedSpec } from './spec.ts';
+import type { ExperimentSpec } from './spec-schema.ts';
+
+// Plugin schemas are written by plugin authors: unknown keywords are errors (strict), but type-inference
+// nits (strictTypes) are not worth refusing a plugin over.
+const pluginAjv = new Ajv({
+  allErrors: true,
+  useDefaults: true,
+  strict: true,
+  strictTypes: false,
+  strictTuples: false,
+  verbose: true,
+  addUsedSchema: false,
+});
+const compiled = new WeakMap<object, ValidateFunction>();
+
+function compile(schema: OptionsSchema): ValidateFunction {
+  let fn = compiled.get(schema);
+  if (!fn) {
+    fn = pluginAjv.compile(schema);
+    compiled.set(schema, fn);
+  }
+  return fn;
+}
+
+interface Section {
+  kind: PluginKind;
+  label: string;
+  path: string[];
+  node: Record<string, unknown> | undefined;
+}
+
+/**
+ * Checks every plugin name and options object of a loaded spec (or sweep point) against the registry.
+ * Returns the same spec with the entries' option defaults filled in (and its hash recomputed); throws
+ * `SpecError` listing every problem. For a sweep, call it on each point of `expandSweep`.
+ */
+export function validatePluginOptions<T extends LoadedSpec>(loaded: T, registry: Registry): T {
+  const spec = structuredClone(loaded.spec) as ExperimentSpec & Record<string, any>;
+  const sections: Section[] = [
+    { kind: 'models', label: 'model', path: ['model'], node: spec.model },
+    { kind: 'datasets', label: 'dataset', path: ['data'], node: spec.data },
+    { kind: 'optimizers', label: 'optimizer', path: ['optimizer'], node: spec.optimizer },
+    { kind: 'schedules', label: 'schedule', path: ['optimizer', 'schedule'], node: spec.optimizer?.schedule },
+  ];
+  const issues: SpecIssue[] = [];
+  const place = (path: (string | number)[], at: 'key' | 'value', message: string) =>
+    issues.push(...placeIssues([{ path, at, message }], loaded.source, loaded.file));
+  for (const { kind, label, path, node } of sections) {
+    if (!node) continue;
+    const name = node.name as string;
+    if (!registry.has(kind, name)) {
+      place([...path, 'name'], 'value', `must name a registered ${label}, received ${describeValue(name)}${registry.unknownHint(kind, name)}`);
+      continue;
+    }
+    const found = registry.get(kind, name);
+    const schema = found.entry.optionsSchema;
+    if (!schema) continue; // the entry checks its own options
+    let validate: ValidateFunction;
+    try {
+      validate = compile(schema);
+    } catch (e) {
+      place([...path, 'name'], 'value', `names ${label} '${name}' of plugin '${found.plugin}', whose optionsSchema is invalid: ${(e as Error).message}`);
+      continue;
+    }
+    const options = (node.options ?? {}) as Record<string, unknown>;
+    if (!validate(options)) {
+      const found = translateAjvErrors(validate.errors ?? [], options, [...path, 'options']);
+      issues.push(...placeIssues(found, loaded.source, loaded.file));
+    }
+    node.options = options;
+  }
+  if (issues.length) throw new SpecError(sortIssues(issues, loaded.overrides));
+  return { ...loaded, spec, hash: specHash(spec) };
+}
