@@ -23,6 +23,8 @@ export interface ModelBuildOptions {
   numClasses: number;
   /** [height, width, channels] of the input images. */
   inputShape: InputShape;
+  /** Seeds the weight initialisation (the spec's `seed`); absent means unseeded. */
+  seed?: number;
 }
 
 export interface ParamCounts {
