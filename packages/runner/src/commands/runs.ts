@@ -1,0 +1,169 @@
+/** `vgglab runs`: list runs, show one, mark dead ones killed. */
+import type { LatestMetric, RunStatus, RunSummary } from '@vgglab/store';
+import { flag, int, list, printJson, str, table, type Command } from '../command.ts';
+import { DEFAULT_RUNS_LIMIT, EXIT, METRIC } from '../defaults.ts';
+import { UsageError } from '../errors.ts';
+import { formatDuration } from '../progress.ts';
+import { openExistingStore } from '../store.ts';
+
+const STATUSES: RunStatus[] = ['running', 'finished', 'failed', 'killed'];
+const DB_OPTION = { type: 'string', description: 'Run store file (default runs/vgglab.db; VGGLAB_DB).', valueName: 'file' } as const;
+
+/** Latest metrics shown in the run list. */
+const LIST_METRICS = [METRIC.valAccuracy, METRIC.valLoss, METRIC.trainEpochLoss];
+
+function fmt(m: LatestMetric | undefined): string {
+  if (!m) return '-';
+  return Number.isInteger(m.value) ? String(m.value) : m.value.toFixed(4);
+}
+
+function parseStatus(values: string[]): RunStatus[] | undefined {
+  if (values.length === 0) return undefined;
+  const out = values.flatMap((v) => v.split(',')).map((s) => s.trim());
+  for (const s of out) {
+    if (!STATUSES.includes(s as RunStatus)) throw new UsageError(`--status must be one of ${STATUSES.join(', ')}, received '${s}'`);
+  }
+  return out as RunStatus[];
+}
+
+const listCommand: Command = {
+  name: 'list',
+  summary: 'List runs, newest first, with key params and latest metrics (the default of `vgglab runs`).',
+  usage: 'vgglab runs [list] [--status s] [--limit n] [--experiment name] [--json]',
+  options: {
+    db: DB_OPTION,
+    status: { type: 'string', multiple: true, description: `Only runs with this status (${STATUSES.join(', ')}).`, valueName: 'status' },
+    limit: { type: 'string', description: `At most this many runs (default ${DEFAULT_RUNS_LIMIT}).`, valueName: 'n' },
+    experiment: { type: 'string', description: 'Only runs of this experiment.', valueName: 'name' },
+    json: { type: 'boolean', description: 'Print JSON.' },
+  },
+  async run(values, positionals, io) {
+    if (positionals.length) throw new UsageError(`runs list takes no arguments, received '${positionals[0]}'`);
+    const store = openExistingStore(str(values, 'db'), io.env, { readonly: true });
+    try {
+      const page = store.listRuns({
+        limit: int(values, 'limit', DEFAULT_RUNS_LIMIT),
+        status: parseStatus(list(values, 'status')),
+        experiment: str(values, 'experiment'),
+      });
+      if (flag(values, 'json')) {
+        printJson(io, { runs: page.runs, total: page.total });
+        return EXIT.ok;
+      }
+      if (page.runs.length === 0) {
+        io.stdout.write('no runs\n');
+        return EXIT.ok;
+      }
+      const rows = [['ID', 'EXPERIMENT', 'STATUS', 'STARTED', 'DURATION', 'MODEL', 'OPTIMIZER', 'LR', ...LIST_METRICS.map((m) => m.toUpperCase())]];
+      for (const r of page.runs as RunSummary[]) {
+        rows.push([
+          r.id.slice(0, 8),
+          r.experimentName,
+          r.status,
+          new Date(r.startTime).toISOString().replace('T', ' ').slice(0, 19),
+          formatDuration(r.durationMs / 1000),
+          r.params['model.name'] ?? '-',
+          r.params['optimizer.name'] ?? '-',
+          r.params['optimizer.lr'] ?? '-',
+          ...LIST_METRICS.map((k) => fmt(r.metrics[k])),
+        ]);
+      }
+      io.stdout.write(table(rows));
+      if (page.total > page.runs.length) io.stdout.write(`(${page.runs.length} of ${page.total} runs; --limit to see more)\n`);
+      return EXIT.ok;
+    } finally {
+      store.close();
+    }
+  },
+};
+
+const showCommand: Command = {
+  name: 'show',
+  summary: 'Show one run: status, params, metric history and artifacts.',
+  usage: 'vgglab runs show <run-id> [--json]',
+  options: { db: DB_OPTION, json: { type: 'boolean', description: 'Print JSON.' } },
+  async run(values, positionals, io) {
+    if (positionals.length !== 1) throw new UsageError('runs show takes one run id (or a unique prefix of at least 4 characters)');
+    const store = openExistingStore(str(values, 'db'), io.env, { readonly: true });
+    try {
+      const id = store.resolveRunId(positionals[0]!);
+      const run = store.getRun(id)!;
+      const keys = store.listMetricKeys([id]);
+      const history = Object.fromEntries(keys.map((k) => [k, store.getMetricHistory(id, k).map((p) => ({ step: p.step, epoch: p.epoch, value: p.value, timestamp: p.timestamp }))]));
+      if (flag(values, 'json')) {
+        printJson(io, { ...run, metricHistory: history });
+        return EXIT.ok;
+      }
+      const out: string[] = [];
+      out.push(`run ${run.id} (${run.name})`);
+      out.push(`  experiment  ${run.experimentName}`);
+      out.push(`  status      ${run.status}`);
+      out.push(`  started     ${new Date(run.startTime).toISOString()}${run.endTime ? `, ended ${new Date(run.endTime).toISOString()}` : ''} (${formatDuration(run.durationMs / 1000)})`);
+      out.push(`  backend     ${run.backend ?? '-'}   host ${run.host}   pid ${run.pid ?? '-'}`);
+      out.push(`  spec hash   ${run.specHash}   seed ${run.seed ?? '-'}   git ${run.gitCommit ?? '-'}`);
+      if (run.sweepValues) out.push(`  sweep       ${Object.entries(run.sweepValues).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')}`);
+      if (Object.keys(run.tags).length) out.push(`  tags        ${Object.entries(run.tags).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+      out.push('', 'params:');
+      for (const [k, v] of Object.entries(run.params).sort(([a], [b]) => a.localeCompare(b))) out.push(`  ${k} = ${v}`);
+      out.push('', 'metrics (latest / min / max, points):');
+      for (const [k, m] of Object.entries(run.metrics).sort(([a], [b]) => a.localeCompare(b))) {
+        out.push(`  ${k}: ${m.value} at step ${m.step} / ${m.min ?? '-'} / ${m.max ?? '-'}, ${m.count} points`);
+      }
+      const epochKeys = keys.filter((k) => history[k]!.length > 0 && history[k]!.every((p) => p.epoch !== null) && !k.startsWith('train/loss') && !k.startsWith('train/lr') && !k.startsWith('train/images'));
+      if (epochKeys.length) {
+        out.push('', 'history by epoch:');
+        const byEpoch = new Map<number, Record<string, number>>();
+        for (const k of epochKeys) for (const p of history[k]!) byEpoch.set(p.epoch!, { ...(byEpoch.get(p.epoch!) ?? {}), [k]: p.value });
+        const rows = [['EPOCH', ...epochKeys]];
+        for (const [e, vals] of [...byEpoch.entries()].sort((a, b) => a[0] - b[0])) {
+          rows.push([String(e + 1), ...epochKeys.map((k) => (vals[k] === undefined ? '-' : vals[k]!.toFixed(4)))]);
+        }
+        out.push(table(rows).trimEnd().split('\n').map((l) => `  ${l}`).join('\n'));
+      }
+      if (run.artifacts.length) {
+        out.push('', 'artifacts:');
+        for (const a of run.artifacts) out.push(`  ${a.kind}: ${a.path}${a.epoch !== null ? ` (epoch ${a.epoch + 1}, step ${a.step})` : ''}`);
+      }
+      if (run.evaluations.length) {
+        out.push('', 'evaluations:');
+        for (const e of run.evaluations) out.push(`  ${new Date(e.createdAt).toISOString()} ${e.dataset}: accuracy ${e.accuracy.toFixed(4)}`);
+      }
+      io.stdout.write(out.join('\n') + '\n');
+      return EXIT.ok;
+    } finally {
+      store.close();
+    }
+  },
+};
+
+const gcCommand: Command = {
+  name: 'gc',
+  summary: "Mark runs still 'running' whose process is gone (kill -9, a crash) as killed.",
+  usage: 'vgglab runs gc [--dry-run] [--json]',
+  options: {
+    db: DB_OPTION,
+    'dry-run': { type: 'boolean', description: 'Only report what would be marked.' },
+    json: { type: 'boolean', description: 'Print JSON.' },
+  },
+  async run(values, positionals, io) {
+    if (positionals.length) throw new UsageError(`runs gc takes no arguments, received '${positionals[0]}'`);
+    const store = openExistingStore(str(values, 'db'), io.env);
+    try {
+      const result = store.gcRuns({ dryRun: flag(values, 'dry-run') });
+      if (flag(values, 'json')) printJson(io, result);
+      else if (result.killed.length === 0) io.stdout.write('no dead runs\n');
+      else io.stdout.write(`${flag(values, 'dry-run') ? 'would mark' : 'marked'} ${result.killed.length} run(s) killed: ${result.killed.join(', ')}\n`);
+      return EXIT.ok;
+    } finally {
+      store.close();
+    }
+  },
+};
+
+export const runsCommand: Command = {
+  ...listCommand,
+  name: 'runs',
+  usage: 'vgglab runs [list|show <id>|gc] [options]',
+  summary: 'List and inspect runs in the run store.',
+  subcommands: [listCommand, showCommand, gcCommand],
+};

@@ -1,0 +1,66 @@
+/** Every default of the runner, in one place. Spec-level defaults live in the spec schema (core). */
+
+/** The run store file, relative to the working directory; the spec's `store.db`, `--db` and VGGLAB_DB override it. */
+export const DEFAULT_DB_FILE = 'runs/vgglab.db';
+/** Environment variable naming the store file. */
+export const DB_ENV_VAR = 'VGGLAB_DB';
+
+/** Where a run keeps its files, under the runs folder: `<runsDir>/<run-id>/checkpoints/{best,last}`. */
+export const CHECKPOINTS_SUBDIR = 'checkpoints';
+export const BEST_CHECKPOINT = 'best';
+export const LAST_CHECKPOINT = 'last';
+
+/** Artifact kinds recorded in the store. */
+export const ARTIFACT_BEST = 'checkpoint-best';
+export const ARTIFACT_LAST = 'checkpoint-last';
+
+/** Metric keys the loop logs. `train.monitor` must name one of the per-epoch keys. */
+export const METRIC = {
+  trainLoss: 'train/loss',
+  learningRate: 'train/lr',
+  imagesPerSecond: 'train/images_per_sec',
+  trainEpochLoss: 'train/epoch_loss',
+  trainAccuracy: 'train/accuracy',
+  valLoss: 'val/loss',
+  valAccuracy: 'val/accuracy',
+  epochSeconds: 'time/epoch_seconds',
+} as const;
+export const EPOCH_METRICS: readonly string[] = [
+  METRIC.trainEpochLoss,
+  METRIC.trainAccuracy,
+  METRIC.valLoss,
+  METRIC.valAccuracy,
+  METRIC.epochSeconds,
+];
+
+/** Spec defaults the loop falls back on when a spec object was not filled by the schema's defaults. */
+export const TRAIN_DEFAULTS = {
+  monitor: METRIC.valAccuracy,
+  mode: 'max' as 'max' | 'min',
+  logEverySteps: 10,
+  batchSize: 32,
+  prefetch: 2,
+  seed: 0,
+};
+
+/** `vgglab predict --top`. */
+export const DEFAULT_TOP_K = 5;
+/** `vgglab runs --limit`. */
+export const DEFAULT_RUNS_LIMIT = 20;
+/** `vgglab exp --workers`. */
+export const DEFAULT_WORKERS = 1;
+/** `vgglab serve`. */
+export const DEFAULT_SERVE_HOST = '127.0.0.1';
+export const DEFAULT_SERVE_PORT = 5173;
+/** `vgglab data split --val`, `--seed` (the seed's 90/10 split with seed 0). */
+export const DEFAULT_VAL_FRACTION = 0.1;
+export const DEFAULT_SPLIT_SEED = 0;
+/** `vgglab data fetch --dest`. */
+export const DEFAULT_DATA_DIR = 'data';
+
+/** Progress output: redraw a terminal bar at most this often; plain lines every this many steps otherwise. */
+export const PROGRESS_REDRAW_MS = 100;
+export const PROGRESS_PLAIN_EVERY_STEPS = 20;
+
+/** Exit codes: 1 error, 2 bad usage or spec, 130 interrupted (SIGINT, as shells report it). */
+export const EXIT = { ok: 0, error: 1, usage: 2, interrupted: 130 } as const;

@@ -1,0 +1,57 @@
+/**
+ * The one place built-in plugins are registered, plus user plugins loaded from modules named by `--plugin`
+ * or VGGLAB_PLUGINS. A name registered twice is an error naming both plugins.
+ */
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createRegistry, type Plugin, type Registry } from '@vgglab/core';
+import { CliError, messageOf } from './errors.ts';
+
+/** Environment variable: user plugin modules, separated by commas (or the path delimiter). */
+export const PLUGINS_ENV_VAR = 'VGGLAB_PLUGINS';
+
+/** The plugins every `vgglab` command knows. */
+export function builtinPlugins(): Plugin[] {
+  return [];
+}
+
+/** A registry with the built-in plugins plus `extra`. */
+export function createBuiltinRegistry(extra: Plugin[] = []): Registry {
+  return createRegistry([...builtinPlugins(), ...extra]);
+}
+
+function isPlugin(x: unknown): x is Plugin {
+  return !!x && typeof x === 'object' && typeof (x as Plugin).name === 'string';
+}
+
+/**
+ * Loads plugins from a module: its default export (or a named export `plugins`) may be a plugin, an array of
+ * plugins, or a factory returning either.
+ */
+export async function loadPluginModule(specifier: string, baseDir: string): Promise<Plugin[]> {
+  const target = specifier.startsWith('.') || path.isAbsolute(specifier) ? pathToFileURL(path.resolve(baseDir, specifier)).href : specifier;
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(target)) as Record<string, unknown>;
+  } catch (err) {
+    throw new CliError(`cannot load plugin module '${specifier}': ${messageOf(err)}`);
+  }
+  let value = mod.default ?? mod.plugins;
+  if (typeof value === 'function') value = await (value as () => unknown)();
+  const list = Array.isArray(value) ? value : [value];
+  if (list.length === 0 || !list.every(isPlugin)) {
+    throw new CliError(`plugin module '${specifier}' must export (default or 'plugins') a plugin, an array of plugins, or a factory of them`);
+  }
+  return list;
+}
+
+/** The registry a command uses: built-ins, then modules from VGGLAB_PLUGINS, then `--plugin` flags. */
+export async function commandRegistry(flags: string[], env: NodeJS.ProcessEnv, baseDir: string): Promise<Registry> {
+  const fromEnv = (env[PLUGINS_ENV_VAR] ?? '')
+    .split(new RegExp(`[,${path.delimiter}]`))
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const extra: Plugin[] = [];
+  for (const spec of [...fromEnv, ...flags]) extra.push(...(await loadPluginModule(spec, baseDir)));
+  return createBuiltinRegistry(extra);
+}

@@ -1,0 +1,136 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createRegistry, type ExperimentSpec } from '@vgglab/core';
+import { openStore } from '@vgglab/store';
+import { Progress } from './progress.ts';
+import { testPlugins, tinySpec } from './test-plugins.ts';
+import { runExperiment, type RunExperimentOptions } from './train.ts';
+import { METRIC } from './defaults.ts';
+
+const dirs: string[] = [];
+function tmpDir(): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'vgglab-train-'));
+  dirs.push(d);
+  return d;
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+function options(dir: string, spec: Record<string, unknown>, extra: Partial<RunExperimentOptions> = {}): RunExperimentOptions {
+  const lines: string[] = [];
+  return {
+    spec: spec as ExperimentSpec,
+    specDir: dir,
+    specHash: 'h-' + JSON.stringify(spec).length,
+    registry: createRegistry(testPlugins()),
+    store: openStore(path.join(dir, 'vgglab.db')),
+    runsDir: dir,
+    backend: 'cpu',
+    progress: new Progress({ write: (t) => void lines.push(t) }, false),
+    ...extra,
+  };
+}
+
+describe('runExperiment', () => {
+  it('trains the tiny model: loss falls, validation accuracy beats chance, metrics and checkpoints are stored', async () => {
+    const dir = tmpDir();
+    const o = options(dir, tinySpec({ train: { epochs: 4, logEverySteps: 2 } }));
+    const result = await runExperiment(o);
+    expect(result.status).toBe('finished');
+    expect(result.epochsCompleted).toBe(4);
+    const run = o.store.getRun(result.runId)!;
+    expect(run.status).toBe('finished');
+    const losses = o.store.getMetricHistory(result.runId, METRIC.trainEpochLoss).map((p) => p.value);
+    expect(losses).toHaveLength(4);
+    expect(losses[3]!).toBeLessThan(losses[0]!);
+    expect(run.metrics[METRIC.valAccuracy]!.max!).toBeGreaterThan(0.6);
+    expect(run.artifacts.map((a) => a.kind).sort()).toEqual(['checkpoint-best', 'checkpoint-last']);
+    for (const a of run.artifacts) expect(fs.existsSync(path.join(a.path, 'model.json'))).toBe(true);
+    // 48 images / batch 8 = 6 steps per epoch; train/loss every 2 steps: 3 points per epoch.
+    expect(o.store.getMetricHistory(result.runId, METRIC.trainLoss)).toHaveLength(12);
+    o.store.close();
+  });
+
+  it('frees every tensor it makes: the tensor count is the same after every epoch', async () => {
+    const dir = tmpDir();
+    const counts: number[] = [];
+    const o = options(dir, tinySpec({ model: { name: 'tiny-cnn', inputShape: [8, 8, 3], options: { dropout: 0.2 } }, train: { epochs: 4 } }), {
+      onEpochEnd: () => counts.push(tf.memory().numTensors),
+    });
+    const before = tf.memory().numTensors;
+    await runExperiment(o);
+    expect(counts).toHaveLength(4);
+    // The first epoch creates the optimizer's slots; after that nothing may grow.
+    expect(new Set(counts.slice(1)).size).toBe(1);
+    expect(counts[1]).toBe(counts[0]);
+    // And the run gives back what it held (model, optimizer state is owned by the optimizer).
+    expect(tf.memory().numTensors).toBeLessThanOrEqual(counts[0]!);
+    expect(tf.memory().numTensors).toBeGreaterThanOrEqual(before);
+    o.store.close();
+  });
+
+  it('is reproducible: the same seed gives the same losses', async () => {
+    const a = options(tmpDir(), tinySpec({ model: { name: 'tiny-cnn', inputShape: [8, 8, 3], options: { dropout: 0.3 } }, train: { epochs: 2 } }));
+    const b = options(tmpDir(), tinySpec({ model: { name: 'tiny-cnn', inputShape: [8, 8, 3], options: { dropout: 0.3 } }, train: { epochs: 2 } }));
+    const ra = await runExperiment(a);
+    const rb = await runExperiment(b);
+    const la = a.store.getMetricHistory(ra.runId, METRIC.trainLoss).map((p) => p.value);
+    const lb = b.store.getMetricHistory(rb.runId, METRIC.trainLoss).map((p) => p.value);
+    expect(la.length).toBeGreaterThan(0);
+    expect(lb).toEqual(la);
+    a.store.close();
+    b.store.close();
+  });
+
+  it('stops early when the monitored metric stops improving', async () => {
+    const dir = tmpDir();
+    // lr 0: nothing changes, so val/loss never improves after the first epoch.
+    const o = options(dir, tinySpec({ optimizer: { name: 'plain-sgd', lr: 1e-12 }, train: { epochs: 6, monitor: 'val/loss', mode: 'min', earlyStopping: { patience: 2, minDelta: 0.01 } } }));
+    const r = await runExperiment(o);
+    expect(r.status).toBe('finished');
+    expect(r.epochsCompleted).toBe(3);
+    expect(o.store.getRun(r.runId)!.tags.early_stopped_at_epoch).toBe('3');
+    o.store.close();
+  });
+
+  it('a stop request finishes the step, writes a checkpoint and marks the run killed; resuming ends like an uninterrupted run', async () => {
+    const ref = options(tmpDir(), tinySpec({ train: { epochs: 3, logEverySteps: 1 } }));
+    const full = await runExperiment(ref);
+    const refLoss = ref.store.getMetricHistory(full.runId, METRIC.trainLoss).map((p) => [p.step, p.value]);
+
+    const dir = tmpDir();
+    const stop = { requested: false };
+    let steps = 0;
+    const o = options(dir, tinySpec({ train: { epochs: 3, logEverySteps: 1 } }), { stop });
+    // Request the stop in the middle of the second epoch (6 steps per epoch).
+    const progress = o.progress;
+    const origStep = progress.step.bind(progress);
+    progress.step = (p) => {
+      origStep(p);
+      if (++steps === 9) stop.requested = true;
+    };
+    const first = await runExperiment(o);
+    expect(first.status).toBe('killed');
+    expect(first.globalStep).toBe(9);
+    expect(o.store.getRun(first.runId)!.status).toBe('killed');
+
+    const resumed = await runExperiment({ ...o, stop: { requested: false }, resumeRunId: first.runId });
+    expect(resumed.status).toBe('finished');
+    expect(resumed.epochsCompleted).toBe(3);
+    expect(resumed.globalStep).toBe(18);
+    const loss = o.store.getMetricHistory(first.runId, METRIC.trainLoss).map((p) => [p.step, p.value]);
+    expect(loss.map(([s]) => s)).toEqual(refLoss.map(([s]) => s));
+    for (let i = 0; i < loss.length; i++) expect(loss[i]![1]).toBeCloseTo(refLoss[i]![1]!, 4);
+    expect(o.store.getMetricHistory(first.runId, METRIC.valAccuracy)).toHaveLength(3);
+    ref.store.close();
+    o.store.close();
+  });
+});
