@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
 import { registerTrainingKernels } from './training-kernels.ts';
-import { THREADS_SHIM_TFJS_VERSION, installThreadsShim } from './wasm-threads.ts';
+import { installThreadsShim, threadsShimVersionProblem } from './wasm-threads.ts';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export type BackendRequest = 'auto' | BackendName;
@@ -241,11 +241,9 @@ async function startWasm(threadsRequest: number | undefined, log: (line: string)
   tfwasm.setWasmPaths(wasmDistDir());
   let shim: ReturnType<typeof installThreadsShim> | undefined;
   if (threads > 1) {
-    const version = wasmPackageVersion();
-    if (version !== THREADS_SHIM_TFJS_VERSION) {
-      log(
-        `vgglab engine: warning: wasm threads need @tensorflow/tfjs-backend-wasm ${THREADS_SHIM_TFJS_VERSION} (found ${version}); using 1 thread`,
-      );
+    const problem = threadsShimVersionProblem(wasmPackageVersion());
+    if (problem) {
+      log(`vgglab engine: warning: ${problem}`);
     } else {
       try {
         shim = installThreadsShim(threads);

@@ -19,6 +19,12 @@ import path from 'node:path';
 /** The exact @tensorflow/tfjs-backend-wasm version whose internals the shim was written against. */
 export const THREADS_SHIM_TFJS_VERSION = '4.22.0';
 
+/** Why the shim must not run on this tfjs-backend-wasm version, or undefined when it may. */
+export function threadsShimVersionProblem(installedVersion: string): string | undefined {
+  if (installedVersion === THREADS_SHIM_TFJS_VERSION) return undefined;
+  return `wasm threads need @tensorflow/tfjs-backend-wasm ${THREADS_SHIM_TFJS_VERSION} (found ${installedVersion}); using 1 thread`;
+}
+
 const MAIN_MODULE_PREFIX = 'var WasmBackendModuleThreadedSimd';
 const WORKER_MARKER = 'nodeWorkerThreads';
 const BUNDLE_HELPERS =
