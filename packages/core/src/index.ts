@@ -52,3 +52,19 @@ export type { SweepPoint } from './spec-sweep.ts';
 export { EngineError, getEngineInfo, initEngine, shutdownEngine } from './engine/backend.ts';
 export type { BackendName, BackendRequest, EngineInfo, EngineOptions } from './engine/backend.ts';
 export { listTrainingKernels, registerTrainingKernels, withStockKernels } from './engine/training-kernels.ts';
+export {
+  CapacityError,
+  WASM_MEMORY_LIMIT_BYTES,
+  assertFits,
+  estimateTrainingMemory,
+  formatBytes,
+  profileModel,
+} from './engine/capacity.ts';
+export type {
+  ModelMemoryProfile,
+  OptimizerKind,
+  OptimizerMemorySpec,
+  TrainingMemoryBreakdown,
+  TrainingMemoryEstimate,
+  TrainingMemoryRequest,
+} from './engine/capacity.ts';
