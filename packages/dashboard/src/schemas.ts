@@ -1,0 +1,137 @@
+/**
+ * JSON schemas of every route's params, querystring and body (fastify validates them with its own ajv). Lists
+ * are repeated parameters (`runs=a&runs=b`) or comma-separated (`runs=a,b`), or both.
+ */
+import { DASHBOARD_DEFAULTS } from './defaults.ts';
+
+/** A run id, or a unique prefix of one (at least 4 characters; the store resolves it). */
+const runId = { type: 'string', minLength: 4, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' } as const;
+const metricKey = { type: 'string', minLength: 1, maxLength: 250 } as const;
+const stringList = (item: object, maxItems = 100) => ({ type: 'array', items: item, maxItems }) as const;
+
+export const runIdParams = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['runId'],
+  properties: { runId },
+} as const;
+
+export const RUN_COLUMNS = ['startTime', 'endTime', 'duration', 'name', 'status', 'experiment', 'id'] as const;
+const sortPattern = `^(${RUN_COLUMNS.join('|')}|param:.+|metric:.+|metric\\.min:.+|metric\\.max:.+)$`;
+
+/** The run list's filters and sort, shared by the JSON list and its CSV export. */
+const runFilterProperties = {
+  q: { type: 'string', maxLength: 200, description: 'Case-insensitive text in id, name, experiment, model, optimizer or a tag value.' },
+  status: stringList({ type: 'string', enum: ['running', 'finished', 'failed', 'killed'] }, 4),
+  experiment: { type: 'string', minLength: 1, maxLength: 250 },
+  model: { type: 'string', minLength: 1, maxLength: 250 },
+  optimizer: { type: 'string', minLength: 1, maxLength: 250 },
+  tag: stringList({ type: 'string', minLength: 1, maxLength: 500, description: '`key` (has the tag) or `key=value`' }, 20),
+  param: stringList({ type: 'string', minLength: 3, maxLength: 500, pattern: '^[^=]+=', description: '`key=value`' }, 20),
+  where: stringList(
+    { type: 'string', minLength: 3, maxLength: 300, description: '`val/accuracy>0.9`, `max(val/accuracy)>=0.9`, `min(val/loss)<0.5`' },
+    20,
+  ),
+  sort: { type: 'string', maxLength: 260, pattern: sortPattern },
+  order: { type: 'string', enum: ['asc', 'desc'] },
+} as const;
+
+export const runListQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    ...runFilterProperties,
+    limit: { type: 'integer', minimum: 1, maximum: DASHBOARD_DEFAULTS.maxPageSize, default: DASHBOARD_DEFAULTS.pageSize },
+    pageToken: { type: 'string', minLength: 1, maxLength: 2000 },
+    withParams: stringList({ type: 'string', minLength: 1, maxLength: 250, description: 'param keys, or `all`' }),
+    withMetrics: stringList({ type: 'string', minLength: 1, maxLength: 250, description: 'metric keys, or `all`' }),
+  },
+} as const;
+
+export const runListCsvQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: runFilterProperties,
+} as const;
+
+export const seriesQuery = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['runs'],
+  properties: {
+    runs: stringList(runId, DASHBOARD_DEFAULTS.maxRunsPerRequest),
+    keys: stringList(metricKey, DASHBOARD_DEFAULTS.maxKeysPerRequest),
+    maxPoints: {
+      type: 'integer',
+      minimum: 2,
+      maximum: DASHBOARD_DEFAULTS.maxPointsLimit,
+      default: DASHBOARD_DEFAULTS.maxPoints,
+    },
+  },
+} as const;
+
+export const metricsCsvQuery = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['runs'],
+  properties: {
+    runs: stringList(runId, DASHBOARD_DEFAULTS.maxRunsPerRequest),
+    keys: stringList(metricKey, DASHBOARD_DEFAULTS.maxKeysPerRequest),
+  },
+} as const;
+
+export const runsOnlyQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    runs: stringList(runId, DASHBOARD_DEFAULTS.maxRunsPerRequest),
+  },
+} as const;
+
+export const paramsDiffQuery = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['runs'],
+  properties: {
+    runs: stringList(runId, DASHBOARD_DEFAULTS.maxRunsPerRequest),
+    all: { type: 'boolean', default: false, description: 'Also list params equal in every run.' },
+  },
+} as const;
+
+export const liveQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    runs: stringList(runId, DASHBOARD_DEFAULTS.maxRunsPerRequest),
+    keys: stringList(metricKey, DASHBOARD_DEFAULTS.maxKeysPerRequest),
+    after: { type: 'integer', minimum: 0, description: 'Metric cursor to resume from (as /api/metrics returns).' },
+  },
+} as const;
+
+export const confusionQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    evaluation: { type: 'integer', minimum: 1, description: 'Evaluation id; the newest when omitted.' },
+  },
+} as const;
+
+export const predictQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    top: { type: 'integer', minimum: 1, maximum: 100, default: 5 },
+  },
+} as const;
+
+export const fileParams = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['runId', '*'],
+  properties: {
+    runId,
+    '*': { type: 'string', minLength: 1, maxLength: 1024 },
+  },
+} as const;
+
+export const emptyQuery = { type: 'object', additionalProperties: false, properties: {} } as const;

@@ -1,0 +1,422 @@
+/**
+ * The dashboard server: fastify over a read-only run store, serving the built page and the JSON API.
+ * Every route declares its params and querystring schemas; validation errors become a 400 naming the parameter.
+ */
+import { createReadStream, existsSync, realpathSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import fastifyStatic from '@fastify/static';
+import {
+  metricsCsv,
+  openStore,
+  runListCsv,
+  StoreError,
+  type MetricSeries,
+  type RunStore,
+  type StoreErrorCode,
+} from '@vgglab/store';
+import { ensurePageBuilt, defaultDistDir } from './build-page.ts';
+import { DASHBOARD_DEFAULTS } from './defaults.ts';
+import { FacetReader } from './facets.ts';
+import { artifactFiles, checkArtifactFile } from './files.ts';
+import { LiveHub } from './live.ts';
+import { BadQueryError, splitCommaLists, toRunListQuery, type RunFilterQuerystring, type RunListQuerystring } from './query.ts';
+import * as schemas from './schemas.ts';
+import { describeValidationError } from './validation.ts';
+
+/** One class of a prediction, as the runner's predict returns it. */
+export interface Prediction {
+  label: string;
+  probability: number;
+}
+
+/** Runs a run's checkpoint on one encoded image (PNG, JPEG, …). Provided by the runner (`vgglab serve`): the
+ * dashboard never imports model code. Throw an error with `statusCode` 4xx for a bad image or missing checkpoint. */
+export type PredictFn = (runId: string, imageBytes: Buffer) => Promise<Prediction[]>;
+
+export interface DashboardOptions {
+  /** The run store's SQLite file. It must exist: the dashboard opens it read-only. */
+  dbFile: string;
+  /** Folder whose artifact files may be served. Defaults to the db file's folder (where the runner writes). */
+  runsDir?: string;
+  /** Built page to serve. Defaults to packages/dashboard/dist, built with Vite at start when missing or stale. */
+  distDir?: string;
+  predict?: PredictFn;
+  /** Largest accepted image for predict. Defaults to 10 MiB. */
+  predictMaxBytes?: number;
+  /** How often live streams poll the store. Defaults to 1000 ms. */
+  livePollMs?: number;
+  /** fastify's logger: off by default (tests); the CLI turns it on. */
+  logger?: boolean;
+  /** Build the page at start when it is missing or stale. Defaults to true for the default distDir. */
+  buildPage?: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    runStore: RunStore;
+    liveHub: LiveHub;
+  }
+}
+
+const STORE_ERROR_STATUS: Record<StoreErrorCode, number> = {
+  BATCH_LIMIT: 400,
+  INVALID: 400,
+  NOT_FOUND: 404,
+  AMBIGUOUS: 400,
+  CONFLICT: 409,
+  READONLY: 403,
+  SCHEMA: 500,
+};
+
+const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/webp', 'image/gif', 'image/bmp', 'application/octet-stream'];
+
+/** JSON has no NaN or ±Inf: columns carry null there, and `nonFinite` maps index to the value's name. */
+function finiteOrNull(value: number): number | null {
+  return Number.isFinite(value) ? value : null;
+}
+
+function nonFiniteName(value: number): 'NaN' | 'Infinity' | '-Infinity' {
+  return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
+}
+
+/** A series as columns (compact JSON; what uPlot takes). min/max are sent only for downsampled series. */
+export function seriesColumns(series: MetricSeries) {
+  const n = series.points.length;
+  const step = new Array<number>(n);
+  const epoch = new Array<number | null>(n);
+  const timestamp = new Array<number>(n);
+  const value = new Array<number | null>(n);
+  const nonFinite: Record<number, string> = {};
+  let hasNonFinite = false;
+  for (let i = 0; i < n; i++) {
+    const p = series.points[i];
+    step[i] = p.step;
+    epoch[i] = p.epoch;
+    timestamp[i] = p.timestamp;
+    value[i] = finiteOrNull(p.value);
+    if (value[i] === null) {
+      nonFinite[i] = nonFiniteName(p.value);
+      hasNonFinite = true;
+    }
+  }
+  const out: Record<string, unknown> = {
+    runId: series.runId,
+    key: series.key,
+    totalPoints: series.totalPoints,
+    downsampled: series.downsampled,
+    step,
+    epoch,
+    timestamp,
+    value,
+  };
+  if (series.downsampled) {
+    out.min = series.points.map((p) => finiteOrNull(p.min));
+    out.max = series.points.map((p) => finiteOrNull(p.max));
+  }
+  if (hasNonFinite) out.nonFinite = nonFinite;
+  return out;
+}
+
+function attachmentHeader(fileName: string): string {
+  const safe = fileName.replace(/[^\w.-]+/g, '_');
+  return `attachment; filename="${safe}"`;
+}
+
+export async function createServer(options: DashboardOptions): Promise<FastifyInstance> {
+  const dbFile = resolve(options.dbFile);
+  if (!existsSync(dbFile)) {
+    throw new Error(
+      `no run store at ${dbFile}: run an experiment first (npm run quickstart), or pass --db <file> / set VGGLAB_DB`,
+    );
+  }
+  const runsDir = realpathSync(resolve(options.runsDir ?? dirname(dbFile)));
+  const distDir = resolve(options.distDir ?? defaultDistDir);
+  const predictMaxBytes = options.predictMaxBytes ?? DASHBOARD_DEFAULTS.predictMaxBytes;
+
+  const app = Fastify({
+    logger: options.logger ?? false,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, verbose: true } },
+    schemaErrorFormatter: (errors, dataVar) => new Error(describeValidationError(errors, dataVar)),
+  });
+
+  if (options.buildPage ?? distDir === defaultDistDir) {
+    await ensurePageBuilt((line) => app.log.info(line));
+  }
+  if (!existsSync(join(distDir, 'index.html'))) {
+    throw new Error(`the dashboard page is not built: no index.html in ${distDir} (run npx nx run dashboard:build)`);
+  }
+
+  const store = openStore(dbFile, { readonly: true });
+  app.decorate('runStore', store);
+  const hub = new LiveHub(store, options.livePollMs ?? DASHBOARD_DEFAULTS.livePollMs, (error) =>
+    app.log.error({ err: error }, 'live poll failed'),
+  );
+  app.decorate('liveHub', hub);
+  const facets = new FacetReader(dbFile);
+  app.addHook('onClose', async () => {
+    hub.close();
+    facets.close();
+    store.close();
+  });
+
+  // Comma-separated lists become arrays before validation.
+  app.addHook('preValidation', async (request) => {
+    if (request.query && typeof request.query === 'object') splitCommaLists(request.query as Record<string, unknown>);
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error.validation) {
+      return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: error.message });
+    }
+    if (error instanceof StoreError) {
+      const statusCode = STORE_ERROR_STATUS[error.code] ?? 500;
+      return reply.code(statusCode).send({ statusCode, error: error.code, message: error.message });
+    }
+    const statusCode = error.statusCode ?? 500;
+    if (statusCode >= 500) request.log.error({ err: error }, 'request failed');
+    const message =
+      error.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+        ? `image too large: the limit is ${predictMaxBytes} bytes`
+        : error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+          ? `unsupported content type '${request.headers['content-type'] ?? ''}': send the image bytes as ${IMAGE_TYPES.join(', ')}`
+          : statusCode >= 500
+            ? `internal error: ${error.message}`
+            : error.message;
+    return reply.code(statusCode).send({ statusCode, error: error.name, message });
+  });
+
+  // Images for predict arrive as raw bytes; the only body this server accepts.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(IMAGE_TYPES, { parseAs: 'buffer', bodyLimit: predictMaxBytes }, (_request, body, done) =>
+    done(null, body),
+  );
+
+  /** Full run id from an id or prefix; StoreError NOT_FOUND/AMBIGUOUS become 404/400. */
+  const runIdOf = (idOrPrefix: string) => store.resolveRunId(idOrPrefix);
+
+  app.get('/api/health', { schema: { querystring: schemas.emptyQuery } }, async () => ({
+    ok: true,
+    dbFile,
+    schemaVersion: store.schemaVersion,
+    predict: options.predict !== undefined,
+  }));
+
+  app.get('/api/experiments', { schema: { querystring: schemas.emptyQuery } }, async () => ({
+    experiments: store.listExperiments(),
+  }));
+
+  app.get('/api/facets', { schema: { querystring: schemas.emptyQuery } }, async () => facets.read());
+
+  app.get<{ Querystring: RunListQuerystring }>(
+    '/api/runs',
+    { schema: { querystring: schemas.runListQuery } },
+    async (request) => store.listRuns(toRunListQuery(request.query)),
+  );
+
+  app.get<{ Querystring: RunFilterQuerystring }>(
+    '/api/runs.csv',
+    { schema: { querystring: schemas.runListCsvQuery } },
+    async (request, reply) => {
+      const query = toRunListQuery(request.query);
+      // The export reads on its own connection: a streamed query keeps its connection busy between chunks.
+      const exportStore = openStore(dbFile, { readonly: true });
+      const stream = Readable.from(runListCsv(exportStore, query));
+      stream.on('close', () => exportStore.close());
+      reply.header('content-type', 'text/csv; charset=utf-8');
+      reply.header('content-disposition', attachmentHeader('vgglab-runs.csv'));
+      return reply.send(stream);
+    },
+  );
+
+  app.get<{ Params: { runId: string } }>(
+    '/api/runs/:runId',
+    { schema: { params: schemas.runIdParams, querystring: schemas.emptyQuery } },
+    async (request) => {
+      const run = store.getRun(runIdOf(request.params.runId));
+      if (!run) throw new StoreError('NOT_FOUND', `no run '${request.params.runId}'`);
+      return {
+        ...run,
+        artifacts: run.artifacts.map((artifact) => ({ ...artifact, files: artifactFiles(runsDir, artifact) })),
+      };
+    },
+  );
+
+  app.get<{ Params: { runId: string }; Querystring: { evaluation?: number } }>(
+    '/api/runs/:runId/confusion-matrix',
+    { schema: { params: schemas.runIdParams, querystring: schemas.confusionQuery } },
+    async (request, reply) => {
+      const runId = runIdOf(request.params.runId);
+      const evaluations = store.listEvaluations(runId);
+      const wanted = request.query.evaluation;
+      const evaluation = wanted === undefined ? evaluations[0] : evaluations.find((e) => e.id === wanted);
+      if (!evaluation) {
+        return reply.code(404).send({
+          statusCode: 404,
+          error: 'Not Found',
+          message:
+            wanted === undefined
+              ? `run '${runId}' has no evaluation yet: run \`vgglab evaluate --run ${runId}\``
+              : `run '${runId}' has no evaluation ${wanted}`,
+        });
+      }
+      const perClassAccuracy = evaluation.confusionMatrix.map((row, i) => {
+        const total = row.reduce((a, b) => a + b, 0);
+        return total === 0 ? null : row[i] / total;
+      });
+      return { ...evaluation, perClassAccuracy, evaluations: evaluations.map((e) => ({ id: e.id, dataset: e.dataset, createdAt: e.createdAt })) };
+    },
+  );
+
+  app.get<{ Params: { runId: string; '*': string } }>(
+    '/api/runs/:runId/files/*',
+    { schema: { params: schemas.fileParams, querystring: schemas.emptyQuery } },
+    async (request, reply) => {
+      const runId = runIdOf(request.params.runId);
+      const check = checkArtifactFile(runsDir, store.listArtifacts(runId), request.params['*']);
+      if (!check.ok) {
+        return reply.code(check.statusCode).send({ statusCode: check.statusCode, error: 'File refused', message: check.message });
+      }
+      reply.header('content-type', check.path.endsWith('.json') ? 'application/json' : 'application/octet-stream');
+      reply.header('content-length', check.size);
+      reply.header('content-disposition', attachmentHeader(basename(check.path)));
+      return reply.send(createReadStream(check.path));
+    },
+  );
+
+  app.get<{ Querystring: { runs: string[]; keys?: string[]; maxPoints: number } }>(
+    '/api/metrics',
+    { schema: { querystring: schemas.seriesQuery } },
+    async (request, reply) => {
+      // The cursor is read first: a live stream opened with `after=cursor` then misses nothing.
+      const cursor = store.lastMetricId();
+      const runIds = request.query.runs.map(runIdOf);
+      const keys = request.query.keys ?? store.listMetricKeys(runIds);
+      const series = keys.length === 0 ? [] : store.getMetricSeries({ runIds, keys, maxPoints: request.query.maxPoints });
+      const body = JSON.stringify({ cursor, series: series.map(seriesColumns) });
+      return reply.type('application/json; charset=utf-8').send(body);
+    },
+  );
+
+  app.get<{ Querystring: { runs: string[]; keys?: string[] } }>(
+    '/api/metrics.csv',
+    { schema: { querystring: schemas.metricsCsvQuery } },
+    async (request, reply) => {
+      const runIds = request.query.runs.map(runIdOf);
+      const exportStore = openStore(dbFile, { readonly: true });
+      const stream = Readable.from(metricsCsv(exportStore, { runIds, keys: request.query.keys }));
+      stream.on('close', () => exportStore.close());
+      reply.header('content-type', 'text/csv; charset=utf-8');
+      reply.header('content-disposition', attachmentHeader('vgglab-metrics.csv'));
+      return reply.send(stream);
+    },
+  );
+
+  app.get<{ Querystring: { runs?: string[] } }>(
+    '/api/metric-keys',
+    { schema: { querystring: schemas.runsOnlyQuery } },
+    async (request) => ({ keys: store.listMetricKeys(request.query.runs?.map(runIdOf)) }),
+  );
+
+  app.get<{ Querystring: { runs?: string[] } }>(
+    '/api/param-keys',
+    { schema: { querystring: schemas.runsOnlyQuery } },
+    async (request) => ({ keys: store.listParamKeys(request.query.runs?.map(runIdOf)) }),
+  );
+
+  app.get<{ Querystring: { runs: string[]; all: boolean } }>(
+    '/api/params',
+    { schema: { querystring: schemas.paramsDiffQuery } },
+    async (request) => {
+      const runIds = request.query.runs.map(runIdOf);
+      const runs = runIds.map((id) => {
+        const run = store.getRun(id);
+        if (!run) throw new StoreError('NOT_FOUND', `no run '${id}'`);
+        return run;
+      });
+      const keys = [...new Set(runs.flatMap((r) => Object.keys(r.params)))].sort();
+      const rows = keys
+        .map((key) => ({ key, values: runs.map((r) => r.params[key] ?? null) }))
+        .filter((row) => request.query.all || new Set(row.values).size > 1);
+      return { runs: runs.map((r) => ({ id: r.id, name: r.name })), params: rows };
+    },
+  );
+
+  app.get<{ Querystring: { runs?: string[]; keys?: string[]; after?: number } }>(
+    '/api/live',
+    { schema: { querystring: schemas.liveQuery } },
+    async (request, reply) => {
+      const runIds = request.query.runs?.map(runIdOf);
+      const lastEventId = Number(request.headers['last-event-id']);
+      const after = Number.isSafeInteger(lastEventId) && lastEventId >= 0 ? lastEventId : request.query.after;
+      reply.hijack();
+      hub.open(reply.raw, { runIds, keys: request.query.keys, after });
+    },
+  );
+
+  app.post<{ Params: { runId: string }; Querystring: { top: number }; Body: Buffer }>(
+    '/api/runs/:runId/predict',
+    { schema: { params: schemas.runIdParams, querystring: schemas.predictQuery }, bodyLimit: predictMaxBytes },
+    async (request, reply) => {
+      const runId = runIdOf(request.params.runId);
+      if (!options.predict) {
+        return reply.code(501).send({
+          statusCode: 501,
+          error: 'Not Implemented',
+          message: 'predict needs the model code: start the dashboard with `vgglab serve`, which provides it',
+        });
+      }
+      const image = request.body;
+      if (!Buffer.isBuffer(image) || image.length === 0) {
+        throw new BadQueryError(`send the image bytes as the request body (${IMAGE_TYPES.join(', ')})`);
+      }
+      const predictions = await options.predict(runId, image);
+      const top = [...predictions].sort((a, b) => b.probability - a.probability).slice(0, request.query.top);
+      return { runId, predictions: top };
+    },
+  );
+
+  app.all('/api/*', { schema: { querystring: { type: 'object' } } }, async (request, reply) =>
+    reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no API route ${request.method} ${request.url.split('?')[0]}` }),
+  );
+
+  await app.register(fastifyStatic, {
+    root: distDir,
+    prefix: '/',
+    index: ['index.html'],
+    dotfiles: 'deny',
+    setHeaders: (reply, path) => {
+      // Hashed assets never change; the page itself is always revalidated.
+      reply.header('cache-control', path.endsWith('index.html') ? 'no-cache' : 'public, max-age=31536000, immutable');
+    },
+  });
+
+  return app;
+}
+
+export interface StartOptions {
+  dbFile: string;
+  port?: number;
+  /** Defaults to 127.0.0.1: another address only when asked. */
+  host?: string;
+  predict?: PredictFn;
+  runsDir?: string;
+  logger?: boolean;
+}
+
+/** Starts the dashboard and resolves once it listens. */
+export async function startServer(options: StartOptions): Promise<{ app: FastifyInstance; url: string }> {
+  const app = await createServer({
+    dbFile: options.dbFile,
+    predict: options.predict,
+    runsDir: options.runsDir,
+    logger: options.logger,
+  });
+  const host = options.host ?? DASHBOARD_DEFAULTS.host;
+  await app.listen({ host, port: options.port ?? DASHBOARD_DEFAULTS.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const shownHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  return { app, url: `http://${shownHost}:${port}/` };
+}

@@ -1,0 +1,242 @@
+/** The compare view: the selected runs' curves overlaid, one chart per metric, and the params that differ. */
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { api, type LivePoint, type ParamsDiff, type RunStatus } from './api.ts';
+import { Chart, type ChartSeries, type XMode } from './Chart.tsx';
+import { formatLr, runColor } from './format.ts';
+import { appendLivePoints, curve, epochMapper, orderMetricKeys, smooth, type RunSeries } from './series.ts';
+import type { RunLite } from './types.ts';
+import { StatusBadge } from './StatusBadge.tsx';
+
+interface CompareProps {
+  runs: RunLite[];
+  onDeselect: (id: string) => void;
+  onClear: () => void;
+  onOpenRun: (id: string) => void;
+  onStatusChange: (changes: { id: string; status: RunStatus; endTime: number | null }[]) => void;
+}
+
+/** Most metric keys charted at once (the rest can be picked). */
+const MAX_CHARTS = 12;
+
+export function ComparePanel({ runs, onDeselect, onClear, onOpenRun, onStatusChange }: CompareProps) {
+  const runIds = useMemo(() => runs.map((r) => r.id), [runs]);
+  const idsKey = runIds.join(',');
+  const [xMode, setXMode] = useState<XMode>('step');
+  const [smoothing, setSmoothing] = useState(0);
+  const [keys, setKeys] = useState<string[]>([]);
+  const [data, setData] = useState<Map<string, RunSeries>>(new Map());
+  const [cursor, setCursor] = useState<number | null>(null);
+  const [version, setVersion] = useState(0);
+  const [error, setError] = useState<string | null>(null);
+  const [loading, setLoading] = useState(false);
+  const [params, setParams] = useState<ParamsDiff | null>(null);
+  const [live, setLive] = useState(false);
+
+  // Load every selected run's series (one request for all runs and keys).
+  useEffect(() => {
+    if (runIds.length === 0) {
+      setData(new Map());
+      setKeys([]);
+      setParams(null);
+      return;
+    }
+    let cancelled = false;
+    setLoading(true);
+    setError(null);
+    (async () => {
+      const { keys: available } = await api.metricKeys(runIds);
+      const ordered = orderMetricKeys(available).slice(0, MAX_CHARTS);
+      const [series, diff] = await Promise.all([
+        ordered.length ? api.series(runIds, ordered) : Promise.resolve({ cursor: 0, series: [] }),
+        api.params(runIds),
+      ]);
+      if (cancelled) return;
+      const byRun = new Map<string, RunSeries>(runIds.map((id) => [id, new Map()]));
+      for (const s of series.series) byRun.get(s.runId)?.set(s.key, s);
+      setKeys(ordered);
+      setData(byRun);
+      setCursor(series.cursor);
+      setParams(diff);
+      setVersion((v) => v + 1);
+    })()
+      .catch((e: unknown) => !cancelled && setError(e instanceof Error ? e.message : String(e)))
+      .finally(() => !cancelled && setLoading(false));
+    return () => {
+      cancelled = true;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [idsKey]);
+
+  // Live: while a selected run is running, its new points stream in over server-sent events.
+  const anyRunning = runs.some((r) => r.status === 'running');
+  const onStatusRef = useRef(onStatusChange);
+  onStatusRef.current = onStatusChange;
+  const keysRef = useRef(keys);
+  keysRef.current = keys;
+  useEffect(() => {
+    if (!anyRunning || cursor === null || runIds.length === 0) return;
+    const source = new EventSource(api.liveUrl(runIds, cursor));
+    let pending: LivePoint[] = [];
+    let frame = 0;
+    const flush = () => {
+      frame = 0;
+      const points = pending;
+      pending = [];
+      setData((current) => {
+        if (appendLivePoints(current, points)) {
+          const newKeys = points.map((p) => p.key).filter((k) => !keysRef.current.includes(k));
+          if (newKeys.length) setKeys((ks) => orderMetricKeys([...new Set([...ks, ...newKeys])]).slice(0, MAX_CHARTS));
+          setVersion((v) => v + 1);
+        }
+        return current;
+      });
+    };
+    source.addEventListener('open', () => setLive(true));
+    source.addEventListener('error', () => setLive(false));
+    source.addEventListener('metrics', (event) => {
+      pending.push(...(JSON.parse((event as MessageEvent).data) as { points: LivePoint[] }).points);
+      if (!frame) frame = requestAnimationFrame(flush);
+    });
+    source.addEventListener('runs', (event) => {
+      onStatusRef.current(JSON.parse((event as MessageEvent).data).changed);
+    });
+    return () => {
+      source.close();
+      if (frame) cancelAnimationFrame(frame);
+      setLive(false);
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [anyRunning, cursor, idsKey]);
+  const charts = useMemo(() => {
+    const mappers = new Map(runs.map((r) => [r.id, epochMapper(data.get(r.id) ?? new Map())]));
+    return keys.map((key) => {
+      const series: ChartSeries[] = [];
+      runs.forEach((run, index) => {
+        const s = data.get(run.id)?.get(key);
+        if (!s || s.step.length === 0) return;
+        const { x, y } = curve(s, xMode, run.startTime, mappers.get(run.id)!);
+        const color = runColor(index);
+        if (smoothing > 0) series.push({ label: `${run.name} (raw)`, color, x, y, faint: true, legend: false });
+        series.push({ label: run.name, color, x, y: smooth(y, smoothing) });
+      });
+      return { key, series };
+    });
+    // `version` marks in-place appends to `data`.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [keys, data, version, runs, xMode, smoothing]);
+
+  if (runs.length === 0) {
+    return (
+      <div className="compare-empty">
+        <strong>Select runs to compare.</strong> Tick the boxes in the table: their loss and accuracy curves appear here,
+        overlaid, with the params that differ.
+      </div>
+    );
+  }
+
+  return (
+    <div className="compare" data-testid="compare">
+      <div className="compare-toolbar">
+        <div className="legend" data-testid="run-legend">
+          {runs.map((run, index) => (
+            <span key={run.id} className="legend-item" title={run.id}>
+              <span className="swatch" style={{ background: runColor(index) }} />
+              <button className="link" onClick={() => onOpenRun(run.id)}>
+                {run.name}
+              </button>
+              <span className="muted">
+                {run.params['model.name'] ?? ''} · {run.params['optimizer.name'] ?? ''} · {formatLr(run.params['optimizer.lr'])}
+              </span>
+              <StatusBadge status={run.status} compact />
+              <button className="icon" aria-label={`remove ${run.name} from comparison`} onClick={() => onDeselect(run.id)}>
+                ×
+              </button>
+            </span>
+          ))}
+          <button className="link small" onClick={onClear}>
+            clear
+          </button>
+        </div>
+        <div className="controls">
+          <label>
+            x axis
+            <select value={xMode} onChange={(e) => setXMode(e.target.value as XMode)} data-testid="x-axis">
+              <option value="step">step</option>
+              <option value="epoch">epoch</option>
+              <option value="relative">relative time</option>
+              <option value="wall">wall time</option>
+            </select>
+          </label>
+          <label title="Exponential moving average, debiased (as TensorBoard)">
+            smoothing
+            <input
+              type="range"
+              min={0}
+              max={0.99}
+              step={0.01}
+              value={smoothing}
+              onChange={(e) => setSmoothing(Number(e.target.value))}
+              data-testid="smoothing"
+            />
+            <span className="num">{smoothing.toFixed(2)}</span>
+          </label>
+          <a className="button" href={api.metricsCsvUrl(runIds)} download>
+            metrics CSV
+          </a>
+          {anyRunning ? <span className={live ? 'live on' : 'live'}>{live ? 'live' : 'connecting…'}</span> : null}
+        </div>
+      </div>
+      {error ? <div className="error">Could not load metrics: {error}</div> : null}
+      {loading && keys.length === 0 ? <div className="muted pad">loading curves…</div> : null}
+      {!loading && keys.length === 0 && !error ? <div className="muted pad">These runs have logged no metrics yet.</div> : null}
+      <div className="chart-grid">
+        {charts.map(({ key, series }) => (
+          <Chart key={key} title={key} series={series} xMode={xMode} version={version} testId={`chart-${key}`} />
+        ))}
+      </div>
+      <ParamsTable diff={params} />
+    </div>
+  );
+}
+
+function ParamsTable({ diff }: { diff: ParamsDiff | null }) {
+  if (!diff) return null;
+  if (diff.runs.length < 2) return null;
+  return (
+    <section className="card params-diff" data-testid="params-diff">
+      <header className="card-title">
+        Params that differ <span className="muted">({diff.params.length})</span>
+      </header>
+      {diff.params.length === 0 ? (
+        <div className="muted pad">These runs have identical params.</div>
+      ) : (
+        <div className="table-scroll">
+          <table className="plain">
+            <thead>
+              <tr>
+                <th>param</th>
+                {diff.runs.map((run, index) => (
+                  <th key={run.id}>
+                    <span className="swatch" style={{ background: runColor(index) }} /> {run.name}
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {diff.params.map((row) => (
+                <tr key={row.key}>
+                  <td className="mono">{row.key}</td>
+                  {row.values.map((value, i) => (
+                    <td key={i} className="mono">
+                      {value ?? <span className="muted">–</span>}
+                    </td>
+                  ))}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}

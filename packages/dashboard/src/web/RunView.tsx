@@ -1,0 +1,432 @@
+/** One run: reproducibility facts, curves, confusion matrix, per-class accuracy, checkpoints, spec, predict. */
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { api, ApiError, type ConfusionJson, type Prediction, type RunDetailsJson, type SeriesJson } from './api.ts';
+import { Chart, type XMode } from './Chart.tsx';
+import { formatDateTime, formatDuration, formatNumber, formatPercent, runColor } from './format.ts';
+import { curve, epochMapper, orderMetricKeys } from './series.ts';
+import { StatusBadge } from './StatusBadge.tsx';
+
+export function RunView({ runId, onBack, onCompare }: { runId: string; onBack: () => void; onCompare: (id: string) => void }) {
+  const [run, setRun] = useState<RunDetailsJson | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [confusion, setConfusion] = useState<ConfusionJson | null | 'none'>(null);
+  const [series, setSeries] = useState<SeriesJson[]>([]);
+
+  useEffect(() => {
+    let cancelled = false;
+    setRun(null);
+    setError(null);
+    api
+      .run(runId)
+      .then(async (details) => {
+        if (cancelled) return;
+        setRun(details);
+        const keys = orderMetricKeys(Object.keys(details.metrics)).slice(0, 12);
+        if (keys.length) {
+          const response = await api.series([details.id], keys, 600);
+          if (!cancelled) setSeries(response.series);
+        }
+      })
+      .catch((e: unknown) => !cancelled && setError(e instanceof Error ? e.message : String(e)));
+    api
+      .confusion(runId)
+      .then((c) => !cancelled && setConfusion(c))
+      .catch((e: unknown) => !cancelled && setConfusion(e instanceof ApiError && e.status === 404 ? 'none' : null));
+    return () => {
+      cancelled = true;
+    };
+  }, [runId]);
+
+  if (error) {
+    return (
+      <div className="page">
+        <button className="link" onClick={onBack}>
+          ← all runs
+        </button>
+        <div className="error">Could not load run {runId}: {error}</div>
+      </div>
+    );
+  }
+  if (!run) return <div className="page muted pad">loading run…</div>;
+
+  const versions = Object.entries(run.packageVersions);
+  const checkpoints = run.artifacts.filter((a) => a.kind.startsWith('checkpoint'));
+  const otherArtifacts = run.artifacts.filter((a) => !a.kind.startsWith('checkpoint'));
+  return (
+    <div className="page run-view" data-testid="run-view">
+      <div className="run-header">
+        <button className="link" onClick={onBack}>
+          ← all runs
+        </button>
+        <h1>
+          {run.name} <StatusBadge status={run.status} />
+        </h1>
+        <div className="muted">
+          <span className="mono">{run.id}</span> · experiment <strong>{run.experimentName}</strong> · started{' '}
+          {formatDateTime(run.startTime)} · {formatDuration(run.status === 'running' ? Date.now() - run.startTime : run.durationMs)}
+        </div>
+        <button className="button" onClick={() => onCompare(run.id)}>
+          add to comparison
+        </button>
+      </div>
+
+      <div className="grid-3">
+        <section className="card" data-testid="repro">
+          <header className="card-title">Reproducibility</header>
+          <dl className="facts">
+            <dt>seed</dt>
+            <dd className="mono">{run.seed ?? '–'}</dd>
+            <dt>spec hash</dt>
+            <dd className="mono" title={run.specHash}>
+              {run.specHash.slice(0, 16)}…
+            </dd>
+            <dt>git commit</dt>
+            <dd className="mono">{run.gitCommit ?? <span className="muted">not a git checkout</span>}</dd>
+            <dt>backend</dt>
+            <dd className="mono">{run.backend ?? '–'}</dd>
+            <dt>host</dt>
+            <dd className="mono">
+              {run.host}
+              {run.pid ? ` (pid ${run.pid})` : ''}
+            </dd>
+            {versions.map(([name, version]) => (
+              <FactRow key={name} name={name} value={version} />
+            ))}
+            {run.sweepValues
+              ? Object.entries(run.sweepValues).map(([k, v]) => <FactRow key={k} name={`sweep ${k}`} value={JSON.stringify(v)} />)
+              : null}
+          </dl>
+        </section>
+        <section className="card">
+          <header className="card-title">Latest metrics</header>
+          <table className="plain">
+            <thead>
+              <tr>
+                <th>metric</th>
+                <th className="right">latest</th>
+                <th className="right">min</th>
+                <th className="right">max</th>
+                <th className="right">step</th>
+              </tr>
+            </thead>
+            <tbody>
+              {orderMetricKeys(Object.keys(run.metrics)).map((key) => {
+                const m = run.metrics[key];
+                return (
+                  <tr key={key}>
+                    <td className="mono">{key}</td>
+                    <td className="right num">{formatNumber(m.value)}</td>
+                    <td className="right num">{formatNumber(m.min)}</td>
+                    <td className="right num">{formatNumber(m.max)}</td>
+                    <td className="right num">{m.step}</td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+          {Object.keys(run.tags).length ? (
+            <div className="tags pad-top">
+              {Object.entries(run.tags).map(([k, v]) => (
+                <span key={k} className="tag">
+                  {k}: {v}
+                </span>
+              ))}
+            </div>
+          ) : null}
+        </section>
+        <section className="card">
+          <header className="card-title">Checkpoints</header>
+          {checkpoints.length === 0 ? <div className="muted">none yet</div> : null}
+          <ul className="artifacts">
+            {[...checkpoints, ...otherArtifacts].map((a) => (
+              <li key={a.id}>
+                <div>
+                  <strong>{a.kind}</strong>
+                  {a.epoch !== null ? <span className="muted"> · epoch {a.epoch}</span> : null}
+                  {a.step !== null ? <span className="muted"> · step {a.step}</span> : null}
+                </div>
+                <div className="mono small muted">{a.path}</div>
+                {a.metadata ? <div className="mono small">{JSON.stringify(a.metadata)}</div> : null}
+                <div className="files">
+                  {a.files.map((f) => (
+                    <a key={f} className="small" href={api.fileUrl(run.id, f)} download>
+                      {f.split('/').pop()}
+                    </a>
+                  ))}
+                </div>
+              </li>
+            ))}
+          </ul>
+        </section>
+      </div>
+
+      <RunCurves run={run} series={series} />
+
+      <div className="grid-2">
+        <ConfusionCard confusion={confusion} runId={run.id} />
+        <PredictCard runId={run.id} />
+      </div>
+
+      <div className="grid-2">
+        <section className="card">
+          <header className="card-title">Spec as written</header>
+          <pre className="code">{run.specText ?? '(not recorded)'}</pre>
+        </section>
+        <section className="card">
+          <header className="card-title">Resolved params ({Object.keys(run.params).length})</header>
+          <div className="table-scroll tall">
+            <table className="plain">
+              <tbody>
+                {Object.entries(run.params).map(([k, v]) => (
+                  <tr key={k}>
+                    <td className="mono">{k}</td>
+                    <td className="mono">{v}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </section>
+      </div>
+    </div>
+  );
+}
+
+function FactRow({ name, value }: { name: string; value: string }) {
+  return (
+    <>
+      <dt>{name}</dt>
+      <dd className="mono">{value}</dd>
+    </>
+  );
+}
+
+function RunCurves({ run, series }: { run: RunDetailsJson; series: SeriesJson[] }) {
+  const [xMode, setXMode] = useState<XMode>('step');
+  const charts = useMemo(() => {
+    const byKey = new Map(series.map((s) => [s.key, s]));
+    const toEpoch = epochMapper(byKey);
+    return orderMetricKeys([...byKey.keys()]).map((key) => {
+      const { x, y } = curve(byKey.get(key)!, xMode, run.startTime, toEpoch);
+      return { key, series: [{ label: run.name, color: runColor(0), x, y }] };
+    });
+  }, [series, xMode, run]);
+  if (charts.length === 0) return null;
+  return (
+    <section className="card">
+      <header className="card-title">
+        Curves
+        <select value={xMode} onChange={(e) => setXMode(e.target.value as XMode)}>
+          <option value="step">step</option>
+          <option value="epoch">epoch</option>
+          <option value="relative">relative time</option>
+          <option value="wall">wall time</option>
+        </select>
+      </header>
+      <div className="chart-grid">
+        {charts.map((c) => (
+          <Chart key={c.key} title={c.key} series={c.series} xMode={xMode} height={180} syncKey="run" />
+        ))}
+      </div>
+    </section>
+  );
+}
+
+function ConfusionCard({ confusion, runId }: { confusion: ConfusionJson | null | 'none'; runId: string }) {
+  if (confusion === null) return <section className="card muted">loading evaluation…</section>;
+  if (confusion === 'none') {
+    return (
+      <section className="card" data-testid="confusion-none">
+        <header className="card-title">Confusion matrix</header>
+        <div className="muted">
+          No evaluation stored for this run yet. Run <code>vgglab evaluate --run {runId.slice(0, 8)}</code> to add one.
+        </div>
+      </section>
+    );
+  }
+  const n = confusion.classNames.length;
+  const rowTotals = confusion.confusionMatrix.map((row) => row.reduce((a, b) => a + b, 0));
+  const showNumbers = n <= 15;
+  const cell = n <= 6 ? 52 : n <= 15 ? 36 : Math.max(8, Math.floor(540 / n));
+  return (
+    <section className="card" data-testid="confusion">
+      <header className="card-title">
+        Confusion matrix{' '}
+        <span className="muted">
+          · {confusion.dataset} · accuracy {formatPercent(confusion.accuracy)}
+          {confusion.epoch !== null ? ` · epoch ${confusion.epoch}` : ''}
+        </span>
+      </header>
+      <div className="confusion-wrap">
+        <div className="axis-label-y">true class</div>
+        <div>
+          <div className="axis-label-x">predicted class</div>
+          <div
+            className="heatmap"
+            data-testid="heatmap"
+            style={{ gridTemplateColumns: `max-content repeat(${n}, ${cell}px)`, gridAutoRows: `${cell}px` }}
+          >
+            <div />
+            {confusion.classNames.map((name) => (
+              <div key={`col-${name}`} className="heat-col-label" title={name}>
+                {name}
+              </div>
+            ))}
+            {confusion.confusionMatrix.map((row, i) => (
+              <Row key={i} name={confusion.classNames[i]} row={row} total={rowTotals[i]} diagonal={i} classNames={confusion.classNames} showNumbers={showNumbers} />
+            ))}
+          </div>
+        </div>
+      </div>
+      <header className="card-title pad-top">Per-class accuracy</header>
+      <table className="plain" data-testid="per-class">
+        <thead>
+          <tr>
+            <th>class</th>
+            <th>accuracy (recall)</th>
+            <th className="right">precision</th>
+            <th className="right">support</th>
+          </tr>
+        </thead>
+        <tbody>
+          {confusion.classNames.map((name, i) => {
+            const acc = confusion.perClassAccuracy[i];
+            const pc = confusion.perClass.find((p) => p.className === name);
+            return (
+              <tr key={name}>
+                <td className="mono">{name}</td>
+                <td>
+                  <div className="hbar">
+                    <span style={{ width: `${(acc ?? 0) * 100}%` }} />
+                    <em>{formatPercent(acc)}</em>
+                  </div>
+                </td>
+                <td className="right num">{formatPercent(pc?.precision)}</td>
+                <td className="right num">{pc?.support ?? rowTotals[i]}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+function Row({
+  name,
+  row,
+  total,
+  diagonal,
+  classNames,
+  showNumbers,
+}: {
+  name: string;
+  row: number[];
+  total: number;
+  diagonal: number;
+  classNames: string[];
+  showNumbers: boolean;
+}) {
+  return (
+    <>
+      <div className="heat-row-label" title={name}>
+        {name}
+      </div>
+      {row.map((count, j) => {
+        const share = total === 0 ? 0 : count / total;
+        // Row-normalised: each true class reads as where its examples went.
+        const background = j === diagonal ? `rgba(46, 125, 50, ${0.08 + share * 0.92})` : `rgba(198, 40, 40, ${share === 0 ? 0 : 0.1 + share * 0.9})`;
+        return (
+          <div
+            key={j}
+            className={`heat-cell ${share > 0.55 ? 'dark' : ''}`}
+            style={{ background }}
+            title={`true ${name} → predicted ${classNames[j]}: ${count} (${formatPercent(share)} of ${name})`}
+          >
+            {showNumbers && count > 0 ? count : ''}
+          </div>
+        );
+      })}
+    </>
+  );
+}
+
+function PredictCard({ runId }: { runId: string }) {
+  const [predictions, setPredictions] = useState<Prediction[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [preview, setPreview] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [over, setOver] = useState(false);
+  const input = useRef<HTMLInputElement>(null);
+
+  useEffect(() => () => {
+    if (preview) URL.revokeObjectURL(preview);
+  }, [preview]);
+
+  const predict = async (file: File) => {
+    setError(null);
+    setPredictions(null);
+    setPreview(URL.createObjectURL(file));
+    setBusy(true);
+    try {
+      setPredictions(await api.predict(runId, file, 5));
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section className="card" data-testid="predict">
+      <header className="card-title">Predict</header>
+      <div
+        className={`dropzone ${over ? 'over' : ''}`}
+        onDragOver={(e) => {
+          e.preventDefault();
+          setOver(true);
+        }}
+        onDragLeave={() => setOver(false)}
+        onDrop={(e) => {
+          e.preventDefault();
+          setOver(false);
+          const file = e.dataTransfer.files[0];
+          if (file) void predict(file);
+        }}
+        onClick={() => input.current?.click()}
+      >
+        {preview ? <img src={preview} alt="uploaded" /> : null}
+        <div>
+          <strong>Drop an image here</strong> or click to choose one.
+          <div className="muted small">The run's best checkpoint classifies it (top 5).</div>
+        </div>
+        <input
+          ref={input}
+          type="file"
+          accept="image/*"
+          hidden
+          onChange={(e) => {
+            const file = e.target.files?.[0];
+            if (file) void predict(file);
+            e.target.value = '';
+          }}
+        />
+      </div>
+      {busy ? <div className="muted pad">predicting…</div> : null}
+      {error ? <div className="error">{error}</div> : null}
+      {predictions ? (
+        <ol className="predictions">
+          {predictions.map((p) => (
+            <li key={p.label}>
+              <span className="mono">{p.label}</span>
+              <div className="hbar">
+                <span style={{ width: `${p.probability * 100}%` }} />
+                <em>{formatPercent(p.probability)}</em>
+              </div>
+            </li>
+          ))}
+        </ol>
+      ) : null}
+    </section>
+  );
+}

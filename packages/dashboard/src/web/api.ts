@@ -1,0 +1,174 @@
+/** The page's client of the dashboard API (same origin). */
+import type { Artifact, Evaluation, RunDetails, RunPage, RunStatus, RunSummary } from '@vgglab/store';
+
+export type { RunSummary, RunStatus, RunDetails, Evaluation };
+
+export interface SeriesJson {
+  runId: string;
+  key: string;
+  totalPoints: number;
+  downsampled: boolean;
+  step: number[];
+  epoch: (number | null)[];
+  timestamp: number[];
+  value: (number | null)[];
+  min?: (number | null)[];
+  max?: (number | null)[];
+  nonFinite?: Record<string, string>;
+}
+
+export interface SeriesResponse {
+  cursor: number;
+  series: SeriesJson[];
+}
+
+export interface LivePoint {
+  runId: string;
+  key: string;
+  step: number;
+  epoch: number | null;
+  timestamp: number;
+  value: number | null;
+}
+
+export interface FacetValue {
+  value: string;
+  count: number;
+}
+
+export interface Facets {
+  statuses: FacetValue[];
+  experiments: FacetValue[];
+  models: FacetValue[];
+  optimizers: FacetValue[];
+  tagKeys: FacetValue[];
+}
+
+export interface RunDetailsJson extends RunDetails {
+  artifacts: (Artifact & { files: string[] })[];
+}
+
+export interface ConfusionJson extends Evaluation {
+  perClassAccuracy: (number | null)[];
+  evaluations: { id: number; dataset: string; createdAt: number }[];
+}
+
+export interface ParamsDiff {
+  runs: { id: string; name: string }[];
+  params: { key: string; values: (string | null)[] }[];
+}
+
+export interface Prediction {
+  label: string;
+  probability: number;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+  const response = await fetch(path, { signal });
+  if (!response.ok) {
+    let message = `${response.status} ${response.statusText}`;
+    try {
+      message = ((await response.json()) as { message?: string }).message ?? message;
+    } catch {
+      // not JSON: keep the status line
+    }
+    throw new ApiError(response.status, message);
+  }
+  return (await response.json()) as T;
+}
+
+/** Query string from a plain object; arrays become comma-separated lists, empty values are left out. */
+export function queryString(params: Record<string, string | number | boolean | readonly string[] | undefined>): string {
+  const search = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) {
+    if (value === undefined || value === '') continue;
+    if (Array.isArray(value)) {
+      if (value.length > 0) search.set(name, value.join(','));
+    } else {
+      search.set(name, String(value));
+    }
+  }
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}
+
+export interface RunFilters {
+  q: string;
+  status: RunStatus[];
+  model: string;
+  optimizer: string;
+  experiment: string;
+  tag: string;
+}
+
+export interface RunSort {
+  by: string;
+  order: 'asc' | 'desc';
+}
+
+/** Columns the table shows; the list asks the store for exactly these params and metrics. */
+export const TABLE_PARAMS = ['model.name', 'optimizer.name', 'optimizer.lr'];
+export const TABLE_METRICS = ['val/accuracy', 'val/loss', 'train/loss'];
+
+export function runListQuery(filters: RunFilters, sort: RunSort) {
+  return {
+    q: filters.q,
+    status: filters.status,
+    model: filters.model,
+    optimizer: filters.optimizer,
+    experiment: filters.experiment,
+    tag: filters.tag.trim() || undefined,
+    sort: sort.by,
+    order: sort.order,
+  };
+}
+
+export const api = {
+  runs: (
+    filters: RunFilters,
+    sort: RunSort,
+    page: { limit: number; pageToken?: string | null },
+    signal?: AbortSignal,
+  ) =>
+    getJson<RunPage>(
+      `api/runs${queryString({
+        ...runListQuery(filters, sort),
+        limit: page.limit,
+        pageToken: page.pageToken ?? undefined,
+        withParams: TABLE_PARAMS,
+        withMetrics: TABLE_METRICS,
+      })}`,
+      signal,
+    ),
+  runsCsvUrl: (filters: RunFilters, sort: RunSort) => `api/runs.csv${queryString(runListQuery(filters, sort))}`,
+  facets: () => getJson<Facets>('api/facets'),
+  run: (id: string) => getJson<RunDetailsJson>(`api/runs/${encodeURIComponent(id)}`),
+  metricKeys: (runIds: readonly string[]) => getJson<{ keys: string[] }>(`api/metric-keys${queryString({ runs: runIds })}`),
+  series: (runIds: readonly string[], keys: readonly string[], maxPoints = 1000) =>
+    getJson<SeriesResponse>(`api/metrics${queryString({ runs: runIds, keys, maxPoints })}`),
+  metricsCsvUrl: (runIds: readonly string[]) => `api/metrics.csv${queryString({ runs: runIds })}`,
+  params: (runIds: readonly string[]) => getJson<ParamsDiff>(`api/params${queryString({ runs: runIds })}`),
+  confusion: (id: string) => getJson<ConfusionJson>(`api/runs/${encodeURIComponent(id)}/confusion-matrix`),
+  fileUrl: (runId: string, path: string) =>
+    `api/runs/${encodeURIComponent(runId)}/files/${path.split('/').map(encodeURIComponent).join('/')}`,
+  liveUrl: (runIds: readonly string[], after: number) => `api/live${queryString({ runs: runIds, after })}`,
+  async predict(runId: string, file: File, top = 5): Promise<Prediction[]> {
+    const response = await fetch(`api/runs/${encodeURIComponent(runId)}/predict?top=${top}`, {
+      method: 'POST',
+      headers: { 'content-type': file.type || 'application/octet-stream' },
+      body: file,
+    });
+    const body = (await response.json().catch(() => ({}))) as { message?: string; predictions?: Prediction[] };
+    if (!response.ok) throw new ApiError(response.status, body.message ?? `${response.status} ${response.statusText}`);
+    return body.predictions ?? [];
+  },
+};
