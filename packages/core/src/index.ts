@@ -42,11 +42,31 @@ export type { LoadedSpec, SpecLoadOptions } from './spec.ts';
 export { formatIssue, SpecError } from './spec-issues.ts';
 export type { FieldPath, SpecIssue, SpecLocation } from './spec-issues.ts';
 export type { SpecLocator } from './spec-source.ts';
-export { validatePluginOptions } from './spec-plugins.ts';
+export { resolveEntryOptions, validatePluginOptions } from './spec-plugins.ts';
 export { expandSweep, formatSweepValue } from './spec-sweep.ts';
 export type { SweepPoint } from './spec-sweep.ts';
 
 // --- optimizers and schedules
+export {
+  CORE_PLUGIN_NAME,
+  coreOptimizersPlugin,
+  createOptimizerFromSpec,
+  createScheduleFromSpec,
+  OPTIMIZER_SCHEMAS,
+  SCHEDULE_SCHEMAS,
+} from './optim/plugin.ts';
+export { OptimizerStateError, TorchAdam, TorchRmsprop, TorchSgd, TorchStyleOptimizer } from './optim/optimizers.ts';
+export type { AdamOptions, RmspropOptions, SgdOptions } from './optim/optimizers.ts';
+export { constantSchedule, cosineSchedule, stepSchedule, withWarmup } from './optim/schedules.ts';
+export type { CosineScheduleOptions, StepScheduleOptions } from './optim/schedules.ts';
+export {
+  ADAM_DEFAULTS,
+  ADAMW_DEFAULTS,
+  COSINE_SCHEDULE_DEFAULTS,
+  RMSPROP_DEFAULTS,
+  SGD_DEFAULTS,
+  STEP_SCHEDULE_DEFAULTS,
+} from './optim/defaults.ts';
 
 // --- engine
 export { EngineError, getEngineInfo, initEngine, shutdownEngine } from './engine/backend.ts';

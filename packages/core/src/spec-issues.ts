@@ -175,10 +175,22 @@ export function translateAjvErrors(errors: readonly ErrorObject[], data: unknown
   const unions = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
   const inFailedUnion = (e: ErrorObject) =>
     unions.some((u) => u !== e && e.schemaPath.startsWith(`${u.schemaPath}/`) && e.instancePath.startsWith(u.instancePath));
+  // A failed if/then: its `then` errors say what is wrong; the then-schema's description says why.
+  const conditionals = errors.filter((e) => e.keyword === 'if');
+  const because = (e: ErrorObject) => {
+    for (const c of conditionals) {
+      const base = c.schemaPath.replace(/\/if$/, '');
+      const branch = (c.params as { failingKeyword?: string }).failingKeyword ?? 'then';
+      const why = (c.parentSchema as Record<string, any> | undefined)?.[branch]?.description;
+      if (why && e.schemaPath.startsWith(`${base}/${branch}/`)) return ` (${why})`;
+    }
+    return '';
+  };
   const out: PathIssue[] = [];
   for (const e of errors) {
     if (inFailedUnion(e)) continue;
     if (e.keyword === 'if') continue; // its then/else errors say what is wrong
+    const before = out.length;
     const path = [...prefix, ...pointerToPath(e.instancePath, data)];
     const received = describeValue(e.data);
     const p = e.params as Record<string, any>;
@@ -275,6 +287,8 @@ export function translateAjvErrors(errors: readonly ErrorObject[], data: unknown
       default:
         out.push({ path, at: 'value', message: `${e.message ?? `fails '${e.keyword}'`}, received ${received}` });
     }
+    const why = because(e);
+    for (let i = before; i < out.length; i++) out[i]!.message += why;
   }
   return out;
 }

@@ -6,7 +6,7 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { OptionsSchema, PluginKind } from './plugin.ts';
 import type { Registry } from './registry.ts';
-import { describeValue, sortIssues, SpecError, translateAjvErrors, type SpecIssue } from './spec-issues.ts';
+import { describeValue, displayPath, sortIssues, SpecError, translateAjvErrors, type SpecIssue } from './spec-issues.ts';
 import { placeIssues, specHash, type LoadedSpec } from './spec.ts';
 import type { ExperimentSpec } from './spec-schema.ts';
 
@@ -22,6 +22,25 @@ const pluginAjv = new Ajv({
   addUsedSchema: false,
 });
 const compiled = new WeakMap<object, ValidateFunction>();
+
+/**
+ * Checks an options object against an entry's schema outside a spec (a factory called directly): returns a
+ * copy with the schema's defaults filled in; throws an Error naming `what` and every problem.
+ */
+export function resolveEntryOptions(
+  what: string,
+  schema: OptionsSchema | undefined,
+  options: Record<string, unknown> | undefined,
+): Record<string, unknown> {
+  const copy = structuredClone(options ?? {});
+  if (!schema) return copy;
+  const validate = compile(schema);
+  if (!validate(copy)) {
+    const problems = translateAjvErrors(validate.errors ?? [], copy, ['options']).map((i) => `${displayPath(i.path)} ${i.message}`);
+    throw new RangeError(`${what}: ${problems.join('; ')}`);
+  }
+  return copy;
+}
 
 function compile(schema: OptionsSchema): ValidateFunction {
   let fn = compiled.get(schema);

@@ -1,0 +1,344 @@
+/**
+ * Optimizers that follow torch.optim's update rules exactly (single-tensor, float32), as tf.Optimizer
+ * subclasses, so that a run is comparable with the same recipe in PyTorch. tfjs's own optimizers differ in
+ * details (Adam's default epsilon, no weight decay, SGD momentum without dampening or nesterov, RMSprop's
+ * epsilon inside the square root) and keep their state by position rather than by variable.
+ *
+ * State is per variable, created on the variable's first step (as PyTorch's lazily created state), and kept
+ * by variable name. `getWeights()` returns `iter` followed by `<variable>/<slot>` tensors (including
+ * `<variable>/step`), owned by the caller; `setWeights()` restores them so that training continues exactly.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ScheduledOptimizer } from '../plugin.ts';
+import { ADAM_DEFAULTS, ADAMW_DEFAULTS, RMSPROP_DEFAULTS, SGD_DEFAULTS } from './defaults.ts';
+
+type NamedTensor = { name: string; tensor: tf.Tensor };
+type Gradients = tf.NamedTensorMap | NamedTensor[];
+
+interface VariableState {
+  /** Steps taken on this variable (PyTorch's per-parameter state['step']). */
+  step: number;
+  slots: Map<string, tf.Variable>;
+}
+
+export class OptimizerStateError extends Error {
+  override name = 'OptimizerStateError';
+}
+
+/**
+ * The shared part: learning rate, per-variable state, checkpointing. Subclasses give `update`, which runs
+ * inside a tf.tidy and assigns the new value to the variable and its slots.
+ */
+export abstract class TorchStyleOptimizer extends tf.Optimizer implements ScheduledOptimizer {
+  protected lr: number;
+  private readonly states = new Map<string, VariableState>();
+  /** State read by setWeights, bound to variables on the next step (by name, else by order). */
+  private pending: Map<string, { step: number; slots: Map<string, tf.Tensor> }> | undefined;
+
+  /** Slots this optimizer may keep per variable, in checkpoint order. */
+  protected abstract readonly slotNames: readonly string[];
+
+  constructor(lr: number) {
+    super();
+    if (!(Number.isFinite(lr) && lr >= 0)) throw new RangeError(`lr must be a finite number >= 0, received ${lr}`);
+    this.lr = lr;
+  }
+
+  /** The ScheduledOptimizer contract: this object is its own tf.Optimizer. */
+  get optimizer(): tf.Optimizer {
+    return this;
+  }
+  setLearningRate(lr: number): void {
+    if (!(Number.isFinite(lr) && lr >= 0)) throw new RangeError(`lr must be a finite number >= 0, received ${lr}`);
+    this.lr = lr;
+  }
+  getLearningRate(): number {
+    return this.lr;
+  }
+
+  /**
+   * One step on `variable` with `grad`; `state.step` is already incremented. Create a missing slot with
+   * `this.slot(state, name, initial)`.
+   */
+  protected abstract update(variable: tf.Variable, grad: tf.Tensor, state: VariableState): void;
+
+  /** The slot `name`, created from `initial()` (kept: a tf.Variable outlives the tidy) when missing. */
+  protected slot(state: VariableState, name: string, initial: () => tf.Tensor): { variable: tf.Variable; fresh: boolean } {
+    const found = state.slots.get(name);
+    if (found) return { variable: found, fresh: false };
+    const variable = tf.variable(initial(), false);
+    state.slots.set(name, variable);
+    return { variable, fresh: true };
+  }
+
+  override applyGradients(variableGradients: Gradients): void {
+    const entries: [string, tf.Tensor | null | undefined][] = Array.isArray(variableGradients)
+      ? variableGradients.map((g) => [g.name, g.tensor])
+      : Object.entries(variableGradients);
+    if (this.pending) this.bindPending(entries.filter(([, g]) => g != null).map(([n]) => n));
+    const registered = tf.engine().registeredVariables;
+    tf.tidy(() => {
+      for (const [name, grad] of entries) {
+        if (grad == null) continue; // no gradient: PyTorch skips the parameter, state untouched
+        const variable = registered[name];
+        if (!variable) throw new OptimizerStateError(`no variable named '${name}' is registered`);
+        let state = this.states.get(name);
+        if (!state) {
+          state = { step: 0, slots: new Map() };
+          this.states.set(name, state);
+        }
+        state.step += 1;
+        this.update(variable, grad, state);
+      }
+    });
+    this.incrementIterations();
+  }
+
+  /** Binds state restored by setWeights to this run's variables: by name, or by order when no name matches. */
+  private bindPending(names: string[]): void {
+    const pending = this.pending!;
+    this.pending = undefined;
+    const saved = [...pending.keys()];
+    const byName = saved.every((n) => names.includes(n));
+    if (!byName && saved.length !== names.length) {
+      throw new OptimizerStateError(
+        `the restored optimizer state is for ${saved.length} variables (${saved.slice(0, 3).join(', ')}${saved.length > 3 ? ', …' : ''}) but this step updates ${names.length} variables with other names`,
+      );
+    }
+    const registered = tf.engine().registeredVariables;
+    saved.forEach((savedName, i) => {
+      const name = byName ? savedName : names[i]!;
+      const { step, slots } = pending.get(savedName)!;
+      const shape = registered[name]?.shape;
+      const state: VariableState = { step, slots: new Map() };
+      for (const [slot, tensor] of slots) {
+        if (shape && !tf.util.arraysEqual(shape, tensor.shape)) {
+          throw new OptimizerStateError(
+            `restored optimizer slot '${savedName}/${slot}' has shape [${tensor.shape}] but variable '${name}' has shape [${shape}]`,
+          );
+        }
+        state.slots.set(slot, tf.variable(tensor, false));
+        tensor.dispose();
+      }
+      this.states.get(name)?.slots.forEach((v) => v.dispose());
+      this.states.set(name, state);
+    });
+  }
+
+  /** `iter`, then `<variable>/step` and `<variable>/<slot>` per variable; the caller owns (and disposes) them. */
+  override async getWeights(): Promise<NamedTensor[]> {
+    const out: NamedTensor[] = [await this.saveIterations()];
+    const add = (name: string, step: number, slots: Map<string, tf.Tensor>) => {
+      out.push({ name: `${name}/step`, tensor: tf.scalar(step, 'int32') });
+      for (const slot of this.slotNames) {
+        const t = slots.get(slot);
+        if (t) out.push({ name: `${name}/${slot}`, tensor: tf.clone(t) });
+      }
+    };
+    for (const [name, s] of this.states) add(name, s.step, s.slots);
+    for (const [name, s] of this.pending ?? []) add(name, s.step, s.slots);
+    return out;
+  }
+
+  /** Restores what getWeights returned (the caller may dispose its tensors afterwards). */
+  override async setWeights(weightValues: NamedTensor[]): Promise<void> {
+    if (weightValues[0]?.name !== 'iter') {
+      throw new OptimizerStateError(`optimizer state must start with 'iter', received '${weightValues[0]?.name}'`);
+    }
+    const rest = await this.extractIterations(weightValues);
+    const pending = new Map<string, { step: number; slots: Map<string, tf.Tensor> }>();
+    for (const { name, tensor } of rest) {
+      const cut = name.lastIndexOf('/');
+      const variable = name.slice(0, cut);
+      const slot = name.slice(cut + 1);
+      if (cut <= 0 || (slot !== 'step' && !this.slotNames.includes(slot))) {
+        throw new OptimizerStateError(
+          `unknown optimizer state '${name}' for ${this.getClassName()}; expected <variable>/step or <variable>/{${this.slotNames.join(',')}}`,
+        );
+      }
+      let entry = pending.get(variable);
+      if (!entry) pending.set(variable, (entry = { step: 0, slots: new Map() }));
+      if (slot === 'step') entry.step = (await tensor.data())[0]!;
+      else entry.slots.set(slot, tf.clone(tensor));
+    }
+    for (const s of this.states.values()) s.slots.forEach((v) => v.dispose());
+    this.states.clear();
+    for (const s of this.pending?.values() ?? []) s.slots.forEach((t) => t.dispose());
+    this.pending = pending;
+  }
+
+  override dispose(): void {
+    for (const s of this.states.values()) s.slots.forEach((v) => v.dispose());
+    this.states.clear();
+    for (const s of this.pending?.values() ?? []) s.slots.forEach((t) => t.dispose());
+    this.pending = undefined;
+  }
+}
+
+export interface SgdOptions {
+  /** Momentum factor μ. Defaults to 0. */
+  momentum?: number;
+  /** Dampening τ for momentum. Defaults to 0. */
+  dampening?: number;
+  /** Nesterov momentum (needs momentum > 0 and dampening 0). Defaults to false. */
+  nesterov?: boolean;
+  /** L2 penalty λ, added to the gradient. Defaults to 0. */
+  weightDecay?: number;
+}
+
+/**
+ * torch.optim.SGD:
+ *   g = grad + λ·p                                   (weight decay, when λ ≠ 0)
+ *   b = g on the first step, else b = μ·b + (1 − τ)·g  (momentum, when μ ≠ 0)
+ *   g = g + μ·b if nesterov, else g = b
+ *   p = p − lr·g
+ */
+export class TorchSgd extends TorchStyleOptimizer {
+  static get className() {
+    return 'TorchSgd';
+  }
+  protected readonly slotNames = ['momentum'] as const;
+  readonly options: Required<SgdOptions>;
+  constructor(lr: number, options: SgdOptions = {}) {
+    super(lr);
+    this.options = { ...SGD_DEFAULTS, ...options };
+    const { momentum, dampening, nesterov } = this.options;
+    if (nesterov && (momentum <= 0 || dampening !== 0)) {
+      throw new RangeError(`nesterov momentum needs momentum > 0 and dampening 0, received momentum ${momentum}, dampening ${dampening}`);
+    }
+  }
+  protected update(p: tf.Variable, grad: tf.Tensor, state: VariableState): void {
+    const { momentum, dampening, nesterov, weightDecay } = this.options;
+    let g = weightDecay !== 0 ? grad.add(p.mul(weightDecay)) : grad;
+    if (momentum !== 0) {
+      const { variable: buf, fresh } = this.slot(state, 'momentum', () => g);
+      if (!fresh) buf.assign(buf.mul(momentum).add(g.mul(1 - dampening)));
+      g = nesterov ? g.add(buf.mul(momentum)) : buf;
+    }
+    p.assign(p.sub(g.mul(this.lr)));
+  }
+  getConfig(): tf.serialization.ConfigDict {
+    return { learningRate: this.lr, ...this.options };
+  }
+}
+
+export interface AdamOptions {
+  /** Decay of the first-moment average β1. Defaults to 0.9. */
+  beta1?: number;
+  /** Decay of the second-moment average β2. Defaults to 0.999. */
+  beta2?: number;
+  /** ε, added to the bias-corrected root second moment. Defaults to 1e-8 (tfjs uses 1e-7). */
+  epsilon?: number;
+  /** Adam: L2 penalty λ added to the gradient; AdamW: decoupled decay. Defaults to 0 (AdamW 0.01). */
+  weightDecay?: number;
+  /** Use the running maximum of the second moment (AMSGrad). Defaults to false. */
+  amsgrad?: boolean;
+}
+
+/**
+ * torch.optim.Adam (decoupled = false) and torch.optim.AdamW (decoupled = true), step t counted per variable:
+ *   AdamW: p = p·(1 − lr·λ);   Adam: g = grad + λ·p
+ *   m = β1·m + (1 − β1)·g
+ *   v = β2·v + (1 − β2)·g²
+ *   v̂max = max(v̂max, v) with amsgrad (used in place of v below)
+ *   denom = √v / √(1 − β2^t) + ε
+ *   p = p − (lr / (1 − β1^t)) · m / denom
+ */
+export class TorchAdam extends TorchStyleOptimizer {
+  static get className() {
+    return 'TorchAdam';
+  }
+  protected readonly slotNames = ['m', 'v', 'vmax'] as const;
+  readonly options: Required<AdamOptions>;
+  constructor(
+    lr: number,
+    options: AdamOptions = {},
+    readonly decoupled = false,
+  ) {
+    super(lr);
+    this.options = { ...(decoupled ? ADAMW_DEFAULTS : ADAM_DEFAULTS), ...options };
+  }
+  protected update(p: tf.Variable, grad: tf.Tensor, state: VariableState): void {
+    const { beta1, beta2, epsilon, weightDecay, amsgrad } = this.options;
+    const t = state.step;
+    let g = grad;
+    if (weightDecay !== 0) {
+      if (this.decoupled) p.assign(p.mul(1 - this.lr * weightDecay));
+      else g = grad.add(p.mul(weightDecay));
+    }
+    const m = this.slot(state, 'm', () => tf.zerosLike(p)).variable;
+    const v = this.slot(state, 'v', () => tf.zerosLike(p)).variable;
+    m.assign(m.mul(beta1).add(g.mul(1 - beta1)));
+    v.assign(v.mul(beta2).add(g.square().mul(1 - beta2)));
+    let second: tf.Tensor = v;
+    if (amsgrad) {
+      const vmax = this.slot(state, 'vmax', () => tf.zerosLike(p)).variable;
+      vmax.assign(tf.maximum(vmax, v));
+      second = vmax;
+    }
+    const biasCorrection1 = 1 - beta1 ** t;
+    const biasCorrection2 = 1 - beta2 ** t;
+    const denom = second.sqrt().div(Math.sqrt(biasCorrection2)).add(epsilon);
+    p.assign(p.sub(m.div(denom).mul(this.lr / biasCorrection1)));
+  }
+  getConfig(): tf.serialization.ConfigDict {
+    return { learningRate: this.lr, decoupled: this.decoupled, ...this.options };
+  }
+}
+
+export interface RmspropOptions {
+  /** Decay α of the squared-gradient average (Keras and TF call it rho). Defaults to 0.99. */
+  alpha?: number;
+  /** ε, added to the root of the average (outside the square root, as PyTorch). Defaults to 1e-8. */
+  epsilon?: number;
+  /** Momentum factor μ. Defaults to 0. */
+  momentum?: number;
+  /** Divide by the centred second moment (an estimate of the variance). Defaults to false. */
+  centered?: boolean;
+  /** L2 penalty λ added to the gradient. Defaults to 0. */
+  weightDecay?: number;
+}
+
+/**
+ * torch.optim.RMSprop:
+ *   g = grad + λ·p
+ *   s = α·s + (1 − α)·g²
+ *   centered: a = α·a + (1 − α)·g;  avg = √(s − a²) + ε;  else avg = √s + ε
+ *   momentum: b = μ·b + g / avg (b starts at 0);  p = p − lr·b
+ *   else:     p = p − lr·g / avg
+ */
+export class TorchRmsprop extends TorchStyleOptimizer {
+  static get className() {
+    return 'TorchRmsprop';
+  }
+  protected readonly slotNames = ['square_avg', 'grad_avg', 'momentum'] as const;
+  readonly options: Required<RmspropOptions>;
+  constructor(lr: number, options: RmspropOptions = {}) {
+    super(lr);
+    this.options = { ...RMSPROP_DEFAULTS, ...options };
+  }
+  protected update(p: tf.Variable, grad: tf.Tensor, state: VariableState): void {
+    const { alpha, epsilon, momentum, centered, weightDecay } = this.options;
+    const g = weightDecay !== 0 ? grad.add(p.mul(weightDecay)) : grad;
+    const s = this.slot(state, 'square_avg', () => tf.zerosLike(p)).variable;
+    s.assign(s.mul(alpha).add(g.square().mul(1 - alpha)));
+    let avg: tf.Tensor;
+    if (centered) {
+      const a = this.slot(state, 'grad_avg', () => tf.zerosLike(p)).variable;
+      a.assign(a.mul(alpha).add(g.mul(1 - alpha)));
+      avg = s.sub(a.square()).sqrt().add(epsilon);
+    } else {
+      avg = s.sqrt().add(epsilon);
+    }
+    if (momentum > 0) {
+      const b = this.slot(state, 'momentum', () => tf.zerosLike(p)).variable;
+      b.assign(b.mul(momentum).add(g.div(avg)));
+      p.assign(p.sub(b.mul(this.lr)));
+    } else {
+      p.assign(p.sub(g.div(avg).mul(this.lr)));
+    }
+  }
+  getConfig(): tf.serialization.ConfigDict {
+    return { learningRate: this.lr, ...this.options };
+  }
+}
