@@ -1,0 +1,491 @@
+import { symlinkSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { openStore, type RunPage, type RunSummary } from '@vgglab/store';
+import { createServer, type PredictFn } from './server.ts';
+import { makeFixture, type Fixture } from './testing/fixture.ts';
+
+let fixture: Fixture;
+let app: FastifyInstance;
+
+beforeAll(async () => {
+  fixture = makeFixture();
+  app = await createServer({ dbFile: fixture.dbFile });
+});
+
+afterAll(async () => {
+  await app?.close();
+  fixture?.cleanup();
+});
+
+async function getJson<T = any>(url: string): Promise<{ status: number; body: T }> {
+  const response = await app.inject(url);
+  return { status: response.statusCode, body: response.json() as T };
+}
+
+const names = (page: RunPage) => page.runs.map((r) => r.name);
+
+describe('run list', () => {
+  it('lists every run, newest first, with the total', async () => {
+    const { status, body } = await getJson<RunPage>('/api/runs');
+    expect(status).toBe(200);
+    expect(body.total).toBe(6);
+    const starts = body.runs.map((r) => r.startTime);
+    expect(starts).toEqual([...starts].sort((a, b) => b - a));
+  });
+
+  it('pages with the page token without repeating or skipping runs', async () => {
+    const seen: string[] = [];
+    let token: string | null = null;
+    let pages = 0;
+    do {
+      const { body }: { body: RunPage } = await getJson<RunPage>(`/api/runs?limit=4${token ? `&pageToken=${encodeURIComponent(token)}` : ''}`);
+      seen.push(...body.runs.map((r) => r.id));
+      token = body.nextPageToken;
+      pages++;
+    } while (token);
+    expect(pages).toBe(2);
+    expect(new Set(seen).size).toBe(6);
+    expect(seen.sort()).toEqual(Object.values(fixture.ids).sort());
+  });
+
+  it('filters by status, model, optimizer, experiment, tag, text and metric', async () => {
+    expect((await getJson<RunPage>('/api/runs?status=finished')).body.total).toBe(4);
+    expect((await getJson<RunPage>('/api/runs?status=running,failed')).body.total).toBe(2);
+    expect((await getJson<RunPage>('/api/runs?status=running&status=failed')).body.total).toBe(2);
+    expect(names((await getJson<RunPage>('/api/runs?model=vgg11&optimizer=sgd')).body)).toEqual(['vgg11-sgd']);
+    expect((await getJson<RunPage>('/api/runs?model=vgg16')).body.total).toBe(2);
+    expect((await getJson<RunPage>('/api/runs?experiment=quickstart')).body.total).toBe(2);
+    expect(names((await getJson<RunPage>('/api/runs?tag=note=baseline')).body)).toEqual(['vgg11-adam']);
+    expect((await getJson<RunPage>('/api/runs?tag=sweep')).body.total).toBe(4);
+    expect(names((await getJson<RunPage>('/api/runs?q=NAN')).body)).toEqual(['quickstart-nan']);
+    const best = (await getJson<RunPage>(`/api/runs?where=${encodeURIComponent('max(val/accuracy)>=0.85')}`)).body;
+    expect(best.total).toBeGreaterThan(0);
+    for (const run of best.runs) expect(run.metrics['val/accuracy'].max).toBeGreaterThanOrEqual(0.85);
+    const all = (await getJson<RunPage>('/api/runs?withMetrics=val/accuracy')).body.runs;
+    const expected = all.filter((r) => (r.metrics['val/accuracy']?.max ?? -1) >= 0.85).length;
+    expect(best.total).toBe(expected);
+  });
+
+  it('sorts by a latest/best metric and by a numeric param', async () => {
+    const byBest = (await getJson<RunPage>('/api/runs?sort=metric.max:val/accuracy&order=desc')).body.runs;
+    const values = byBest.map((r) => r.metrics['val/accuracy']?.max).filter((v): v is number => v !== undefined);
+    expect(values.length).toBe(5);
+    expect(values).toEqual([...values].sort((a, b) => b - a));
+    // Runs without the metric sort last.
+    expect(byBest[byBest.length - 1].name).toBe('quickstart-nan');
+    const byLr = (await getJson<RunPage>('/api/runs?sort=param:optimizer.lr&order=asc')).body.runs;
+    const lrs = byLr.map((r) => Number(r.params['optimizer.lr']));
+    expect(lrs).toEqual([...lrs].sort((a, b) => a - b));
+  });
+
+  it('attaches only the params and metrics asked for', async () => {
+    const { body } = await getJson<RunPage>('/api/runs?withParams=model.name,optimizer.lr&withMetrics=val/accuracy');
+    const run = body.runs.find((r) => r.name === 'vgg16-adam') as RunSummary;
+    expect(Object.keys(run.params).sort()).toEqual(['model.name', 'optimizer.lr']);
+    expect(Object.keys(run.metrics)).toEqual(['val/accuracy']);
+  });
+
+  it('exports the filtered list as CSV', async () => {
+    const response = await app.inject('/api/runs.csv?status=finished&sort=name&order=asc');
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toContain('text/csv');
+    expect(response.headers['content-disposition']).toContain('attachment');
+    const lines = response.body.trim().split('\n');
+    expect(lines).toHaveLength(5);
+    const header = lines[0].split(',');
+    expect(header).toContain('param:optimizer.lr');
+    expect(header).toContain('metric.max:val/accuracy');
+    const nameColumn = header.indexOf('name');
+    expect(lines.slice(1).map((l) => l.split(',')[nameColumn])).toEqual(['vgg11-adam', 'vgg11-sgd', 'vgg16-adam', 'vgg16-sgd']);
+  });
+
+  it('answers malformed queries with 400 and a message naming the parameter', async () => {
+    const cases: [string, RegExp][] = [
+      ['/api/runs?limit=0', /limit.*>= 1/],
+      ['/api/runs?limit=5000', /limit.*<= 1000.*5000/],
+      ['/api/runs?limit=ten', /limit.*integer/],
+      ['/api/runs?stauts=running', /unknown query parameter 'stauts'/],
+      ['/api/runs?status=runing', /status.*one of running, finished, failed, killed.*runing/],
+      ['/api/runs?sort=bogus', /sort/],
+      ['/api/runs?order=up', /order.*asc, desc/],
+      ['/api/runs?where=accuracy', /where.*val\/accuracy>0.9/],
+      ['/api/runs?where=val/accuracy>high', /where.*number/],
+      ['/api/runs?pageToken=not-a-token', /token/i],
+      ['/api/runs?param=novalue', /param/],
+      ['/api/metrics', /missing query parameter 'runs'/],
+      [`/api/metrics?runs=${'x'.repeat(80)}`, /runs/],
+      ['/api/metrics?runs=ab$cd', /runs/],
+      [`/api/metrics?runs=${fixture?.ids?.['vgg11-adam'] ?? 'abcd'}&maxPoints=1`, /maxPoints.*>= 2/],
+      ['/api/health?x=1', /unknown query parameter 'x'/],
+      ['/api/params?runs=abcd&all=maybe', /all.*boolean/],
+    ];
+    for (const [url, message] of cases) {
+      const response = await app.inject(url.replace('abcd', fixture.ids['vgg11-adam']));
+      expect(response.statusCode, url).toBe(400);
+      expect(response.json().message, url).toMatch(message);
+    }
+  });
+});
+
+describe('one run', () => {
+  it('returns the run with params, tags, latest metrics, evaluations and artifact files', async () => {
+    const id = fixture.ids['vgg11-adam'];
+    const { status, body } = await getJson(`/api/runs/${id}`);
+    expect(status).toBe(200);
+    expect(body.name).toBe('vgg11-adam');
+    expect(body.params['optimizer.lr']).toBe('0.001');
+    expect(body.tags).toEqual({ note: 'baseline', sweep: 'optimizers' });
+    expect(body.seed).toBe(0);
+    expect(body.gitCommit).toBe('a1b2c3d4e5f6');
+    expect(body.backend).toBe('wasm');
+    expect(body.specText).toContain('name: vgg11');
+    expect(body.metrics['val/accuracy'].count).toBe(5);
+    const checkpoint = body.artifacts.find((a: any) => a.kind === 'checkpoint-best');
+    expect(checkpoint.files.sort()).toEqual([`${id}/checkpoint-best/model.json`, `${id}/checkpoint-best/weights.bin`]);
+    // An artifact outside the runs folder is listed but offers no file to download.
+    expect(body.artifacts.find((a: any) => a.kind === 'outside').files).toEqual([]);
+  });
+
+  it('accepts a unique id prefix and answers 404 for an unknown run', async () => {
+    const id = fixture.ids['vgg16-sgd'];
+    expect((await getJson(`/api/runs/${id.slice(0, 12)}`)).body.id).toBe(id);
+    const missing = await getJson('/api/runs/ffffffffffffffff');
+    expect(missing.status).toBe(404);
+    expect(missing.body.message).toMatch(/ffffffffffffffff/);
+  });
+
+  it('returns the confusion matrix with per-class accuracy, or 404 saying how to make one', async () => {
+    const { status, body } = await getJson(`/api/runs/${fixture.ids['vgg11-adam']}/confusion-matrix`);
+    expect(status).toBe(200);
+    expect(body.classNames).toEqual(['circle', 'square', 'triangle', 'star']);
+    expect(body.confusionMatrix[2]).toEqual([0, 3, 19, 3]);
+    expect(body.perClassAccuracy[2]).toBeCloseTo(19 / 25);
+    expect(body.perClassAccuracy[0]).toBeCloseTo(24 / 25);
+    const none = await getJson(`/api/runs/${fixture.ids['vgg16-sgd']}/confusion-matrix`);
+    expect(none.status).toBe(404);
+    expect(none.body.message).toMatch(/vgglab evaluate --run/);
+  });
+
+  it('lists the params that differ between runs, all of them on request', async () => {
+    const a = fixture.ids['vgg11-adam'];
+    const b = fixture.ids['vgg16-adam'];
+    const diff = (await getJson(`/api/params?runs=${a},${b}`)).body;
+    expect(diff.runs.map((r: any) => r.name)).toEqual(['vgg11-adam', 'vgg16-adam']);
+    expect(diff.params.map((p: any) => p.key).sort()).toEqual(['model.name', 'optimizer.lr']);
+    expect(diff.params.find((p: any) => p.key === 'model.name').values).toEqual(['vgg11', 'vgg16']);
+    const all = (await getJson(`/api/params?runs=${a},${b}&all=true`)).body;
+    expect(all.params.map((p: any) => p.key)).toContain('data.name');
+  });
+});
+
+describe('metric series', () => {
+  it('returns several runs and keys in one request, as columns', async () => {
+    const a = fixture.ids['vgg11-adam'];
+    const b = fixture.ids['vgg16-sgd'];
+    const { status, body } = await getJson(`/api/metrics?runs=${a},${b}&keys=train/loss,val/accuracy`);
+    expect(status).toBe(200);
+    expect(body.series.map((s: any) => [s.runId, s.key])).toEqual([
+      [a, 'train/loss'],
+      [a, 'val/accuracy'],
+      [b, 'train/loss'],
+      [b, 'val/accuracy'],
+    ]);
+    const loss = body.series[0];
+    expect(loss.downsampled).toBe(false);
+    expect(loss.step).toHaveLength(25);
+    expect(loss.step[0]).toBe(10);
+    expect(loss.epoch[24]).toBe(5);
+    expect(loss.value).toHaveLength(25);
+    expect(typeof body.cursor).toBe('number');
+  });
+
+  it('downsamples long series keeping each bucket min and max', async () => {
+    const id = fixture.ids['vgg11-adam'];
+    const full = (await getJson(`/api/metrics?runs=${id}&keys=train/loss`)).body.series[0];
+    const small = (await getJson(`/api/metrics?runs=${id}&keys=train/loss&maxPoints=5`)).body.series[0];
+    expect(small.downsampled).toBe(true);
+    expect(small.totalPoints).toBe(25);
+    expect(small.step.length).toBeLessThanOrEqual(5);
+    expect(Math.min(...small.min)).toBeCloseTo(Math.min(...full.value), 12);
+    expect(Math.max(...small.max)).toBeCloseTo(Math.max(...full.value), 12);
+  });
+
+  it('defaults to every key of the runs, and says which values are NaN or infinite', async () => {
+    const id = fixture.ids['quickstart-nan'];
+    const { body } = await getJson(`/api/metrics?runs=${id}`);
+    expect(body.series).toHaveLength(1);
+    const s = body.series[0];
+    expect(s.value).toEqual([2.3, null, null]);
+    expect(s.nonFinite).toEqual({ 1: 'Infinity', 2: 'NaN' });
+  });
+
+  it('exports metric points as CSV with NaN and infinities spelled out', async () => {
+    const response = await app.inject(`/api/metrics.csv?runs=${fixture.ids['quickstart-nan']}`);
+    expect(response.statusCode).toBe(200);
+    const lines = response.body.trim().split('\n');
+    expect(lines[0]).toBe('run_id,run_name,key,step,epoch,timestamp,value');
+    expect(lines).toHaveLength(4);
+    expect(lines.map((l) => l.split(',').pop())).toEqual(['value', '2.3', 'inf', 'nan']);
+  });
+
+  it('lists metric keys of the chosen runs', async () => {
+    const { body } = await getJson(`/api/metric-keys?runs=${fixture.ids['quickstart-nan']}`);
+    expect(body.keys).toEqual(['train/loss']);
+  });
+
+  it('answers 404 for a series of an unknown run', async () => {
+    const response = await getJson('/api/metrics?runs=0123456789abcdef');
+    expect(response.status).toBe(404);
+  });
+});
+
+describe('facets', () => {
+  it('counts statuses, models, optimizers and tag keys for the filter menus', async () => {
+    const { body } = await getJson('/api/facets');
+    expect(body.statuses).toEqual(
+      expect.arrayContaining([
+        { value: 'finished', count: 4 },
+        { value: 'running', count: 1 },
+        { value: 'failed', count: 1 },
+      ]),
+    );
+    expect(body.models).toEqual([
+      { value: 'vgg11', count: 3 },
+      { value: 'vgg16', count: 2 },
+      { value: 'vgg13', count: 1 },
+    ]);
+    expect(body.optimizers.map((o: any) => o.value).sort()).toEqual(['adam', 'sgd']);
+    expect(body.tagKeys.map((t: any) => t.value).sort()).toEqual(['note', 'sweep']);
+  });
+});
+
+describe('files', () => {
+  const secret = 'TOP-SECRET';
+
+  it('serves a checkpoint file of the run', async () => {
+    const id = fixture.ids['vgg11-adam'];
+    const response = await app.inject(`/api/runs/${id}/files/${id}/checkpoint-best/model.json`);
+    expect(response.statusCode).toBe(200);
+    expect(response.json().format).toBe('layers-model');
+    expect(response.headers['content-disposition']).toBe('attachment; filename="model.json"');
+  });
+
+  it('refuses every path that leaves the runs folder or is not an artifact of the run', async () => {
+    const id = fixture.ids['vgg11-adam'];
+    const other = fixture.ids['vgg16-adam'];
+    const link = join(fixture.runsDir, id, 'checkpoint-best', 'escape.txt');
+    symlinkSync(fixture.secretFile, link);
+    const attempts = [
+      `/api/runs/${id}/files/..%2fsecret.txt`,
+      `/api/runs/${id}/files/..%2F..%2F..%2F..%2Fetc%2Fpasswd`,
+      `/api/runs/${id}/files/${id}%2f..%2f..%2fsecret.txt`,
+      `/api/runs/${id}/files/%2Fetc%2Fpasswd`,
+      `/api/runs/${id}/files/${encodeURIComponent(fixture.secretFile)}`,
+      `/api/runs/${id}/files/..%5csecret.txt`,
+      `/api/runs/${id}/files/${id}/checkpoint-best/escape.txt`,
+      `/api/runs/${id}/files/${id}/not-an-artifact.txt`,
+      `/api/runs/${id}/files/vgglab.db`,
+      `/api/runs/${other}/files/${id}/checkpoint-best/model.json`,
+      `/api/runs/${id}/files/${id}/checkpoint-best/model.json%00.txt`,
+    ];
+    for (const url of attempts) {
+      const response = await app.inject(url);
+      expect([400, 403, 404], url).toContain(response.statusCode);
+      expect(response.body, url).not.toContain(secret);
+      expect(response.body, url).not.toContain('SQLite format');
+    }
+  });
+
+  it('serves the page but nothing outside its build folder', async () => {
+    const page = await app.inject('/');
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('<div id="root">');
+    const attempts = [
+      '/../package.json',
+      '/%2e%2e/package.json',
+      '/%2e%2e%2fpackage.json',
+      '/assets/..%2f..%2fpackage.json',
+      '/..%5cpackage.json',
+      '/assets/%2e%2e/%2e%2e/src/server.ts',
+      `/${'..%2f'.repeat(8)}etc/passwd`,
+      '/.gitignore',
+    ];
+    for (const url of attempts) {
+      const response = await app.inject(url);
+      expect(response.statusCode, url).not.toBe(200);
+      expect(response.body, url).not.toContain('@vgglab/dashboard');
+      expect(response.body, url).not.toContain('root:x:0');
+      expect(response.body, url).not.toContain('createServer');
+    }
+  });
+
+  it('answers unknown API routes with a JSON 404', async () => {
+    const response = await app.inject('/api/nothing-here');
+    expect(response.statusCode).toBe(404);
+    expect(response.json().message).toMatch(/no API route GET \/api\/nothing-here/);
+  });
+});
+
+describe('predict', () => {
+  const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
+
+  it('answers 501 with a clear message when no predict function was given', async () => {
+    const response = await app.inject({
+      method: 'POST',
+      url: `/api/runs/${fixture.ids['vgg11-adam']}/predict`,
+      headers: { 'content-type': 'image/png' },
+      payload: png,
+    });
+    expect(response.statusCode).toBe(501);
+    expect(response.json().message).toMatch(/vgglab serve/);
+  });
+
+  describe('with a predict function', () => {
+    let withPredict: FastifyInstance;
+    const calls: { runId: string; bytes: number }[] = [];
+    const predict: PredictFn = async (runId, imageBytes) => {
+      calls.push({ runId, bytes: imageBytes.length });
+      if (imageBytes[0] !== 0x89) throw Object.assign(new Error('not a PNG or JPEG image'), { statusCode: 422 });
+      return [
+        { label: 'circle', probability: 0.1 },
+        { label: 'star', probability: 0.6 },
+        { label: 'square', probability: 0.25 },
+        { label: 'triangle', probability: 0.05 },
+      ];
+    };
+
+    beforeAll(async () => {
+      withPredict = await createServer({ dbFile: fixture.dbFile, predict, predictMaxBytes: 1024 });
+    });
+    afterAll(async () => {
+      await withPredict?.close();
+    });
+
+    it('passes the full run id and image bytes, and returns the top classes by probability', async () => {
+      const id = fixture.ids['vgg11-adam'];
+      const response = await withPredict.inject({
+        method: 'POST',
+        url: `/api/runs/${id.slice(0, 8)}/predict?top=2`,
+        headers: { 'content-type': 'image/png' },
+        payload: png,
+      });
+      expect(response.statusCode).toBe(200);
+      expect(response.json().predictions).toEqual([
+        { label: 'star', probability: 0.6 },
+        { label: 'square', probability: 0.25 },
+      ]);
+      expect(calls.at(-1)).toEqual({ runId: id, bytes: png.length });
+    });
+
+    it('answers 413 for an image over the size limit, before calling predict', async () => {
+      const before = calls.length;
+      const response = await withPredict.inject({
+        method: 'POST',
+        url: `/api/runs/${fixture.ids['vgg11-adam']}/predict`,
+        headers: { 'content-type': 'image/jpeg' },
+        payload: Buffer.alloc(4096, 1),
+      });
+      expect(response.statusCode).toBe(413);
+      expect(response.json().message).toMatch(/1024 bytes/);
+      expect(calls.length).toBe(before);
+    });
+
+    it('rejects other content types (415), an empty body (400), bad top (400) and passes predict errors on', async () => {
+      const url = `/api/runs/${fixture.ids['vgg11-adam']}/predict`;
+      const json = await withPredict.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload: '{}' });
+      expect(json.statusCode).toBe(415);
+      expect(json.json().message).toMatch(/image\/png/);
+      const empty = await withPredict.inject({ method: 'POST', url, headers: { 'content-type': 'image/png' }, payload: Buffer.alloc(0) });
+      expect(empty.statusCode).toBe(400);
+      const top = await withPredict.inject({ method: 'POST', url: `${url}?top=0`, headers: { 'content-type': 'image/png' }, payload: png });
+      expect(top.statusCode).toBe(400);
+      const notImage = await withPredict.inject({ method: 'POST', url, headers: { 'content-type': 'image/png' }, payload: Buffer.from('hello') });
+      expect(notImage.statusCode).toBe(422);
+      expect(notImage.json().message).toMatch(/not a PNG/);
+      const unknownRun = await withPredict.inject({ method: 'POST', url: '/api/runs/ffffffffffff/predict', headers: { 'content-type': 'image/png' }, payload: png });
+      expect(unknownRun.statusCode).toBe(404);
+    });
+  });
+});
+
+describe('server', () => {
+  it('opens the store read-only', () => {
+    expect(app.runStore.readonly).toBe(true);
+  });
+
+  it('refuses a missing db file with a message saying what to do', async () => {
+    await expect(createServer({ dbFile: join(fixture.dir, 'nope.db') })).rejects.toThrow(/no run store at .*nope\.db.*--db/);
+  });
+});
+
+describe('live stream', () => {
+  it('sends new points of the watched runs and their status changes', async () => {
+    // Its own store: this test writes to it.
+    const own = makeFixture();
+    const live = await createServer({ dbFile: own.dbFile, livePollMs: 40 });
+    await live.listen({ host: '127.0.0.1', port: 0 });
+    const address = live.server.address() as { port: number };
+    const runId = own.ids['quickstart-live'];
+    const other = own.ids['vgg16-sgd'];
+    const events: { event: string; data: any }[] = [];
+    let buffer = '';
+    const request = httpRequest({ host: '127.0.0.1', port: address.port, path: `/api/live?runs=${runId}`, headers: { accept: 'text/event-stream' } });
+    const opened = new Promise<void>((resolve, reject) => {
+      request.on('response', (response) => {
+        expect(response.statusCode).toBe(200);
+        expect(response.headers['content-type']).toContain('text/event-stream');
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => {
+          buffer += chunk;
+          let end: number;
+          while ((end = buffer.indexOf('\n\n')) >= 0) {
+            const block = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            const event = /^event: (.*)$/m.exec(block)?.[1];
+            const data = /^data: (.*)$/m.exec(block)?.[1];
+            if (event && data) events.push({ event, data: JSON.parse(data) });
+          }
+        });
+        resolve();
+      });
+      request.on('error', reject);
+    });
+    request.end();
+    await opened;
+    const waitFor = async (predicate: () => boolean) => {
+      for (let i = 0; i < 100 && !predicate(); i++) await new Promise((r) => setTimeout(r, 30));
+      expect(predicate()).toBe(true);
+    };
+    await waitFor(() => events.some((e) => e.event === 'ready'));
+
+    const writer = openStore(own.dbFile);
+    try {
+      writer.logBatch(runId, {
+        metrics: [
+          { key: 'train/loss', value: 0.42, step: 1000, epoch: 3 },
+          { key: 'train/loss', value: NaN, step: 1010, epoch: 3 },
+        ],
+      });
+      writer.logBatch(other, { metrics: [{ key: 'train/loss', value: 9, step: 5000 }] });
+      await waitFor(() => events.some((e) => e.event === 'metrics'));
+      const points = events.filter((e) => e.event === 'metrics').flatMap((e) => e.data.points);
+      expect(points.map((p: any) => [p.runId, p.step, p.value, p.nonFinite])).toEqual([
+        [runId, 1000, 0.42, undefined],
+        [runId, 1010, null, 'NaN'],
+      ]);
+      writer.setRunStatus(runId, 'finished');
+      await waitFor(() => events.some((e) => e.event === 'runs'));
+      expect(events.find((e) => e.event === 'runs')!.data.changed).toEqual([
+        expect.objectContaining({ id: runId, status: 'finished' }),
+      ]);
+    } finally {
+      writer.close();
+      request.destroy();
+      await live.close();
+      own.cleanup();
+    }
+  });
+});
