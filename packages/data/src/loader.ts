@@ -1,0 +1,216 @@
+/**
+ * Batches: seeded order, several samples decoding at once, batches prefetched, bad files replaced
+ * (never a failure mid-epoch), and a memory or disk cache of decoded pixels.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Batch, BatchOptions, DatasetContext } from '@vgglab/core';
+import { DEFAULT_CONCURRENCY, DEFAULT_MEMORY_CACHE_BYTES, DEFAULT_PREFETCH } from './defaults.ts';
+import type { RawImage } from './decode.ts';
+import { BadImageError } from './probe.ts';
+import { rngFor, shuffleInPlace, STREAM } from './rng.ts';
+import type { SamplePlan, TransformPipeline } from './transforms.ts';
+
+/** Runs at most `limit` tasks at once, first come first served. */
+export class Limiter {
+  private active = 0;
+  private readonly queue: (() => void)[] = [];
+  constructor(readonly limit: number) {}
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((resolve) => this.queue.push(resolve));
+    this.active++;
+    try {
+      return await task();
+    } finally {
+      this.active--;
+      this.queue.shift()?.();
+    }
+  }
+}
+
+/** What a dataset provides per sample; the loader does the rest. */
+export interface SampleStore {
+  readonly size: number;
+  label(index: number): number;
+  id(index: number): string;
+  /** (Oriented) source size, known before decoding. */
+  sourceSize(index: number): { width: number; height: number };
+  /** Geometry output for one sample (uint8, the pipeline's channels per pixel). Throws BadImageError. */
+  load(index: number, plan: SamplePlan): Promise<Uint8Array>;
+}
+
+export interface LoaderOptions {
+  seed: number;
+  /** Distinguishes the random streams of the splits. */
+  splitKey: number;
+  concurrency?: number;
+  /** Called once per epoch with the files that failed while loading (they were replaced). */
+  onBadFiles(bad: { file: string; reason: string }[]): void;
+  /** Throw instead of replacing (strict mode: every file was verified before the first step). */
+  strict: boolean;
+}
+
+/** The sample order of one epoch: a seeded permutation, or the dataset order. */
+export function epochOrder(size: number, seed: number, epoch: number, shuffle: boolean, splitKey = 0): Int32Array {
+  const order = new Int32Array(size);
+  for (let i = 0; i < size; i++) order[i] = i;
+  if (shuffle) shuffleInPlace(order, rngFor(seed, epoch, STREAM.shuffle, splitKey));
+  return order;
+}
+
+/** Yields batches of `store` through `pipeline`. */
+export async function* iterateBatches(
+  store: SampleStore,
+  pipeline: TransformPipeline,
+  batch: BatchOptions,
+  options: LoaderOptions,
+): AsyncGenerator<Batch> {
+  const { batchSize, epoch, shuffle } = batch;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, received ${batchSize}`);
+  const prefetch = batch.prefetch ?? DEFAULT_PREFETCH;
+  const limiter = new Limiter(options.concurrency ?? DEFAULT_CONCURRENCY);
+  const order = epochOrder(store.size, options.seed, epoch, shuffle, options.splitKey);
+  const batchCount = Math.ceil(store.size / batchSize);
+  const [h, w, c] = pipeline.outputShape;
+  const sampleLen = h * w * c;
+  const knownBad = new Set<number>();
+  const newlyBad: { file: string; reason: string }[] = [];
+  let cancelled = false;
+
+  const loadSample = async (index: number, x: Float32Array, slot: number): Promise<number> => {
+    // A bad file is replaced by the next good sample in dataset order (deterministic), never a failure.
+    for (let tries = 0, i = index; tries < Math.min(store.size, 64); tries++, i = (i + 1) % store.size) {
+      if (knownBad.has(i)) continue;
+      const { width, height } = store.sourceSize(i);
+      const plan = pipeline.plan(width, height, rngFor(options.seed, epoch, STREAM.augment, options.splitKey, i));
+      try {
+        const pixels = await store.load(i, plan);
+        pipeline.finish(pixels, plan, x, slot * sampleLen);
+        return i;
+      } catch (e) {
+        if (!(e instanceof BadImageError) || options.strict) throw e;
+        knownBad.add(i);
+        newlyBad.push({ file: e.file, reason: e.reason });
+      }
+    }
+    throw new Error(`no readable image found near sample ${store.id(index)}: too many bad files`);
+  };
+
+  const buildBatch = async (b: number): Promise<Batch> => {
+    const start = b * batchSize;
+    const n = Math.min(batchSize, store.size - start);
+    const x = new Float32Array(n * sampleLen);
+    const labels = new Int32Array(n);
+    const ids = new Array<string>(n);
+    await Promise.all(
+      Array.from({ length: n }, (_, slot) =>
+        limiter.run(async () => {
+          if (cancelled) return;
+          const used = await loadSample(order[start + slot]!, x, slot);
+          labels[slot] = store.label(used);
+          ids[slot] = store.id(used);
+        }),
+      ),
+    );
+    return { x, shape: [n, h, w, c], labels, ids };
+  };
+
+  const pending: Promise<Batch>[] = [];
+  let next = Math.max(0, batch.skipBatches ?? 0);
+  const startNext = () => {
+    if (next < batchCount) {
+      const p = buildBatch(next++);
+      p.catch(() => undefined); // awaited below; avoid an unhandled rejection while it waits in the queue
+      pending.push(p);
+    }
+  };
+  for (let k = 0; k <= prefetch; k++) startNext();
+  try {
+    for (let first = true; ; first = false) {
+      if (!first) startNext(); // keeps `prefetch` batches in progress while the consumer holds one
+      const waiting = pending.shift();
+      if (!waiting) break;
+      const ready = await waiting;
+      if (newlyBad.length > 0) options.onBadFiles(newlyBad.splice(0));
+      yield ready;
+    }
+  } finally {
+    cancelled = true;
+    await Promise.allSettled(pending);
+  }
+}
+
+/** Key -> decoded pixels, in memory (up to a byte budget) or in files under a folder. */
+export interface PixelCache {
+  get(key: string): Promise<RawImage | undefined>;
+  set(key: string, image: RawImage): Promise<void>;
+}
+
+export function memoryCache(warn: (m: string) => void, budget = DEFAULT_MEMORY_CACHE_BYTES): PixelCache {
+  const map = new Map<string, RawImage>();
+  let bytes = 0;
+  let full = false;
+  return {
+    async get(key) {
+      return map.get(key);
+    },
+    async set(key, image) {
+      if (map.has(key)) return;
+      if (bytes + image.data.length > budget) {
+        if (!full) warn(`memory cache is full (${(budget / 2 ** 30).toFixed(1)} GiB); further images are decoded each epoch (use cache: disk)`);
+        full = true;
+        return;
+      }
+      bytes += image.data.length;
+      map.set(key, image);
+    },
+  };
+}
+
+const MAGIC = 0x564c4331; // 'VLC1'
+
+export function diskCache(dir: string, warn: (m: string) => void): PixelCache {
+  let made: Promise<unknown> | null = null;
+  let failed = false;
+  const fileOf = (key: string) => path.join(dir, crypto.createHash('sha1').update(key).digest('hex') + '.px');
+  return {
+    async get(key) {
+      let buf: Buffer;
+      try {
+        buf = await fs.readFile(fileOf(key));
+      } catch {
+        return undefined;
+      }
+      if (buf.length < 16 || buf.readUInt32LE(0) !== MAGIC) return undefined;
+      const width = buf.readUInt32LE(4), height = buf.readUInt32LE(8), channels = buf.readUInt32LE(12) as 1 | 3;
+      if (buf.length !== 16 + width * height * channels) return undefined;
+      return { data: new Uint8Array(buf.buffer, buf.byteOffset + 16, width * height * channels), width, height, channels };
+    },
+    async set(key, image) {
+      if (failed) return;
+      try {
+        made ??= fs.mkdir(dir, { recursive: true });
+        await made;
+        const head = Buffer.alloc(16);
+        head.writeUInt32LE(MAGIC, 0);
+        head.writeUInt32LE(image.width, 4);
+        head.writeUInt32LE(image.height, 8);
+        head.writeUInt32LE(image.channels, 12);
+        const file = fileOf(key);
+        const tmp = `${file}.${process.pid}.tmp`;
+        await fs.writeFile(tmp, Buffer.concat([head, image.data]));
+        await fs.rename(tmp, file);
+      } catch (e) {
+        failed = true;
+        warn(`disk cache in ${dir} is not writable (${(e as Error).message}); images are decoded each epoch`);
+      }
+    },
+  };
+}
+
+export function makeCache(context: Pick<DatasetContext, 'cache' | 'cacheDir' | 'warn'>, namespace: string): PixelCache | null {
+  if (context.cache === 'memory') return memoryCache(context.warn);
+  if (context.cache === 'disk') return diskCache(path.join(context.cacheDir, namespace), context.warn);
+  return null;
+}
