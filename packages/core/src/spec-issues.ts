@@ -171,7 +171,13 @@ export interface PathIssue {
  * Translates ajv's errors (run with allErrors and verbose) into path issues. The errors inside a failed
  * anyOf/oneOf are folded into one "must be X or Y" line.
  */
-export function translateAjvErrors(errors: readonly ErrorObject[], data: unknown, prefix: FieldPath = []): PathIssue[] {
+export function translateAjvErrors(
+  errors: readonly ErrorObject[],
+  data: unknown,
+  prefix: FieldPath = [],
+  /** Full paths where an unknown field would be known (for "did you mean 'data.batchSize'?"). */
+  elsewhere?: (field: string) => string[],
+): PathIssue[] {
   const unions = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
   const inFailedUnion = (e: ErrorObject) =>
     unions.some((u) => u !== e && e.schemaPath.startsWith(`${u.schemaPath}/`) && e.instancePath.startsWith(u.instancePath));
@@ -206,7 +212,10 @@ export function translateAjvErrors(errors: readonly ErrorObject[], data: unknown
         const field = p.additionalProperty as string;
         const known = Object.keys(parent.properties ?? {});
         const close = suggest(field, known);
-        const hint = close.length
+        const other = close.length ? [] : (elsewhere?.(field) ?? []);
+        const hint = other.length
+          ? `; did you mean ${other.map((c) => `'${c}'`).join(' or ')}?`
+          : close.length
           ? `; did you mean ${close.map((c) => `'${c}'`).join(' or ')}?`
           : known.length
             ? `; known fields: ${known.join(', ')}`
@@ -250,7 +259,11 @@ export function translateAjvErrors(errors: readonly ErrorObject[], data: unknown
         out.push({ path, at: 'value', message: `must be at most ${p.limit} characters long, received ${received}` });
         break;
       case 'pattern':
-        out.push({ path, at: 'value', message: `must match the pattern ${p.pattern}, received ${received}` });
+        out.push({
+          path,
+          at: 'value',
+          message: `must ${parent.patternHint ? `be ${parent.patternHint}` : `match the pattern ${p.pattern}`}, received ${received}`,
+        });
         break;
       case 'minItems':
       case 'maxItems': {

@@ -3,7 +3,8 @@
  * `optimizer.schedule.options`) are checked once the registry is known, against each entry's own
  * `optionsSchema`, with the same file:line:column messages as the spec itself; their defaults are filled in.
  */
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
+import { createSpecAjv } from './spec-ajv.ts';
 import type { OptionsSchema, PluginKind } from './plugin.ts';
 import type { Registry } from './registry.ts';
 import { describeValue, displayPath, sortIssues, SpecError, translateAjvErrors, type SpecIssue } from './spec-issues.ts';
@@ -12,15 +13,7 @@ import type { ExperimentSpec } from './spec-schema.ts';
 
 // Plugin schemas are written by plugin authors: unknown keywords are errors (strict), but type-inference
 // nits (strictTypes) are not worth refusing a plugin over.
-const pluginAjv = new Ajv({
-  allErrors: true,
-  useDefaults: true,
-  strict: true,
-  strictTypes: false,
-  strictTuples: false,
-  verbose: true,
-  addUsedSchema: false,
-});
+const pluginAjv = createSpecAjv({ strictTypes: false, strictTuples: false });
 const compiled = new WeakMap<object, ValidateFunction>();
 
 /**

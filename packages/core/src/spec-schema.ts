@@ -24,11 +24,18 @@ const transformList = {
 
 export const experimentSpecSchema = {
   $id: 'https://vgglab.dev/schemas/experiment.json',
+  description: 'An experiment. Top-level x-… fields are free (holders of YAML anchors) and are dropped before validation.',
   type: 'object',
   additionalProperties: false,
   required: ['name', 'model', 'data', 'optimizer', 'train'],
   properties: {
-    name: { type: 'string', minLength: 1, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$', description: 'Experiment name; runs are grouped under it.' },
+    name: {
+      type: 'string',
+      minLength: 1,
+      pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$',
+      patternHint: "made of letters, digits, '.', '_' and '-', starting with a letter or digit",
+      description: 'Experiment name; runs are grouped under it.',
+    },
     description: { type: 'string' },
     seed: { type: 'integer', minimum: 0, default: 0, description: 'Seeds weights, shuffling and augmentation.' },
     tags: {

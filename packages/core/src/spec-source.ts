@@ -45,9 +45,16 @@ export class YamlSource implements SpecLocator {
     readonly overrides: readonly AppliedOverride[],
   ) {}
 
-  /** The spec as plain data (a fresh copy each call), before defaults. */
+  /**
+   * The spec as plain data (a fresh copy each call), before defaults. Top-level `x-…` fields are dropped:
+   * they hold YAML anchors for reuse (`x-common: &common …`, then `<<: *common`), as in docker-compose.
+   */
   data(): unknown {
-    return this.doc.toJS({ maxAliasCount: 1000 });
+    const data = this.doc.toJS({ maxAliasCount: 1000 }) as unknown;
+    if (data && typeof data === 'object' && !Array.isArray(data)) {
+      for (const key of Object.keys(data)) if (key.startsWith('x-')) delete (data as Record<string, unknown>)[key];
+    }
+    return data;
   }
 
   /** The node at `path`, or undefined. */

@@ -7,7 +7,8 @@ import { canonicalJson, checkSweepKeys, placeIssues, specHash, type LoadedSpec }
 import { experimentSpecSchema, type ExperimentSpec } from './spec-schema.ts';
 import { sortIssues, SpecError, translateAjvErrors, type FieldPath, type SpecIssue, type SpecLocation } from './spec-issues.ts';
 import type { SpecLocator } from './spec-source.ts';
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
+import { createSpecAjv } from './spec-ajv.ts';
 
 export interface SweepPoint extends LoadedSpec {
   /** Position in the grid, 0-based. */
@@ -20,9 +21,7 @@ export interface SweepPoint extends LoadedSpec {
 
 let pointValidator: ValidateFunction | undefined;
 function validator(): ValidateFunction {
-  pointValidator ??= new Ajv({ allErrors: true, useDefaults: true, strict: true, verbose: true, addUsedSchema: false }).compile(
-    experimentSpecSchema,
-  );
+  pointValidator ??= createSpecAjv().compile(experimentSpecSchema);
   return pointValidator;
 }
 
@@ -125,7 +124,7 @@ export function expandSweep(loaded: LoadedSpec): SweepPoint[] {
     const values = Object.fromEntries(assignments.map((a) => [a.key, a.value]));
     const label = assignments.map((a) => `${labelKey(a.key)}=${formatSweepValue(a.value)}`).join(',');
     const spec = data as ExperimentSpec;
-    points.push({ file: loaded.file, text: loaded.text, overrides: loaded.overrides, spec, hash: specHash(spec), source, index, values, label });
+    points.push({ file: loaded.file, text: loaded.text, baseDir: loaded.baseDir, overrides: loaded.overrides, spec, hash: specHash(spec), source, index, values, label });
   });
   if (issues.length) throw new SpecError(sortIssues(issues, loaded.overrides));
   return points;

@@ -75,6 +75,31 @@ describe('loadSpec: a valid spec', () => {
   });
 });
 
+describe('YAML reuse', () => {
+  it('resolves anchors and merge keys; top-level x- fields hold them and are dropped', () => {
+    const loaded = parseSpec(
+      `x-optim: &optim { name: sgd, lr: 0.1 }
+name: reuse
+model: { name: vgg11 }
+data: { name: shapes }
+optimizer:
+  <<: *optim
+  lr: 0.05
+train: { epochs: 1 }
+`,
+      'reuse.yaml',
+    );
+    expect(loaded.spec.optimizer).toEqual({ name: 'sgd', lr: 0.05 });
+    expect('x-optim' in loaded.spec).toBe(false);
+    expect(loaded.baseDir).toBe(process.cwd());
+  });
+
+  it('gives the folder of the spec file as baseDir', () => {
+    const file = write(GOOD);
+    expect(loadSpec(file).baseDir).toBe(dir);
+  });
+});
+
 describe('specHash', () => {
   it('does not depend on key order, YAML style, comments, or on writing a default out', () => {
     const reordered = `train: {epochs: 2}
@@ -114,6 +139,14 @@ describe('bad specs: every error names file:line:column, the field and what was 
       `${file}:5:3 model.inputShap is not a known field; did you mean 'inputShape'?`,
       `${file}:6:3 model.colour is not a known field; known fields: name, inputShape, options, pretrained, strictWeights, freeze`,
       `${file}:14:1 trian is not a known field; did you mean 'train'?`,
+    ]);
+  });
+
+  it('points a field written at the wrong level to where it belongs', () => {
+    const file = write(GOOD.replace('epochs: 2', 'epochs: 2\n  batchSize: 8').replace('  lr: 0.001\n', '  lr: 0.001\n  warmupSteps: 3\n'));
+    expect(lines(() => loadSpec(file))).toEqual([
+      `${file}:10:3 optimizer.warmupSteps is not a known field; did you mean 'optimizer.schedule.warmupSteps'?`,
+      `${file}:13:3 train.batchSize is not a known field; did you mean 'data.batchSize'?`,
     ]);
   });
 
@@ -158,7 +191,7 @@ optimizer: { name: adam, lr: 0.1 }
 train: { epochs: 1 }
 `);
     expect(lines(() => loadSpec(file))).toEqual([
-      `${file}:1:7 name must match the pattern ^[A-Za-z0-9][A-Za-z0-9._-]*$, received "my experiment"`,
+      `${file}:1:7 name must be made of letters, digits, '.', '_' and '-', starting with a letter or digit, received "my experiment"`,
       `${file}:3:9 model.name must not be empty`,
       `${file}:4:15 model.inputShape must have exactly 3 items, received 2`,
       `${file}:9:17 data.transforms.train[0].resize must be a mapping or null, received 64`,
@@ -237,6 +270,15 @@ describe('overrides (-o path=value)', () => {
       'y.yaml',
     );
     expect(loaded.hash).toBe(written.hash);
+  });
+
+  it('replace a sweep list with -o sweep.<dotted key>=[…]', () => {
+    const loaded = parseSpec(`${GOOD}sweep:\n  optimizer.lr: [0.1, 0.01]\n`, 'x.yaml', { overrides: ['sweep.optimizer.lr=[0.5]', 'sweep.model.name=[vgg13]'] });
+    expect(loaded.spec.sweep).toEqual({ 'optimizer.lr': [0.5], 'model.name': ['vgg13'] });
+    expect(expandSweep(loaded).map((p) => p.label)).toEqual(['lr=0.5,name=vgg13']);
+    expect(lines(() => expandSweep(parseSpec(GOOD, 'x.yaml', { overrides: ['sweep.optimizer.lr=[0.1, -2]'] })))).toEqual([
+      'override -o sweep.optimizer.lr=[0.1, -2]: sweep optimizer.lr=-2: optimizer.lr must be > 0, received -2',
+    ]);
   });
 
   it('set list items by index and apply later overrides over earlier ones', () => {

@@ -5,7 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
+import { dirname, resolve } from 'node:path';
+import { createSpecAjv } from './spec-ajv.ts';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import { experimentSpecSchema, type ExperimentSpec } from './spec-schema.ts';
 import {
@@ -26,6 +28,8 @@ export interface LoadedSpec {
   readonly file: string;
   /** The file's text as written (overrides are not applied to it). */
   readonly text: string;
+  /** The folder of the spec file (absolute): relative paths in the spec are relative to it. */
+  readonly baseDir: string;
   /** The `-o` overrides applied, as given (`optimizer.lr=0.001`). */
   readonly overrides: readonly string[];
   /** The resolved spec: overrides applied, validated, defaults filled in. */
@@ -44,13 +48,7 @@ export interface SpecLoadOptions {
 /** The one place the spec validator is built (strict schema: a schema mistake is an error, not a warning). */
 let specValidator: ValidateFunction | undefined;
 function validator(): ValidateFunction {
-  specValidator ??= new Ajv({
-    allErrors: true,
-    useDefaults: true,
-    strict: true,
-    verbose: true,
-    addUsedSchema: false,
-  }).compile(experimentSpecSchema);
+  specValidator ??= createSpecAjv().compile(experimentSpecSchema);
   return specValidator;
 }
 
@@ -71,7 +69,7 @@ export function loadSpec(file: string, options: SpecLoadOptions = {}): LoadedSpe
 export function parseSpec(text: string, file: string, options: SpecLoadOptions = {}): LoadedSpec {
   const overrides = [...(options.overrides ?? [])];
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, merge: true });
   const at = (offset: number) => {
     const { line, col } = lines.linePos(offset);
     return { line, column: col };
@@ -107,12 +105,12 @@ export function parseSpec(text: string, file: string, options: SpecLoadOptions =
   const source = new YamlSource(file, doc, lines, applied);
   const data = source.data();
   const validate = validator();
-  if (!validate(data)) issues.push(...placeIssues(translateAjvErrors(validate.errors ?? [], data), source, file));
+  if (!validate(data)) issues.push(...placeIssues(translateAjvErrors(validate.errors ?? [], data, [], misplacedField), source, file));
   const sweep = (data as { sweep?: unknown }).sweep;
   if (sweep && typeof sweep === 'object' && !Array.isArray(sweep)) issues.push(...checkSweepKeys(sweep as Record<string, unknown>, source, file));
   if (issues.length) throw new SpecError(sortIssues(issues, overrides));
   const spec = data as ExperimentSpec;
-  return { file, text, overrides, spec, hash: specHash(spec), source };
+  return { file, text, baseDir: dirname(resolve(file)), overrides, spec, hash: specHash(spec), source };
 }
 
 /** Gives path issues their place (file position, override or sweep value). */
@@ -234,6 +232,12 @@ function allFieldPaths(): string[] {
   };
   walk(experimentSpecSchema as SchemaNode, '');
   return (fieldPaths = out);
+}
+
+/** Where a field that is unknown at one level does exist: `batchSize` under train is `data.batchSize`. */
+function misplacedField(field: string): string[] {
+  const lower = field.toLowerCase();
+  return allFieldPaths().filter((p) => p.split('.').pop()!.toLowerCase() === lower);
 }
 
 export function checkSweepKeys(sweep: Record<string, unknown>, source: SpecLocator, file: string): SpecIssue[] {

@@ -295,6 +295,27 @@ describe('the core plugin entries', () => {
     expect(create('rmsprop', 0.1)).toBeInstanceOf(TorchRmsprop);
   });
 
+  it('says how many weight-sized state tensors each optimizer keeps (for memory estimates)', () => {
+    expect(create('sgd', 0.1).stateSlotsPerWeight).toBe(0);
+    expect(create('sgd', 0.1, { momentum: 0.9 }).stateSlotsPerWeight).toBe(1);
+    expect(create('adam', 0.1).stateSlotsPerWeight).toBe(2);
+    expect(create('adam', 0.1, { amsgrad: true }).stateSlotsPerWeight).toBe(3);
+    expect(create('rmsprop', 0.1).stateSlotsPerWeight).toBe(1);
+    expect(create('rmsprop', 0.1, { centered: true, momentum: 0.9 }).stateSlotsPerWeight).toBe(3);
+    // and it is what a step really allocates
+    for (const [name, options] of [['adam', { amsgrad: true }], ['rmsprop', { centered: true, momentum: 0.9 }], ['sgd', {}]] as const) {
+      const opt = create(name, 0.01, options);
+      const v = tf.variable(tf.ones([4]), true);
+      const before = tf.memory().numTensors;
+      tf.tidy(() => {
+        opt.applyGradients({ [v.name]: tf.ones([4]) });
+      });
+      expect(tf.memory().numTensors - before, name).toBe(opt.stateSlotsPerWeight);
+      opt.dispose();
+      v.dispose();
+    }
+  });
+
   it('fills defaults (PyTorch’s) and checks options, repeating what was received', () => {
     expect((create('adam', 0.1) as TorchAdam).options).toEqual({ beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0, amsgrad: false });
     expect((create('rmsprop', 0.1) as TorchRmsprop).options).toEqual({ alpha: 0.99, epsilon: 1e-8, momentum: 0, centered: false, weightDecay: 0 });

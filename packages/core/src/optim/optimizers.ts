@@ -38,6 +38,12 @@ export abstract class TorchStyleOptimizer extends tf.Optimizer implements Schedu
   /** Slots this optimizer may keep per variable, in checkpoint order. */
   protected abstract readonly slotNames: readonly string[];
 
+  /**
+   * How many tensors of a weight's size this optimizer keeps per weight with its options (Adam 2, SGD
+   * with momentum 1, …): for memory estimates before the first step.
+   */
+  abstract get stateSlotsPerWeight(): number;
+
   constructor(lr: number) {
     super();
     if (!(Number.isFinite(lr) && lr >= 0)) throw new RangeError(`lr must be a finite number >= 0, received ${lr}`);
@@ -207,6 +213,9 @@ export class TorchSgd extends TorchStyleOptimizer {
       throw new RangeError(`nesterov momentum needs momentum > 0 and dampening 0, received momentum ${momentum}, dampening ${dampening}`);
     }
   }
+  get stateSlotsPerWeight(): number {
+    return this.options.momentum !== 0 ? 1 : 0;
+  }
   protected update(p: tf.Variable, grad: tf.Tensor, state: VariableState): void {
     const { momentum, dampening, nesterov, weightDecay } = this.options;
     let g = weightDecay !== 0 ? grad.add(p.mul(weightDecay)) : grad;
@@ -257,6 +266,9 @@ export class TorchAdam extends TorchStyleOptimizer {
   ) {
     super(lr);
     this.options = { ...(decoupled ? ADAMW_DEFAULTS : ADAM_DEFAULTS), ...options };
+  }
+  get stateSlotsPerWeight(): number {
+    return this.options.amsgrad ? 3 : 2;
   }
   protected update(p: tf.Variable, grad: tf.Tensor, state: VariableState): void {
     const { beta1, beta2, epsilon, weightDecay, amsgrad } = this.options;
@@ -316,6 +328,9 @@ export class TorchRmsprop extends TorchStyleOptimizer {
   constructor(lr: number, options: RmspropOptions = {}) {
     super(lr);
     this.options = { ...RMSPROP_DEFAULTS, ...options };
+  }
+  get stateSlotsPerWeight(): number {
+    return 1 + (this.options.centered ? 1 : 0) + (this.options.momentum > 0 ? 1 : 0);
   }
   protected update(p: tf.Variable, grad: tf.Tensor, state: VariableState): void {
     const { alpha, epsilon, momentum, centered, weightDecay } = this.options;
