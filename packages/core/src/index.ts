@@ -71,7 +71,12 @@ export {
 // --- engine
 export { EngineError, getEngineInfo, initEngine, shutdownEngine } from './engine/backend.ts';
 export type { BackendName, BackendRequest, EngineInfo, EngineOptions } from './engine/backend.ts';
-export { listTrainingKernels, registerTrainingKernels, withStockKernels } from './engine/training-kernels.ts';
+export {
+  listTrainingKernels,
+  registerTrainingKernels,
+  useStockKernels,
+  withStockKernels,
+} from './engine/training-kernels.ts';
 export {
   CapacityError,
   WASM_MEMORY_LIMIT_BYTES,

@@ -73,6 +73,8 @@ const CONV_CASES: ConvCase[] = [
   { n: 1, h: 8, w: 8, cin: 1, cout: 1, kh: 3, kw: 2, stride: 1, pad: 'same' },
   { n: 2, h: 12, w: 9, cin: 5, cout: 7, kh: 5, kw: 5, stride: 2, pad: 'same' },
   { n: 4, h: 6, w: 6, cin: 32, cout: 16, kh: 1, kw: 1, stride: 1, pad: 'valid' },
+  // Stride 2 'valid' leaving unused rows and columns (the filter gradient crops them).
+  { n: 2, h: 10, w: 12, cin: 4, cout: 6, kh: 3, kw: 3, stride: 2, pad: 'valid' },
 ];
 
 const label = (c: ConvCase) => `${c.n}x${c.h}x${c.w}x${c.cin} k${c.kh}x${c.kw} -> ${c.cout}, stride ${c.stride}, ${c.pad}`;
@@ -169,6 +171,27 @@ describe('MaxPoolGrad on wasm matches the stock cpu kernel, ties included', () =
   }
 });
 
+describe('BatchMatMul on wasm matches the stock cpu kernel with every transpose combination', () => {
+  const cases = [
+    { batch: 1, m: 33, k: 70, n: 17 },
+    { batch: 3, m: 8, k: 5, n: 12 },
+  ];
+  for (const [i, c] of cases.entries()) {
+    for (const [transposeA, transposeB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+      it(`batch ${c.batch}, ${c.m}x${c.k} by ${c.k}x${c.n}, transposeA=${transposeA} transposeB=${transposeB}`, async () => {
+        const random = rng(400 + i);
+        const a = { values: randomValues(c.batch * c.m * c.k, random), shape: transposeA ? [c.batch, c.k, c.m] : [c.batch, c.m, c.k] };
+        const b = { values: randomValues(c.batch * c.k * c.n, random), shape: transposeB ? [c.batch, c.n, c.k] : [c.batch, c.k, c.n] };
+        const attrs = { transposeA, transposeB };
+        const want = await runKernelOn('cpu', 'BatchMatMul', { a, b }, attrs, true);
+        const got = await runKernelOn('wasm', 'BatchMatMul', { a, b }, attrs);
+        expect(got.shape).toEqual([c.batch, c.m, c.n]);
+        expect(relativeDifference(got.values, want.values)).toBeLessThan(TOLERANCE);
+      });
+    }
+  }
+});
+
 describe('gradients through tf ops', () => {
   it('tf.grads of conv2d -> relu -> maxPool agree between wasm (our kernels) and stock cpu', async () => {
     const random = rng(7);
@@ -191,13 +214,32 @@ describe('gradients through tf ops', () => {
     expect(relativeDifference(gotW!, wantW!)).toBeLessThan(TOLERANCE);
   });
 
+  it('tf.grads of a dense layer (transposed matmuls) agree between wasm and stock cpu', async () => {
+    const random = rng(8);
+    const xv = randomValues(16 * 40, random);
+    const wv = randomValues(40 * 24, random);
+    const grads = () =>
+      tf.tidy(() => {
+        const f = (x: tf.Tensor2D, w: tf.Tensor2D) => tf.relu(tf.matMul(x, w)).square().sum();
+        const [gx, gw] = tf.grads(f as (...args: tf.Tensor[]) => tf.Tensor)([tf.tensor2d(xv, [16, 40]), tf.tensor2d(wv, [40, 24])]);
+        return [gx!.dataSync() as Float32Array, gw!.dataSync() as Float32Array];
+      });
+    await tf.setBackend('cpu');
+    const [wantX, wantW] = withStockKernels(grads);
+    await tf.setBackend('wasm');
+    const [gotX, gotW] = grads();
+    expect(relativeDifference(gotX!, wantX!)).toBeLessThan(TOLERANCE);
+    expect(relativeDifference(gotW!, wantW!)).toBeLessThan(TOLERANCE);
+  });
+
   it('frees every intermediate tensor inside the kernels', async () => {
     await tf.setBackend('wasm');
     const x = tf.randomNormal([2, 8, 8, 3]) as tf.Tensor4D;
     const w = tf.randomNormal([3, 3, 3, 5]) as tf.Tensor4D;
     const step = () =>
       tf.tidy(() => {
-        const f = (a: tf.Tensor4D, b: tf.Tensor4D) => tf.maxPool(tf.conv2d(a, b, 1, 'same'), 2, 2, 'valid').sum();
+        const f = (a: tf.Tensor4D, b: tf.Tensor4D) =>
+          tf.matMul(tf.maxPool(tf.conv2d(a, b, 1, 'same'), 2, 2, 'valid').reshape([2, -1]), tf.ones([80, 3])).sum();
         tf.grads(f as (...args: tf.Tensor[]) => tf.Tensor)([x, w]);
       });
     step();

@@ -4,6 +4,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { conv2dBackpropFilterByConv } from './kernels/conv2d-backprop-filter.ts';
 import { makeConv2dBackpropInputByConv } from './kernels/conv2d-backprop-input.ts';
 import { maxPoolGradByLoop } from './kernels/max-pool-grad.ts';
+import { makeBatchMatMulWithoutTransposes } from './kernels/batch-mat-mul.ts';
 
 /**
  * One kernel override: `make` receives the kernel it replaces (undefined when the backend has none), so an
@@ -48,6 +49,15 @@ export const TRAINING_KERNELS: readonly KernelOverride[] = [
     backendName: 'wasm',
     why: "the stock wasm kernel is slow and routes ties to a different element than `cpu`; a JS loop is 2x faster and matches `cpu` exactly",
     make: () => maxPoolGradByLoop as tf.KernelFunc,
+  },
+  {
+    kernelName: 'BatchMatMul',
+    backendName: 'wasm',
+    why: 'with a transposed operand (every dense-layer gradient) the stock kernel leaves XNNPACK for a scalar loop; transpose explicitly instead',
+    make: (stock) => {
+      if (!stock) throw new Error('tfjs wasm has no stock BatchMatMul (expected in tfjs 4.22)');
+      return makeBatchMatMulWithoutTransposes(stock);
+    },
   },
 ];
 
@@ -100,6 +110,26 @@ export function withStockKernels<T>(fn: () => T): T {
   } finally {
     swap(overrides);
   }
+}
+
+/**
+ * Puts tfjs's stock kernel back for the named overrides on one backend (for before/after benchmarks:
+ * `bench/train.ts --stock BatchMatMul`). Overrides with no stock kernel (wasm's Conv2DBackpropFilter)
+ * cannot be removed: training needs them. Returns the names restored.
+ */
+export function useStockKernels(kernelNames: readonly string[], backendName: 'wasm' | 'cpu'): string[] {
+  registerTrainingKernels();
+  const restored: string[] = [];
+  for (const name of kernelNames) {
+    const override = TRAINING_KERNELS.find((o) => o.kernelName === name && o.backendName === backendName);
+    if (!override) throw new Error(`no vgglab override of ${name} on ${backendName}; overrides: ${TRAINING_KERNELS.map((o) => `${o.backendName}/${o.kernelName}`).join(', ')}`);
+    const stock = stockKernels.get(key(name, backendName));
+    if (!stock) throw new Error(`${backendName}/${name} has no stock kernel in tfjs ${tf.version_core}; it cannot be turned off`);
+    tf.unregisterKernel(name, backendName);
+    tf.registerKernel(stock);
+    restored.push(name);
+  }
+  return restored;
 }
 
 /** What is overridden and why, for logs and `--profile` output. */

@@ -44,28 +44,30 @@ export function conv2dBackpropFilterByConv(args: {
     false,
     'channelsLast',
   );
-  const { top, bottom, left, right } = info.padInfo;
+  const { top, left } = info.padInfo;
   const [, ho, wo] = dy.shape;
+  // Rows/columns of the padded input a tap can reach: (k-1)*d + 1 + (out-1)*stride. Padding is passed to the
+  // conv itself (no padded copy of x); rows beyond the reach are cropped (stride > 1 can leave some).
+  const needH = (kh - 1) * dilationH + 1 + (ho - 1) * strideH;
+  const needW = (kw - 1) * dilationW + 1 + (wo - 1) * strideW;
+  const [, h, w] = x.shape;
+  const padBottom = needH - h - top;
+  const padRight = needW - w - left;
   return tf.tidy(() => {
     // tfjs never produces negative pads ('same', 'valid' and explicit pads are all >= 0).
-    const padded =
-      top > 0 || bottom > 0 || left > 0 || right > 0
-        ? tf.pad(x, [
-            [0, 0],
-            [top, bottom],
-            [left, right],
-            [0, 0],
-          ])
+    const cropped =
+      padBottom < 0 || padRight < 0
+        ? tf.slice(x, [0, 0, 0, 0], [-1, h + Math.min(padBottom, 0), w + Math.min(padRight, 0), -1])
         : x;
-    const xT = tf.transpose(padded, [3, 1, 2, 0]); // [Cin, Hp, Wp, N]
+    const xT = tf.transpose(cropped, [3, 1, 2, 0]); // [Cin, H', W', N]
     const dyT = tf.transpose(dy, [1, 2, 0, 3]); // [Ho, Wo, N, Cout]
-    // Only the first (k-1)*d+1 rows/cols of the padded input can be reached by a tap; cropping first keeps
-    // the conv from computing rows that are thrown away.
-    const needH = (kh - 1) * dilationH + 1 + (ho - 1) * strideH;
-    const needW = (kw - 1) * dilationW + 1 + (wo - 1) * strideW;
-    const xCropped =
-      xT.shape[1] > needH || xT.shape[2] > needW ? tf.slice(xT, [0, 0, 0, 0], [cin, needH, needW, -1]) : xT;
-    const full = tf.conv2d(xCropped, dyT, 1, 'valid', 'NHWC', [strideH, strideW]); // [Cin, (kh-1)d+1, ., Cout]
+    const pad: tf.backend_util.ExplicitPadding = [
+      [0, 0],
+      [top, Math.max(padBottom, 0)],
+      [left, Math.max(padRight, 0)],
+      [0, 0],
+    ];
+    const full = tf.conv2d(xT, dyT, 1, pad, 'NHWC', [strideH, strideW]); // [Cin, (kh-1)d+1, ., Cout]
     const taps =
       dilationH === 1 && dilationW === 1
         ? full
