@@ -225,18 +225,18 @@ export function listRuns(db: Database.Database, query: RunListQuery, now: number
     parts.forEach((part, i) => {
       const ands: string[] = [];
       for (let j = 0; j < i; j++) {
-        ands.push(`${parts[j]!.expr} = ?`);
+        ands.push(`(${parts[j]!.expr}) = ?`);
         keysetArgs.push(token!.k[j]!);
       }
       const ascending = part.fixed || order === 'asc';
-      ands.push(`${part.expr} ${ascending ? '>' : '<'} ?`);
+      ands.push(`(${part.expr}) ${ascending ? '>' : '<'} ?`); // parenthesised: `a IS NULL = ?` would parse wrongly
       keysetArgs.push(token!.k[i]!);
       ors.push(`(${ands.join(' AND ')})`);
     });
     keyset.push(`(${ors.join(' OR ')})`);
   }
-  const orderBy = parts.map((p) => `${p.expr} ${p.fixed || order === 'asc' ? 'ASC' : 'DESC'}`).join(', ');
-  const sortColumns = parts.map((p, i) => `${p.expr} AS k${i}`).join(', ');
+  const orderBy = parts.map((p) => `(${p.expr}) ${p.fixed || order === 'asc' ? 'ASC' : 'DESC'}`).join(', ');
+  const sortColumns = parts.map((p, i) => `(${p.expr}) AS k${i}`).join(', ');
   const rows = db
     .prepare(
       withNow(

@@ -316,7 +316,8 @@ export interface MetricsAfterResult {
 export interface GcOptions {
   /** Only runs recorded on this host have their pid checked. Defaults to os.hostname(). */
   host?: string;
-  /** Also mark `running` runs on other hosts as killed when their heartbeat is older than this. Off by default. */
+  /** Also mark `running` runs (any host; e.g. another machine, or a reused pid) as killed when their heartbeat is
+   * older than this. Off by default. */
   staleAfterMs?: number;
   /** Report what would be killed without writing. */
   dryRun?: boolean;
@@ -434,8 +435,9 @@ export interface MetricQueueOptions {
 
 /**
  * Batches writes of one run behind logBatch's interface. Anything still pending is flushed on `close()`,
- * on `flush()`, and synchronously when the process exits. A failed background flush keeps its points and
- * rethrows from the next call.
+ * on `flush()`, and synchronously when the process exits. A background flush that fails is rethrown from the
+ * next call; on a transient failure (SQLITE_BUSY past the timeout, I/O) its entries stay queued and are retried,
+ * on a StoreError (a param changing value, a deleted run) that batch is dropped.
  */
 export interface MetricQueue {
   logBatch(batch: LogBatchInput): void;
