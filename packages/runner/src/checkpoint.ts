@@ -47,8 +47,11 @@ export interface CheckpointState {
   /** Running sums of the epoch in progress (all zero at an epoch boundary), so a mid-epoch resume reports the
    * same epoch averages as an uninterrupted run. */
   epochProgress: EpochProgress;
-  /** Class names in label order, and the resolved spec: a checkpoint describes itself for predict. */
+  /** Class names in label order, the input and preprocessing the model was trained with, and the resolved
+   * spec: a checkpoint describes itself for predict. */
   classNames: string[];
+  inputShape: [number, number, number];
+  preprocessing: { mean: [number, number, number]; std: [number, number, number] };
   spec: Record<string, unknown>;
   /** Metrics of the epoch this checkpoint closes (empty for a mid-epoch one). */
   metrics: Record<string, number>;

@@ -44,7 +44,7 @@ export function helpText(cmd: Command, prefix = 'vgglab'): string {
     lines.push('', 'Commands:');
     const w = Math.max(...cmd.subcommands.map((s) => s.name.length));
     for (const s of cmd.subcommands) lines.push(`  ${s.name.padEnd(w)}  ${s.summary}`);
-    lines.push('', `Run \`${prefix} ${cmd.name} <command> --help\` for a command's options.`);
+    lines.push('', `Run \`${[prefix, cmd.name].filter(Boolean).join(' ')} <command> --help\` for a command's options.`);
   }
   const opts = { ...cmd.options, help: HELP_OPTION };
   lines.push('', 'Options:');

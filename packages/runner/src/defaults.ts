@@ -49,9 +49,6 @@ export const DEFAULT_TOP_K = 5;
 export const DEFAULT_RUNS_LIMIT = 20;
 /** `vgglab exp --workers`. */
 export const DEFAULT_WORKERS = 1;
-/** `vgglab serve`. */
-export const DEFAULT_SERVE_HOST = '127.0.0.1';
-export const DEFAULT_SERVE_PORT = 5173;
 /** `vgglab data split --val`, `--seed` (the seed's 90/10 split with seed 0). */
 export const DEFAULT_VAL_FRACTION = 0.1;
 export const DEFAULT_SPLIT_SEED = 0;

@@ -4,7 +4,9 @@
  */
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createRegistry, type Plugin, type Registry } from '@vgglab/core';
+import { coreOptimizersPlugin, createRegistry, type Plugin, type Registry } from '@vgglab/core';
+import { dataPlugin } from '@vgglab/data';
+import { vggPlugin } from '@vgglab/models-vgg';
 import { CliError, messageOf } from './errors.ts';
 
 /** Environment variable: user plugin modules, separated by commas (or the path delimiter). */
@@ -12,7 +14,7 @@ export const PLUGINS_ENV_VAR = 'VGGLAB_PLUGINS';
 
 /** The plugins every `vgglab` command knows. */
 export function builtinPlugins(): Plugin[] {
-  return [];
+  return [coreOptimizersPlugin(), vggPlugin(), dataPlugin()];
 }
 
 /** A registry with the built-in plugins plus `extra`. */

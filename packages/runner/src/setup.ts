@@ -4,8 +4,10 @@
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { freezeLayers, VGG_PLUGIN_NAME } from '@vgglab/models-vgg';
 import {
-  globToRegExp,
+  createOptimizerFromSpec,
+  createScheduleFromSpec,
   type DatasetSource,
   type ExperimentSpec,
   type InputShape,
@@ -61,23 +63,6 @@ export interface BuiltModel {
   frozen: string[];
 }
 
-/** Names of layers `freeze` selects: 'none', 'features' (the entry's feature layers) or a glob of layer names. */
-export function layersToFreeze(model: tf.LayersModel, entry: ModelEntry, freeze: string, modelName: string): string[] {
-  if (freeze === 'none') return [];
-  if (freeze === 'features') {
-    if (!entry.featureLayers) {
-      throw new Error(`model.freeze: 'features' needs model '${modelName}' to name its feature layers; use a glob of layer names instead`);
-    }
-    return entry.featureLayers(model);
-  }
-  const re = globToRegExp(freeze);
-  const names = model.layers.map((l) => l.name).filter((n) => re.test(n));
-  if (names.length === 0) {
-    throw new Error(`model.freeze: no layer of '${modelName}' matches '${freeze}' (layers: ${model.layers.map((l) => l.name).join(', ')})`);
-  }
-  return names;
-}
-
 export async function buildModel(
   registry: Registry,
   spec: ExperimentSpec,
@@ -98,9 +83,13 @@ export async function buildModel(
           (report.skipped.length ? ` (skipped: ${report.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})` : ''),
       );
     }
-    const frozen = layersToFreeze(model, entry, spec.model.freeze ?? 'none', spec.model.name);
-    const frozenSet = new Set(frozen);
-    for (const layer of model.layers) if (frozenSet.has(layer.name)) layer.trainable = false;
+    const freeze = spec.model.freeze ?? 'none';
+    // models-vgg's freezeLayers also stops frozen batch-norm layers from updating their statistics; for other
+    // plugins, 'features' means the entry's own feature layers.
+    const frozen =
+      freeze === 'none'
+        ? []
+        : freezeLayers(model, freeze, entry.featureLayers && registry.get('models', spec.model.name).plugin !== VGG_PLUGIN_NAME ? { featureLayers: entry.featureLayers(model) } : {});
     if (frozen.length) log(`frozen layers: ${frozen.length} (${frozen[0]} … ${frozen[frozen.length - 1]})`);
     return { model, entry, inputShape, frozen };
   } catch (err) {
@@ -112,23 +101,12 @@ export async function buildModel(
 export interface LoopOptimizer {
   scheduled: ScheduledOptimizer;
   optimizer: tf.Optimizer;
-  /** Learning rate at a global step (0-based): the schedule, with its linear warm-up. */
+  /** Learning rate at a global step (0-based): the schedule, with its warm-up (core). */
   learningRate: LearningRateFn;
 }
 
 export function createOptimizer(registry: Registry, spec: ExperimentSpec, stepsPerEpoch: number): LoopOptimizer {
-  const o = spec.optimizer;
-  const scheduled = registry.optimizer(o.name).create(o.lr, (o.options ?? {}) as Record<string, unknown>);
-  const totalSteps = stepsPerEpoch * spec.train.epochs;
-  let lrAt: LearningRateFn = () => o.lr;
-  const warmup = o.schedule?.warmupSteps ?? 0;
-  if (o.schedule) {
-    lrAt = registry
-      .schedule(o.schedule.name)
-      .create((o.schedule.options ?? {}) as Record<string, unknown>, { baseLr: o.lr, stepsPerEpoch, totalSteps });
-  }
-  const base = lrAt;
-  // Linear warm-up from lr/warmup to the schedule's value over the first `warmupSteps` steps.
-  const learningRate: LearningRateFn = warmup > 0 ? (step) => (step < warmup ? (base(step) * (step + 1)) / warmup : base(step)) : base;
+  const scheduled = createOptimizerFromSpec(registry, spec.optimizer);
+  const learningRate = createScheduleFromSpec(registry, spec.optimizer, { stepsPerEpoch, totalSteps: stepsPerEpoch * spec.train.epochs });
   return { scheduled, optimizer: scheduled.optimizer, learningRate };
 }

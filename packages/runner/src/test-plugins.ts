@@ -144,3 +144,6 @@ export function writeYaml(dir: string, name: string, text: string): string {
   fs.writeFileSync(file, text);
   return file;
 }
+
+/** What `--plugin` / VGGLAB_PLUGINS loads from this module (the CLI tests' child processes use it). */
+export const plugins = testPlugins;

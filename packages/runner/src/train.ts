@@ -31,7 +31,7 @@ import { InterruptedError, messageOf } from './errors.ts';
 import { checkpointDir } from './paths.ts';
 import { Progress, formatDuration, formatNumber } from './progress.ts';
 import { SeededRandom, installAsMathRandom } from './rng.ts';
-import { buildModel, openDataset, createOptimizer, type BuiltModel } from './setup.ts';
+import { buildModel, createOptimizer, openDataset, preprocessingOf, type BuiltModel } from './setup.ts';
 import { endsInSoftmax, evalStep, trainStep } from './step.ts';
 import { runEnvironment } from './environment.ts';
 
@@ -188,6 +188,8 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<RunResu
           best: state.best,
           epochProgress: state.epochProgress,
           classNames,
+          inputShape: built!.inputShape,
+          preprocessing: preprocessingOf(registry, spec),
           spec: spec as Record<string, unknown>,
           metrics: epochMetrics,
         },

@@ -1,0 +1,85 @@
+/** `vgglab evaluate`: accuracy, per-class precision/recall and the confusion matrix of a run, stored with it. */
+import * as path from 'node:path';
+import * as fs from 'node:fs';
+import { flag, int, list, printJson, str, table, type Command } from '../command.ts';
+import { EXIT } from '../defaults.ts';
+import { CliError, UsageError } from '../errors.ts';
+import { startEngine } from '../engine.ts';
+import { evaluateModel } from '../evaluate.ts';
+import { invocationDir } from '../paths.ts';
+import { commandRegistry } from '../plugins.ts';
+import { loadRunModel, runCheckpoint } from '../predict.ts';
+import { openDataset } from '../setup.ts';
+import { SPEC_FILE_TAG } from '../experiment.ts';
+import { openExistingStore } from '../store.ts';
+
+export const evaluateCommand: Command = {
+  name: 'evaluate',
+  summary: "Evaluate a run's best checkpoint: accuracy, per-class precision and recall, confusion matrix; stored with the run.",
+  usage: 'vgglab evaluate --run <id> [--data <root>] [--json]',
+  options: {
+    run: { type: 'string', description: 'Run id (or unique prefix).', valueName: 'id' },
+    data: { type: 'string', description: "A class-per-folder image root to evaluate on (default: the run's validation split).", valueName: 'root' },
+    'batch-size': { type: 'string', description: "Images per batch (default: the run's).", valueName: 'n' },
+    db: { type: 'string', description: 'Run store file (default runs/vgglab.db; VGGLAB_DB).', valueName: 'file' },
+    plugin: { type: 'string', multiple: true, description: 'Load plugins from this module (also VGGLAB_PLUGINS).', valueName: 'module' },
+    json: { type: 'boolean', description: 'Print JSON.' },
+  },
+  async run(values, positionals, io) {
+    const runArg = str(values, 'run');
+    if (!runArg) throw new UsageError('evaluate needs --run <id>');
+    if (positionals.length) throw new UsageError(`evaluate takes no positional arguments, received '${positionals[0]}' (use --data <root>)`);
+    const base = invocationDir(io.env);
+    const registry = await commandRegistry(list(values, 'plugin'), io.env, base);
+    const store = openExistingStore(str(values, 'db'), io.env);
+    try {
+      const runId = store.resolveRunId(runArg);
+      const runRow = store.getRun(runId)!;
+      const checkpoint = runCheckpoint(store, runId);
+      await startEngine(undefined, (line) => io.stderr.write(line + '\n'));
+      const model = await loadRunModel(checkpoint, registry);
+      try {
+        const dataArg = str(values, 'data');
+        const specFile = runRow.tags[SPEC_FILE_TAG];
+        const specDir = specFile ? path.dirname(specFile) : base;
+        let spec = model.spec;
+        let dataset = 'val';
+        if (dataArg) {
+          const root = path.resolve(base, dataArg);
+          if (!fs.existsSync(root)) throw new CliError(`no data folder at ${root}`);
+          // Every image under root is evaluated: it is both the train and the val root of an image folder.
+          spec = { ...spec, data: { ...spec.data, name: 'imageFolder', options: { trainRoot: root, valRoot: root } } };
+          dataset = root;
+        }
+        const source = await openDataset(registry, spec, specDir, (m) => io.stderr.write(`warning: ${m}\n`));
+        try {
+          const batchSize = int(values, 'batch-size', spec.data.batchSize ?? 32);
+          const result = await evaluateModel(model, source, 'val', { batchSize, dataset });
+          const { samples: _s, loss: _l, ...evaluation } = result;
+          store.logEvaluation(runId, evaluation);
+          if (flag(values, 'json')) {
+            printJson(io, { runId, ...result });
+            return EXIT.ok;
+          }
+          io.stdout.write(`run ${runId} on ${dataset} (${result.samples} images, checkpoint ${checkpoint})\n`);
+          io.stdout.write(`accuracy ${result.accuracy.toFixed(4)}   loss ${result.loss.toFixed(4)}\n\n`);
+          io.stdout.write(
+            table([
+              ['CLASS', 'PRECISION', 'RECALL', 'SUPPORT'],
+              ...result.perClass.map((c) => [c.className, c.precision.toFixed(4), c.recall.toFixed(4), String(c.support)]),
+            ]),
+          );
+          io.stdout.write('\nconfusion matrix (rows: true class, columns: predicted):\n');
+          io.stdout.write(table([['', ...result.classNames], ...result.confusionMatrix.map((row, i) => [result.classNames[i]!, ...row.map(String)])]));
+          return EXIT.ok;
+        } finally {
+          await source.close?.();
+        }
+      } finally {
+        model.dispose();
+      }
+    } finally {
+      store.close();
+    }
+  },
+};
