@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { registerTrainingKernels } from '@vgglab/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { freezeLayers } from './freeze.ts';
 import { createVgg } from './vgg.ts';
@@ -10,6 +11,8 @@ const FIXTURES = new URL('../fixtures/', import.meta.url).pathname;
 const OPTIONS = { widthMultiplier: 1 / 32, inputShape: [32, 32, 3] as [number, number, number], classifierUnits: [8, 8], numClasses: 4, seed: 1 };
 
 beforeAll(async () => {
+  // The engine's filter-gradient kernel: the stock pure-JS one makes conv training ~20x slower (engine.md).
+  registerTrainingKernels();
   await tf.setBackend('cpu');
 });
 

@@ -172,7 +172,10 @@ describe('mismatches', () => {
     expect(report.missing).toEqual([]);
     const skipped = report.skipped.map((s) => s.name).sort();
     expect(skipped).toEqual(['classifier.6.bias', 'classifier.6.weight']);
-    expect(report.skipped[0]!.reason).toMatch(/shape differs, layer 'predictions' keeps its fresh initialisation: classifier.6.weight has \[5, 8\] \(tfjs \[8, 5\]\), layer 'predictions' kernel needs \[8, 2\]/);
+    expect(Object.fromEntries(report.skipped.map((r) => [r.name, r.reason]))).toEqual({
+      'classifier.6.weight': "shape [5, 8] (tfjs [8, 5]) does not fit layer 'predictions' kernel [8, 2]; the layer keeps its fresh initialisation",
+      'classifier.6.bias': "shape [5] (tfjs [5]) does not fit layer 'predictions' bias [2]; the layer keeps its fresh initialisation",
+    });
     expect(Array.from(model.getLayer('predictions').getWeights()[0]!.dataSync())).toEqual(fresh);
     // The features did load: block1_conv1's kernel is the file's, converted OIHW -> HWIO.
     const src = (await readWeightsFile(join(FIXTURES, 'vgg11_w32_64px.safetensors'))).tensors.get('features.0.weight')!;
@@ -180,6 +183,18 @@ describe('mismatches', () => {
     const hwio = model.getLayer('block1_conv1').getWeights()[0]!.arraySync() as number[][][][];
     const oihw = src.read();
     expect(hwio[2]![1]![i - 1]![o - 1]).toBe(oihw[(((o - 1) * i + (i - 1)) * kh + 2) * kw + 1]);
+  });
+
+  it('non-strict: a grayscale model skips the RGB first conv as a whole (its bias alone would fit)', async () => {
+    const f = await fixture('vgg11_w32_64px');
+    const model = createVgg(f.model, { ...f.options, inputShape: [64, 64, 1] });
+    const report = await loadWeights(model, join(FIXTURES, 'vgg11_w32_64px.pth'));
+    expect(report.loaded).not.toContain('block1_conv1');
+    expect(report.loaded).toContain('block2_conv1');
+    expect(Object.fromEntries(report.skipped.map((r) => [r.name, r.reason]))).toEqual({
+      'features.0.weight': "shape [2, 3, 3, 3] (tfjs [3, 3, 3, 2]) does not fit layer 'block1_conv1' kernel [3, 3, 1, 2]; the layer keeps its fresh initialisation",
+      'features.0.bias': "layer 'block1_conv1' not loaded: another of its weights does not fit; the layer keeps its fresh initialisation",
+    });
   });
 
   it('strict: one error naming the file and listing every mismatch, nothing assigned', async () => {

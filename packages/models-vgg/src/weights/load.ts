@@ -227,7 +227,12 @@ export async function loadWeights(model: tf.LayersModel, file: string, options: 
         .map(({ target, src }) => `${src.key} has ${fmt(src.shape)} (tfjs ${fmt(target.convertedShape(src))}), layer '${layer.name}' ${target.short} needs ${fmt(target.shape)}`)
         .join('; ');
       problems.push(detail);
-      for (const p of present) skipped.push({ name: p.src.key, reason: `shape differs, layer '${layer.name}' keeps its fresh initialisation: ${detail}` });
+      for (const p of present) {
+        const own = misfits.includes(p)
+          ? `shape ${fmt(p.src.shape)} (tfjs ${fmt(p.target.convertedShape(p.src))}) does not fit layer '${layer.name}' ${p.target.short} ${fmt(p.target.shape)}`
+          : `layer '${layer.name}' not loaded: another of its weights does not fit`;
+        skipped.push({ name: p.src.key, reason: `${own}; the layer keeps its fresh initialisation` });
+      }
       continue;
     }
     plan.push({ layer, parts: present });
