@@ -273,6 +273,36 @@ describe('in training', () => {
     w.dispose();
   });
 
+  it('resumes exactly from a tfjs layers model saved with includeOptimizer', async () => {
+    const makeData = () => [tf.tensor2d([[0, 1], [1, 0], [1, 1], [2, 1]]), tf.tensor2d([[1], [2], [3], [5]])] as const;
+    const [x, y] = makeData();
+    const model = tf.sequential({ layers: [tf.layers.dense({ units: 3, inputShape: [2], activation: 'relu' }), tf.layers.dense({ units: 1 })] });
+    model.compile({ optimizer: create('adamw', 0.01, { amsgrad: true }).optimizer, loss: 'meanSquaredError' });
+    await model.fit(x, y, { epochs: 3, batchSize: 2, shuffle: false, verbose: 0 });
+    let saved: tf.io.ModelArtifacts | undefined;
+    await model.save(
+      tf.io.withSaveHandler(async (artifacts) => {
+        saved = artifacts;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+      { includeOptimizer: true },
+    );
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved!));
+    expect(loaded.optimizer).toBeInstanceOf(TorchAdam);
+    expect((loaded.optimizer as TorchAdam).options).toEqual((model.optimizer as TorchAdam).options);
+    expect((loaded.optimizer as TorchAdam).decoupled).toBe(true);
+    expect(loaded.optimizer.iterations).toBe(6);
+    // Both go on for two more epochs: same weights.
+    await model.fit(x, y, { epochs: 2, batchSize: 2, shuffle: false, verbose: 0 });
+    await loaded.fit(x, y, { epochs: 2, batchSize: 2, shuffle: false, verbose: 0 });
+    const a = model.getWeights().map((w) => Array.from(w.dataSync()));
+    const b = loaded.getWeights().map((w) => Array.from(w.dataSync()));
+    expect(b).toEqual(a);
+    tf.dispose([x, y]);
+    model.dispose();
+    loaded.dispose();
+  });
+
   it('changes the learning rate between steps (the ScheduledOptimizer contract)', () => {
     const opt = create('sgd', 0.1);
     expect(opt.getLearningRate()).toBe(0.1);

@@ -21,6 +21,11 @@ interface VariableState {
   slots: Map<string, tf.Variable>;
 }
 
+/** The options among a saved config's entries (tfjs adds its own, such as customObjects). */
+function pick(config: tf.serialization.ConfigDict, known: object): Record<string, any> {
+  return Object.fromEntries(Object.keys(known).filter((k) => config[k] !== undefined).map((k) => [k, config[k]]));
+}
+
 export class OptimizerStateError extends Error {
   override name = 'OptimizerStateError';
 }
@@ -229,6 +234,12 @@ export class TorchSgd extends TorchStyleOptimizer {
   getConfig(): tf.serialization.ConfigDict {
     return { learningRate: this.lr, ...this.options };
   }
+  static override fromConfig<T extends tf.serialization.Serializable>(
+    cls: tf.serialization.SerializableConstructor<T>,
+    config: tf.serialization.ConfigDict,
+  ): T {
+    return new (cls as unknown as typeof TorchSgd)(config.learningRate as number, pick(config, SGD_DEFAULTS)) as unknown as T;
+  }
 }
 
 export interface AdamOptions {
@@ -296,6 +307,13 @@ export class TorchAdam extends TorchStyleOptimizer {
   getConfig(): tf.serialization.ConfigDict {
     return { learningRate: this.lr, decoupled: this.decoupled, ...this.options };
   }
+  static override fromConfig<T extends tf.serialization.Serializable>(
+    cls: tf.serialization.SerializableConstructor<T>,
+    config: tf.serialization.ConfigDict,
+  ): T {
+    const options = pick(config, ADAM_DEFAULTS);
+    return new (cls as unknown as typeof TorchAdam)(config.learningRate as number, options, config.decoupled === true) as unknown as T;
+  }
 }
 
 export interface RmspropOptions {
@@ -356,4 +374,17 @@ export class TorchRmsprop extends TorchStyleOptimizer {
   getConfig(): tf.serialization.ConfigDict {
     return { learningRate: this.lr, ...this.options };
   }
+  static override fromConfig<T extends tf.serialization.Serializable>(
+    cls: tf.serialization.SerializableConstructor<T>,
+    config: tf.serialization.ConfigDict,
+  ): T {
+    return new (cls as unknown as typeof TorchRmsprop)(config.learningRate as number, pick(config, RMSPROP_DEFAULTS)) as unknown as T;
+  }
 }
+
+// Registered so that a tfjs layers model saved with `includeOptimizer: true` loads with its optimizer
+// (tf.loadLayersModel finds the class by name, then restores the state through setWeights).
+tf.serialization.registerClass(TorchSgd);
+tf.serialization.registerClass(TorchAdam);
+tf.serialization.registerClass(TorchRmsprop);
+
