@@ -54,7 +54,7 @@ export function trainingCurves(options: {
     const progress = step / total;
     const epoch = Math.ceil(step / stepsPerEpoch);
     const loss = 1.4 * Math.exp(-options.rate * progress * 4) + 0.08 + rand() * 0.05;
-    const accuracy = Math.min(1, options.finalAccuracy * (1 - Math.exp(-options.rate * progress * 5)) + 0.25 * (1 - progress) + rand() * 0.02);
+    const accuracy = Math.min(1, 0.25 + (options.finalAccuracy - 0.25) * (1 - Math.exp(-options.rate * progress * 3)) + rand() * 0.015);
     const timestamp = options.startTime + step * 120;
     out.push({ key: 'train/loss', value: loss, step, epoch, timestamp });
     out.push({ key: 'train/accuracy', value: accuracy, step, epoch, timestamp });

@@ -43,7 +43,8 @@ interface TableProps {
   sort: RunSort;
   facets: Facets | null;
   selected: string[];
-  onFilters: (f: RunFilters) => void;
+  /** Takes an update function: debounced text input must not overwrite filters changed meanwhile. */
+  onFilters: (update: (f: RunFilters) => RunFilters) => void;
   onSort: (s: RunSort) => void;
   onToggle: (run: RunSummary) => void;
   onOpen: (id: string) => void;
@@ -272,7 +273,9 @@ function Row({
           <span className="muted">–</span>
         ) : (
           <>
-            <span className="bar" style={{ width: `${Math.max(0, Math.min(1, best)) * 100}%` }} />
+            <span className="track">
+              <span className="bar" style={{ width: `${Math.max(0, Math.min(1, best)) * 100}%` }} />
+            </span>
             <span className="num">{formatPercent(best)}</span>
           </>
         )}
@@ -306,15 +309,14 @@ function FilterBar({
   // Typing filters after a short pause, not on every key.
   useEffect(() => {
     const timer = setTimeout(() => {
-      if (text !== filters.q || tag !== filters.tag) onFilters({ ...filters, q: text, tag });
+      if (text !== filters.q || tag !== filters.tag) onFilters((f) => ({ ...f, q: text, tag }));
     }, 250);
     return () => clearTimeout(timer);
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [text, tag]);
   const counts = new Map(facets?.statuses.map((s) => [s.value, s.count]) ?? []);
   const toggleStatus = (status: RunStatus) => {
-    const next = filters.status.includes(status) ? filters.status.filter((s) => s !== status) : [...filters.status, status];
-    onFilters({ ...filters, status: next });
+    onFilters((f) => ({ ...f, status: f.status.includes(status) ? f.status.filter((s) => s !== status) : [...f.status, status] }));
   };
   return (
     <div className="filters">
@@ -340,9 +342,9 @@ function FilterBar({
           </button>
         ))}
       </div>
-      <FacetSelect label="experiment" value={filters.experiment} values={facets?.experiments} onChange={(v) => onFilters({ ...filters, experiment: v })} />
-      <FacetSelect label="model" value={filters.model} values={facets?.models} onChange={(v) => onFilters({ ...filters, model: v })} />
-      <FacetSelect label="optimizer" value={filters.optimizer} values={facets?.optimizers} onChange={(v) => onFilters({ ...filters, optimizer: v })} />
+      <FacetSelect label="experiment" value={filters.experiment} values={facets?.experiments} onChange={(v) => onFilters((f) => ({ ...f, experiment: v }))} />
+      <FacetSelect label="model" value={filters.model} values={facets?.models} onChange={(v) => onFilters((f) => ({ ...f, model: v }))} />
+      <FacetSelect label="optimizer" value={filters.optimizer} values={facets?.optimizers} onChange={(v) => onFilters((f) => ({ ...f, optimizer: v }))} />
       <input
         className="tag-filter"
         placeholder="tag or tag=value"

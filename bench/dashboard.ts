@@ -1,0 +1,203 @@
+/**
+ * Dashboard API latency on a large store: 10,000 runs, each with 1,000 points per metric for a few metric keys,
+ * written through the store's own API (logBatch, 1,000 points per call). The database is made once into
+ * bench/out/ and reused while its parameters match. Then, over real HTTP on 127.0.0.1, it times:
+ * - the run list as the page asks for it (100 rows, sorted by best val accuracy, table columns only), on
+ *   pages spread through the whole list (page tokens), and with a filter;
+ * - the 10-run compare call (/api/metrics for 10 runs x 4 keys, 1,000 points each, JSON).
+ * Prints one JSON line with p50/p95 in ms. Target: p95 below 50 ms.
+ *
+ *   flock /tmp/bench.lock npm run bench:dashboard [-- --runs 10000 --points 1000 --iterations 200]
+ *
+ * Writing the 40 million points takes a while (tens of minutes on a busy 2-core machine); `-- --generate-only`
+ * makes the store without timing anything, so it need not hold the bench lock.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openStore, SCHEMA_VERSION, type MetricInput } from '@vgglab/store';
+import { createServer } from '@vgglab/dashboard';
+
+const args = process.argv.slice(2);
+const arg = (name: string, fallback: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const RUNS = arg('runs', 10_000);
+const POINTS = arg('points', 1000);
+const ITERATIONS = arg('iterations', 200);
+const KEYS = ['train/loss', 'train/accuracy', 'val/loss', 'val/accuracy'];
+const COMPARE_RUNS = 10;
+const here = dirname(fileURLToPath(import.meta.url));
+const outDir = join(here, 'out', `dashboard-${RUNS}x${POINTS}`);
+const dbFile = join(outDir, 'vgglab.db');
+const marker = join(outDir, 'complete.json');
+const MODELS = ['vgg11', 'vgg13', 'vgg16', 'vgg19', 'vgg11_bn', 'vgg16_bn'];
+const OPTIMIZERS = ['adam', 'sgd', 'rmsprop'];
+const LRS = [1e-2, 3e-3, 1e-3, 3e-4, 1e-4];
+
+/** Deterministic pseudo-random numbers, so every generated store is the same. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296);
+}
+
+function generate(): { seconds: number } {
+  const wanted = JSON.stringify({ RUNS, POINTS, KEYS, SCHEMA_VERSION });
+  if (existsSync(marker) && readFileSync(marker, 'utf8') === wanted) return { seconds: 0 };
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+  const started = Date.now();
+  const store = openStore(dbFile);
+  const rand = rng(42);
+  const t0 = Date.UTC(2026, 0, 1);
+  const stepsPerEpoch = 50;
+  for (let r = 0; r < RUNS; r++) {
+    const model = MODELS[r % MODELS.length];
+    const optimizer = OPTIMIZERS[Math.floor(r / MODELS.length) % OPTIMIZERS.length];
+    const lr = LRS[Math.floor(r / (MODELS.length * OPTIMIZERS.length)) % LRS.length];
+    const startTime = t0 + r * 600_000;
+    const run = store.createRun({
+      experiment: `sweep-${Math.floor(r / 500)}`,
+      name: `run-${String(r).padStart(5, '0')}`,
+      resolvedSpec: {
+        name: `sweep-${Math.floor(r / 500)}`,
+        seed: r % 7,
+        model: { name: model, inputShape: [64, 64, 3] },
+        data: { name: 'shapes', batchSize: 32 },
+        optimizer: { name: optimizer, lr },
+        train: { epochs: POINTS / stepsPerEpoch },
+      },
+      seed: r % 7,
+      backend: 'wasm',
+      tags: { sweep: `s${Math.floor(r / 500)}`, ...(r % 10 === 0 ? { note: 'baseline' } : {}) },
+      startTime,
+    });
+    const rate = 0.5 + rand() * 3;
+    const final = 0.5 + rand() * 0.48;
+    const metrics: MetricInput[] = [];
+    for (let i = 1; i <= POINTS; i++) {
+      const p = i / POINTS;
+      const loss = 2 * Math.exp(-rate * p * 3) + 0.05 + (rand() - 0.5) * 0.05;
+      const accuracy = 0.2 + (final - 0.2) * (1 - Math.exp(-rate * p * 3)) + (rand() - 0.5) * 0.02;
+      const epoch = Math.ceil(i / stepsPerEpoch);
+      const timestamp = startTime + i * 500;
+      metrics.push(
+        { key: KEYS[0], value: loss, step: i, epoch, timestamp },
+        { key: KEYS[1], value: accuracy, step: i, epoch, timestamp },
+        { key: KEYS[2], value: loss * 1.1, step: i, epoch, timestamp },
+        { key: KEYS[3], value: accuracy * 0.97, step: i, epoch, timestamp },
+      );
+    }
+    for (let i = 0; i < metrics.length; i += 1000) store.logBatch(run.id, { metrics: metrics.slice(i, i + 1000) });
+    store.setRunStatus(run.id, r % 50 === 0 ? 'failed' : 'finished', { endTime: startTime + POINTS * 500 });
+    if ((r + 1) % 1000 === 0) {
+      process.stderr.write(`bench:dashboard: ${r + 1}/${RUNS} runs written (${Math.round((Date.now() - started) / 1000)} s)\n`);
+    }
+  }
+  store.close();
+  writeFileSync(marker, wanted);
+  return { seconds: (Date.now() - started) / 1000 };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+function summary(samples: number[]) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const round = (v: number) => Math.round(v * 100) / 100;
+  return { p50: round(percentile(sorted, 50)), p95: round(percentile(sorted, 95)), n: samples.length };
+}
+
+async function time(url: string): Promise<{ ms: number; body: string }> {
+  const started = performance.now();
+  const response = await fetch(url);
+  const body = await response.text();
+  const ms = performance.now() - started;
+  if (!response.ok) throw new Error(`${url}: ${response.status} ${body.slice(0, 200)}`);
+  return { ms, body };
+}
+
+async function main(): Promise<void> {
+  const generated = generate();
+  if (args.includes('--generate-only')) {
+    process.stdout.write(`${JSON.stringify({ bench: 'dashboard', generated: dbFile, generateSeconds: generated.seconds })}\n`);
+    return;
+  }
+  const app = await createServer({ dbFile });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  const tableColumns = '&withParams=model.name,optimizer.name,optimizer.lr&withMetrics=val/accuracy,val/loss,train/loss';
+  const listUrl = `${base}/api/runs?limit=100&sort=metric.max:val/accuracy&order=desc${tableColumns}`;
+  try {
+    // Page tokens spread through the list, as a user scrolling the table far down asks for them.
+    const tokens: (string | null)[] = [null];
+    let token: string | null = null;
+    for (let page = 0; page < 20; page++) {
+      const pageUrl = listUrl.replace('limit=100', 'limit=500') + (token ? `&pageToken=${encodeURIComponent(token)}` : '');
+      const body = JSON.parse((await time(pageUrl)).body);
+      token = body.nextPageToken;
+      if (!token) break;
+      tokens.push(token);
+    }
+    const allRuns = JSON.parse((await time(`${base}/api/runs?limit=1000&sort=name&withParams=model.name&withMetrics=val/accuracy`)).body);
+    const spacing = Math.max(1, Math.floor(allRuns.runs.length / COMPARE_RUNS));
+    const compareIds: string[] = allRuns.runs
+      .filter((_: unknown, i: number) => i % spacing === 0)
+      .slice(0, COMPARE_RUNS)
+      .map((r: { id: string }) => r.id);
+    if (compareIds.length < COMPARE_RUNS) throw new Error(`need ${COMPARE_RUNS} runs to compare, found ${compareIds.length}`);
+    const compareUrl = `${base}/api/metrics?runs=${compareIds.join(',')}&keys=${KEYS.join(',')}&maxPoints=1000`;
+    const filteredUrl = `${base}/api/runs?limit=100&model=vgg16&optimizer=adam&sort=param:optimizer.lr${tableColumns}`;
+
+    // Warm-up: statement caches and the OS page cache.
+    for (let i = 0; i < 10; i++) {
+      await time(listUrl);
+      await time(compareUrl);
+      await time(filteredUrl);
+    }
+    const list: number[] = [];
+    const listDeep: number[] = [];
+    const filtered: number[] = [];
+    const compare: number[] = [];
+    let compareBytes = 0;
+    let comparePoints = 0;
+    for (let i = 0; i < ITERATIONS; i++) {
+      list.push((await time(listUrl)).ms);
+      const pageToken = tokens.length > 1 ? tokens[1 + (i % (tokens.length - 1))] : null;
+      listDeep.push((await time(pageToken ? `${listUrl}&pageToken=${encodeURIComponent(pageToken)}` : listUrl)).ms);
+      filtered.push((await time(filteredUrl)).ms);
+      const c = await time(compareUrl);
+      compare.push(c.ms);
+      if (i === 0) {
+        compareBytes = c.body.length;
+        comparePoints = JSON.parse(c.body).series.reduce((a: number, s: { step: number[] }) => a + s.step.length, 0);
+      }
+    }
+    const result = {
+      bench: 'dashboard',
+      runs: RUNS,
+      pointsPerMetric: POINTS,
+      metricKeys: KEYS.length,
+      storedPoints: RUNS * POINTS * KEYS.length,
+      generateSeconds: generated.seconds,
+      transport: 'http 127.0.0.1',
+      runListMs: summary(list),
+      runListDeepPageMs: summary(listDeep),
+      runListFilteredMs: summary(filtered),
+      compare10RunsMs: summary(compare),
+      compareResponse: { series: COMPARE_RUNS * KEYS.length, points: comparePoints, bytes: compareBytes },
+      targetP95Ms: 50,
+      meetsTarget: Math.max(...[list, listDeep, filtered, compare].map((s) => summary(s).p95)) < 50,
+    };
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } finally {
+    await app.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench:dashboard: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});
