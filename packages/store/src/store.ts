@@ -115,6 +115,8 @@ export function openStore(file: string, options: OpenStoreOptions = {}): RunStor
   }
 }
 
+type SeqPoint = MetricInput & { timestamp: number; seq: number };
+
 interface BatchStats {
   latest: MetricInput & { timestamp: number };
   min: number | null;
@@ -452,14 +454,14 @@ class SqliteRunStore implements RunStore {
 
   private insertMetrics(pk: number, metrics: readonly MetricInput[], now: number): void {
     // Group by key; within a key, the last point logged for a step wins (the same rule as across batches).
-    const byKey = new Map<string, Map<number, MetricInput & { timestamp: number }>>();
-    for (const m of metrics) {
+    // Each point's seq follows its position in the batch, so live readers get points in the order logged.
+    const base = (this.sql("SELECT value FROM counters WHERE name = 'metric_seq'").get() as { value: number }).value;
+    const byKey = new Map<string, Map<number, SeqPoint>>();
+    metrics.forEach((m, i) => {
       let steps = byKey.get(m.key);
       if (!steps) byKey.set(m.key, (steps = new Map()));
-      steps.set(m.step, { ...m, timestamp: m.timestamp ?? now });
-    }
-    const counter = this.sql("SELECT value FROM counters WHERE name = 'metric_seq'").get() as { value: number };
-    let seq = counter.value;
+      steps.set(m.step, { ...m, timestamp: m.timestamp ?? now, seq: base + i + 1 });
+    });
     for (const [key, steps] of byKey) {
       const points = [...steps.values()].sort((a, b) => a.step - b.step);
       const stats = batchStats(points);
@@ -480,7 +482,7 @@ class SqliteRunStore implements RunStore {
       for (let i = 0; i < points.length; i += METRIC_INSERT_CHUNK) {
         const chunk = points.slice(i, i + METRIC_INSERT_CHUNK);
         const values: (number | null)[] = [];
-        for (const p of chunk) values.push(seriesId, p.step, p.epoch ?? null, toDb(p.value), p.timestamp, ++seq);
+        for (const p of chunk) values.push(seriesId, p.step, p.epoch ?? null, toDb(p.value), p.timestamp, p.seq);
         this.insertPointsStatement(chunk.length).run(values);
       }
       if (series) {
@@ -488,7 +490,7 @@ class SqliteRunStore implements RunStore {
         else this.recomputeSeries(series.id); // overwrote or filled in earlier steps: derive everything again
       }
     }
-    this.sql("UPDATE counters SET value = ? WHERE name = 'metric_seq'").run(seq);
+    this.sql("UPDATE counters SET value = ? WHERE name = 'metric_seq'").run(base + metrics.length);
   }
 
   private insertPointsStatement(rows: number): Database.Statement {
