@@ -94,6 +94,16 @@ function hsv(h: number, s: number, v: number): [number, number, number] {
 }
 const luma = (c: [number, number, number]) => 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2];
 
+let gaussians: Float32Array | null = null;
+/** 4096 standard normal values from a fixed seed (the noise is looked up, not computed per pixel). */
+function gaussianTable(): Float32Array {
+  if (!gaussians) {
+    const rng = rngFor(0x5eed, STREAM.shapes);
+    gaussians = Float32Array.from({ length: 4096 }, () => normal(rng));
+  }
+  return gaussians;
+}
+
 /** Draws one image of `shape` from `rng` (size x size x 3 bytes). */
 export function drawShape(shape: string, size: number, noise: number, rng: Rng): Uint8Array {
   const inside = SHAPES[shape];
@@ -111,27 +121,35 @@ export function drawShape(shape: string, size: number, noise: number, rng: Rng):
   const angle = uniform(rng, 0, 2 * Math.PI);
   const cos = Math.cos(angle);
   const sin = Math.sin(angle);
-  const ss = size <= 96 ? 3 : 1; // supersampling for smooth edges on small images
+  // Edge smoothing: a pixel's coverage is the share of its four corners inside the shape (one test per corner,
+  // shared by the neighbouring pixels).
+  const corners = new Uint8Array((size + 1) * (size + 1));
+  const lo = (v: number) => Math.max(0, Math.floor(v - radius * 1.2));
+  const hi = (v: number) => Math.min(size, Math.ceil(v + radius * 1.2));
+  for (let y = lo(cy); y <= hi(cy); y++) {
+    for (let x = lo(cx); x <= hi(cx); x++) {
+      const dx = (x - cx) / radius;
+      const dy = (y - cy) / radius;
+      corners[y * (size + 1) + x] = inside(cos * dx + sin * dy, -sin * dx + cos * dy) ? 1 : 0;
+    }
+  }
   const out = new Uint8Array(size * size * 3);
-  const reach = radius * 1.15;
+  const table = gaussianTable();
+  // Noise: a cheap integer generator seeded from the image's generator, looking up Gaussian values.
+  let state = Math.floor(rng() * 4294967296) >>> 0 || 1;
+  const scale = 255 * noise;
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
-      let cover = 0;
-      if (Math.abs(x + 0.5 - cx) <= reach + 1 && Math.abs(y + 0.5 - cy) <= reach + 1) {
-        for (let sy = 0; sy < ss; sy++) {
-          for (let sx = 0; sx < ss; sx++) {
-            const dx = (x + (sx + 0.5) / ss - cx) / radius;
-            const dy = (y + (sy + 0.5) / ss - cy) / radius;
-            if (inside(cos * dx + sin * dy, -sin * dx + cos * dy)) cover++;
-          }
-        }
-        cover /= ss * ss;
-      }
+      const k = y * (size + 1) + x;
+      const cover = (corners[k]! + corners[k + 1]! + corners[k + size + 1]! + corners[k + size + 2]!) / 4;
       const shade = 1 + gx * (x / size - 0.5) * 2 + gy * (y / size - 0.5) * 2;
       const o = (y * size + x) * 3;
       for (let c = 0; c < 3; c++) {
-        const v = (bg[c]! * shade) * (1 - cover) + fg[c]! * cover + noise * normal(rng);
-        out[o + c] = v <= 0 ? 0 : v >= 1 ? 255 : Math.round(v * 255);
+        state ^= state << 13;
+        state ^= state >>> 17;
+        state ^= state << 5;
+        const v = (bg[c]! * shade * (1 - cover) + fg[c]! * cover) * 255 + scale * table[(state >>> 0) & 4095]!;
+        out[o + c] = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
       }
     }
   }
