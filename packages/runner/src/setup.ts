@@ -2,12 +2,15 @@
  * From a resolved spec and the registry to the loop's parts: the dataset source, the model (pretrained weights,
  * frozen layers), and the optimizer with its learning-rate schedule.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { KNOWN_DATASETS } from '@vgglab/data';
 import { freezeLayers, VGG_PLUGIN_NAME } from '@vgglab/models-vgg';
 import {
   createOptimizerFromSpec,
   createScheduleFromSpec,
+  type DatasetEntry,
   type DatasetSource,
   type ExperimentSpec,
   type InputShape,
@@ -43,7 +46,46 @@ export async function openDataset(
   warn: (message: string) => void,
 ): Promise<DatasetSource> {
   const entry = registry.dataset(spec.data.name);
-  return entry.open((spec.data.options ?? {}) as Record<string, unknown>, {
+  const options = (spec.data.options ?? {}) as Record<string, unknown>;
+  try {
+    return await openWith(entry, options, registry, spec, baseDir, warn);
+  } catch (err) {
+    const hint = fetchHint(options, baseDir);
+    if (hint && err instanceof Error) err.message = `${err.message}; ${hint}`;
+    throw err;
+  }
+}
+
+/**
+ * A missing folder of a dataset `vgglab data fetch` knows (flower_photos) gets the command that fetches it,
+ * with `--dest` pointing where the spec expects it.
+ */
+export function fetchHint(options: Record<string, unknown>, baseDir: string): string | undefined {
+  for (const key of ['root', 'trainRoot', 'valRoot']) {
+    const value = options[key];
+    if (typeof value !== 'string') continue;
+    const abs = path.resolve(baseDir, value);
+    if (fs.existsSync(abs)) continue;
+    for (const [name, known] of Object.entries(KNOWN_DATASETS)) {
+      const at = abs.split(path.sep).lastIndexOf(known.extractsTo);
+      if (at < 0) continue;
+      const dest = abs.split(path.sep).slice(0, at).join(path.sep) || path.sep;
+      const shown = path.relative(process.cwd(), dest) || '.';
+      return `get it with \`vgglab data fetch ${name} --dest ${shown.startsWith('..') ? dest : shown}\``;
+    }
+  }
+  return undefined;
+}
+
+function openWith(
+  entry: DatasetEntry,
+  options: Record<string, unknown>,
+  registry: Registry,
+  spec: ExperimentSpec,
+  baseDir: string,
+  warn: (message: string) => void,
+): Promise<DatasetSource> {
+  return entry.open(options, {
     baseDir,
     seed: spec.seed ?? 0,
     inputShape: inputShapeOf(registry, spec),

@@ -1,0 +1,393 @@
+/**
+ * The `vgglab` command as a user runs it: bad specs (exit code and message), help, and the child-process
+ * behaviours (SIGKILL then resume, Ctrl-C, two writers on one store, a sweep with --workers 2, predict and
+ * evaluate). Child processes load the tiny test plugins through VGGLAB_PLUGINS and train on `cpu` in seconds.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openStore } from '@vgglab/store';
+import { main } from './cli.ts';
+import type { Output } from './progress.ts';
+import { METRIC } from './defaults.ts';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const BIN = path.join(HERE, '..', 'bin', 'vgglab.js');
+const TEST_PLUGINS = path.join(HERE, 'test-plugins.ts');
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'vgglab-cli-'));
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+let counter = 0;
+function tmp(): string {
+  const d = path.join(root, String(counter++));
+  fs.mkdirSync(d, { recursive: true });
+  return d;
+}
+
+const childEnv = (extra: Record<string, string> = {}) => {
+  const env: Record<string, string> = { ...(process.env as Record<string, string>), VGGLAB_PLUGINS: TEST_PLUGINS, VGGLAB_BACKEND: 'cpu', ...extra };
+  delete env.VITEST; // the child is a user's process, not a test worker
+  delete env.VGGLAB_DB;
+  delete env.INIT_CWD;
+  return env;
+};
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the command in this process (fast: for errors and help). */
+async function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  const out: Output = { write: (t) => void (stdout += t) };
+  const err: Output = { write: (t) => void (stderr += t) };
+  const code = await main(args, { stdout: out, stderr: err, env: { ...process.env, VGGLAB_PLUGINS: TEST_PLUGINS, ...env } });
+  return { code, stdout, stderr };
+}
+
+/** Runs the real bin in a child process. */
+function run(args: string[], opts: { env?: Record<string, string>; cwd?: string } = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { env: childEnv(opts.env), cwd: opts.cwd ?? root, timeout: 120_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function start(args: string[], env: Record<string, string> = {}): ChildProcess & { output: () => string } {
+  const child = spawn(process.execPath, [BIN, ...args], { env: childEnv(env), cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (c) => (out += c));
+  child.stderr!.on('data', (c) => (out += c));
+  return Object.assign(child, { output: () => out });
+}
+
+const exited = (child: ChildProcess) =>
+  new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+
+async function waitFor(what: string, check: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  // The child may be creating the store while we look: a failed look is a "not yet".
+  const safe = () => {
+    try {
+      return check();
+    } catch {
+      return false;
+    }
+  };
+  while (!safe()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** A tiny experiment: 48 train images, batch 8 (6 steps per epoch), 12 val images. */
+function tinyYaml(dir: string, name: string, extra = '', opts: { epochs?: number; delayMs?: number } = {}): string {
+  const file = path.join(dir, `${name}.yaml`);
+  fs.writeFileSync(
+    file,
+    [
+      `name: ${name}`,
+      'seed: 3',
+      'model:',
+      '  name: tiny-cnn',
+      '  inputShape: [8, 8, 3]',
+      'data:',
+      '  name: colours',
+      '  batchSize: 8',
+      `  options: { train: 48, val: 12, delayMs: ${opts.delayMs ?? 0} }`,
+      'optimizer:',
+      '  name: plain-adam',
+      '  lr: 0.02',
+      'train:',
+      `  epochs: ${opts.epochs ?? 3}`,
+      '  logEverySteps: 1',
+      extra,
+    ].join('\n'),
+  );
+  return file;
+}
+
+/** Metric rows of a run: (key, step) must be unique. */
+function metricRows(db: string, runId: string) {
+  const store = openStore(db, { readonly: true });
+  try {
+    const keys = store.listMetricKeys([runId]);
+    return Object.fromEntries(keys.map((k) => [k, store.getMetricHistory(runId, k).map((p) => ({ step: p.step, epoch: p.epoch, value: p.value }))]));
+  } finally {
+    store.close();
+  }
+}
+
+function runsIn(db: string) {
+  const store = openStore(db, { readonly: true });
+  try {
+    return store.listRuns({ limit: 100 }).runs;
+  } finally {
+    store.close();
+  }
+}
+
+describe('vgglab: usage and bad specs', () => {
+  it('prints help for every command and sub-command, exit 0', async () => {
+    for (const args of [['--help'], ['exp', '--help'], ['runs', '--help'], ['runs', 'show', '--help'], ['runs', 'gc', '--help'], ['predict', '--help'], ['evaluate', '--help'], ['models', '--help'], ['data', '--help'], ['data', 'split', '--help'], ['data', 'check', '--help'], ['data', 'fetch', '--help'], ['data', 'import-idx', '--help'], ['serve', '--help']]) {
+      const r = await cli(args);
+      expect(r.code, args.join(' ')).toBe(0);
+      expect(r.stdout, args.join(' ')).toMatch(/^Usage: vgglab/);
+      expect(r.stdout).toContain('--help');
+    }
+  });
+
+  it('an unknown command or option is a one-line error with exit code 2', async () => {
+    const a = await cli(['trian']);
+    expect(a.code).toBe(2);
+    expect(a.stderr).toBe("vgglab: unknown command 'trian'; run `vgglab --help`\n");
+    const b = await cli(['exp', 'x.yaml', '--epochs', '3']);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toMatch(/^vgglab: exp: Unknown option '--epochs'/);
+    expect(b.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('reports every problem of a bad spec with file:line:column, exit code 2, and creates no run', async () => {
+    const dir = tmp();
+    const file = path.join(dir, 'bad.yaml');
+    fs.writeFileSync(
+      file,
+      ['name: bad', 'model:', '  name: tiny-cnn', 'data:', '  name: colours', 'optimizer:', '  name: plain-adam', '  lr: -1', 'train:', '  epochs: 2', '  epochz: 3', ''].join('\n'),
+    );
+    const db = path.join(dir, 'v.db');
+    const r = await cli(['exp', file, '--db', db]);
+    expect(r.code).toBe(2);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(new RegExp(`^vgglab: .*bad\\.yaml:8:7 optimizer\\.lr must be > 0, received -1$`));
+    expect(lines[1]).toMatch(/bad\.yaml:11:3 train.*epochz/);
+    expect(fs.existsSync(db)).toBe(false);
+  });
+
+  it('names unknown plugins with a suggestion, bad overrides, YAML errors, a missing file, and a bad monitor', async () => {
+    const dir = tmp();
+    const ok = tinyYaml(dir, 'ok');
+    const unknownModel = await cli(['exp', ok, '-o', 'model.name=tiny-cn', '--db', path.join(dir, 'v.db')]);
+    expect(unknownModel.code).toBe(2);
+    expect(unknownModel.stderr).toMatch(/override -o model.name=tiny-cn: model.name must name a registered model, received .tiny-cn.; did you mean 'tiny-cnn'/);
+
+    const badOverride = await cli(['exp', ok, '-o', 'optimizer.lr=fast']);
+    expect(badOverride.code).toBe(2);
+    expect(badOverride.stderr).toMatch(/override -o optimizer.lr=fast: optimizer.lr must be a number, received .fast.$/m);
+
+    const yamlFile = path.join(dir, 'broken.yaml');
+    fs.writeFileSync(yamlFile, 'name: x\nmodel: [unclosed\n');
+    const broken = await cli(['exp', yamlFile]);
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toMatch(/broken\.yaml:\d+:\d+ YAML syntax error/);
+
+    const missing = await cli(['exp', path.join(dir, 'nope.yaml')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/nope\.yaml: cannot read the spec file: no such file/);
+
+    const monitor = await cli(['exp', ok, '-o', 'train.monitor=val/acc', '--db', path.join(dir, 'm.db')]);
+    expect(monitor.code).toBe(1);
+    expect(monitor.stderr).toMatch(/^vgglab: train.monitor must be one of .*val\/accuracy.*received 'val\/acc'/);
+  });
+
+  it('a missing flowers folder says how to get it', async () => {
+    const dir = tmp();
+    const file = path.join(dir, 'flowers.yaml');
+    fs.writeFileSync(
+      file,
+      ['name: flowers', 'model: { name: tiny-cnn, inputShape: [8, 8, 3] }', 'data:', '  name: imageFolder', '  options: { root: ../data/flower_photos }', 'optimizer: { name: plain-sgd, lr: 0.1 }', 'train: { epochs: 1 }', ''].join('\n'),
+    );
+    const r = await cli(['exp', file, '--db', path.join(dir, 'v.db')], { VGGLAB_BACKEND: 'cpu' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/flower_photos' does not exist; get it with `vgglab data fetch flowers --dest .*data`/);
+  });
+
+  it('runs commands fail cleanly on a missing store or an unknown run', async () => {
+    const dir = tmp();
+    const r = await cli(['runs', '--db', path.join(dir, 'none.db')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^vgglab: no run store at .*none\.db; run an experiment first/);
+  });
+});
+
+describe('vgglab exp in child processes', () => {
+  it('resumes after SIGKILL mid-epoch: same epochs, metric rows without duplicates, same as an uninterrupted run', async () => {
+    const dir = tmp();
+    const db = path.join(dir, 'v.db');
+    // Uninterrupted reference.
+    const refFile = tinyYaml(dir, 'ref', '', { epochs: 3 });
+    const ref = await run(['exp', refFile, '--db', path.join(dir, 'ref.db')]);
+    expect(ref.code, ref.stderr).toBe(0);
+    const refRun = runsIn(path.join(dir, 'ref.db'))[0]!;
+    const refRows = metricRows(path.join(dir, 'ref.db'), refRun.id);
+
+    const file = tinyYaml(dir, 'ref', '', { epochs: 3, delayMs: 150 });
+    const child = start(['exp', file, '--db', db]);
+    const done = exited(child);
+    // Kill it in the middle of the second epoch (global steps 7..12), after epoch 1's checkpoint.
+    await waitFor('step 9 in the store', () => {
+      if (!fs.existsSync(db)) return false;
+      const runs = runsIn(db);
+      if (!runs[0]) return false;
+      return (metricRows(db, runs[0].id)[METRIC.trainLoss] ?? []).some((p) => p.step >= 9);
+    });
+    child.kill('SIGKILL');
+    expect((await done).signal).toBe('SIGKILL');
+    const runId = runsIn(db)[0]!.id;
+    expect(runsIn(db)[0]!.status).toBe('running');
+
+    const gc = await run(['runs', 'gc', '--db', db]);
+    expect(gc.code).toBe(0);
+    expect(gc.stdout).toContain(runId);
+    expect(runsIn(db)[0]!.status).toBe('killed');
+
+    const resumed = await run(['exp', '--resume', runId.slice(0, 8), '--db', db]);
+    expect(resumed.code, resumed.stderr + resumed.stdout).toBe(0);
+    expect(resumed.stdout).toMatch(/resuming run .* at epoch 2, step 0 \(global step 6\)/);
+    const after = runsIn(db);
+    expect(after).toHaveLength(1);
+    expect(after[0]!.status).toBe('finished');
+    const rows = metricRows(db, runId);
+    expect(rows[METRIC.valAccuracy]!.map((p) => p.epoch)).toEqual([0, 1, 2]);
+    for (const [key, points] of Object.entries(rows)) {
+      const steps = points.map((p) => p.step);
+      expect(new Set(steps).size, key).toBe(steps.length);
+    }
+    expect(rows[METRIC.trainLoss]!.map((p) => p.step)).toEqual(refRows[METRIC.trainLoss]!.map((p) => p.step));
+    // Same seed, same data order, same optimizer state: the resumed run matches the uninterrupted one.
+    rows[METRIC.trainLoss]!.forEach((p, i) => expect(p.value).toBeCloseTo(refRows[METRIC.trainLoss]![i]!.value, 4));
+    expect(rows[METRIC.valAccuracy]!.map((p) => p.value)).toEqual(refRows[METRIC.valAccuracy]!.map((p) => p.value));
+  }, 120_000);
+
+  it('Ctrl-C finishes the step, writes a checkpoint, marks the run killed (exit 130); --resume finishes it', async () => {
+    const dir = tmp();
+    const db = path.join(dir, 'v.db');
+    const file = tinyYaml(dir, 'ctrlc', '', { epochs: 2, delayMs: 150 });
+    const child = start(['exp', file, '--db', db]);
+    const done = exited(child);
+    await waitFor('step 3', () => / step [3-6]\/6/.test(child.output()) || (fs.existsSync(db) && runsIn(db).length > 0 && (metricRows(db, runsIn(db)[0]!.id)[METRIC.trainLoss] ?? []).length >= 3));
+    child.kill('SIGINT');
+    const { code } = await done;
+    expect(code, child.output()).toBe(130);
+    expect(child.output()).toContain('checkpoint written');
+    const [r] = runsIn(db);
+    expect(r!.status).toBe('killed');
+    const state = JSON.parse(fs.readFileSync(path.join(dir, r!.id, 'checkpoints', 'last', 'state.json'), 'utf8'));
+    expect(state.stepInEpoch).toBeGreaterThan(0);
+    const resumed = await run(['exp', '--resume', r!.id, '--db', db]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(runsIn(db)[0]!.status).toBe('finished');
+    expect(metricRows(db, r!.id)[METRIC.trainLoss]!.map((p) => p.step)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+  }, 120_000);
+
+  it('two processes log to one store at once without errors', async () => {
+    const dir = tmp();
+    const db = path.join(dir, 'v.db');
+    const a = tinyYaml(dir, 'a', '', { epochs: 2 });
+    const b = tinyYaml(dir, 'b', '', { epochs: 2 });
+    const [ra, rb] = await Promise.all([run(['exp', a, '--db', db]), run(['exp', b, '--db', db])]);
+    expect(ra.code, ra.stderr).toBe(0);
+    expect(rb.code, rb.stderr).toBe(0);
+    const runs = runsIn(db);
+    expect(runs.map((r) => r.experimentName).sort()).toEqual(['a', 'b']);
+    for (const r of runs) {
+      expect(r.status).toBe('finished');
+      expect(metricRows(db, r.id)[METRIC.trainLoss]).toHaveLength(12);
+    }
+  }, 120_000);
+
+  it('a 2x2 sweep with --workers 2 runs four runs under one experiment; running it again skips them', async () => {
+    const dir = tmp();
+    const db = path.join(dir, 'v.db');
+    const file = tinyYaml(dir, 'sweep', 'sweep:\n  optimizer.name: [plain-sgd, plain-adam]\n  optimizer.lr: [0.01, 0.05]\n', { epochs: 1 });
+    const r = await run(['exp', file, '--workers', '2', '--db', db]);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toContain('sweep sweep: 4 points, 4 to run, 0 skipped; workers 2');
+    const runs = runsIn(db);
+    expect(runs).toHaveLength(4);
+    expect(new Set(runs.map((x) => x.experimentName))).toEqual(new Set(['sweep']));
+    expect(runs.every((x) => x.status === 'finished')).toBe(true);
+    expect(new Set(runs.map((x) => `${x.params['optimizer.name']}@${x.params['optimizer.lr']}`)).size).toBe(4);
+    expect(new Set(runs.map((x) => x.pid)).size).toBeGreaterThan(1);
+    const again = await run(['exp', file, '--workers', '2', '--db', db]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('4 points, 0 to run, 4 skipped');
+    expect(runsIn(db)).toHaveLength(4);
+  }, 120_000);
+});
+
+describe('vgglab predict and evaluate on a trained tiny run', () => {
+  it('predicts class probabilities with the run preprocessing and stores an evaluation with a confusion matrix', async () => {
+    const dir = tmp();
+    const db = path.join(dir, 'v.db');
+    const file = tinyYaml(dir, 'trained', '', { epochs: 4 });
+    const trained = await run(['exp', file, '--db', db]);
+    expect(trained.code, trained.stderr).toBe(0);
+    const runId = runsIn(db)[0]!.id;
+
+    // Image files the colour classes describe: one channel bright.
+    const images = path.join(dir, 'images');
+    const colours: Record<string, [number, number, number]> = { red: [230, 80, 90], green: [70, 225, 85], blue: [85, 75, 235] };
+    for (const [name, rgb] of Object.entries(colours)) {
+      fs.mkdirSync(path.join(images, name), { recursive: true });
+      for (let i = 0; i < 3; i++) {
+        const px = Buffer.alloc(8 * 8 * 3);
+        for (let p = 0; p < 64; p++) for (let c = 0; c < 3; c++) px[p * 3 + c] = Math.max(0, Math.min(255, rgb[c]! + ((p * 7 + i * 13 + c * 5) % 21) - 10));
+        await sharp(px, { raw: { width: 8, height: 8, channels: 3 } }).png().toFile(path.join(images, name, `${i}.png`));
+      }
+    }
+    const p = await run(['predict', '--run', runId, path.join(images, 'red', '0.png'), path.join(images, 'blue', '1.png'), '--top', '2', '--json', '--db', db]);
+    expect(p.code, p.stderr).toBe(0);
+    const out = JSON.parse(p.stdout);
+    expect(out.predictions).toHaveLength(2);
+    expect(out.predictions[0].top).toHaveLength(2);
+    expect(out.predictions[0].top[0].className).toBe('red');
+    expect(out.predictions[1].top[0].className).toBe('blue');
+    const all = await run(['predict', '--run', runId, path.join(images, 'green', '2.png'), '--top', '3', '--json', '--db', db]);
+    const sum = JSON.parse(all.stdout).predictions[0].top.reduce((a: number, t: { probability: number }) => a + t.probability, 0);
+    expect(sum).toBeCloseTo(1, 4);
+
+    const byCheckpoint = await run(['predict', '--checkpoint', path.join(dir, runId, 'checkpoints', 'best'), path.join(images, 'green', '0.png')]);
+    expect(byCheckpoint.code, byCheckpoint.stderr).toBe(0);
+    expect(byCheckpoint.stdout).toMatch(/green\/0\.png\n\s+\d+\.\d+%\s+green/);
+
+    const e = await run(['evaluate', '--run', runId, '--data', images, '--json', '--db', db]);
+    expect(e.code, e.stderr).toBe(0);
+    const ev = JSON.parse(e.stdout);
+    expect(ev.samples).toBe(9);
+    expect(ev.classNames).toEqual(['red', 'green', 'blue']);
+    expect(ev.confusionMatrix.flat().reduce((a: number, b: number) => a + b, 0)).toBe(9);
+    expect(ev.accuracy).toBeCloseTo(ev.confusionMatrix.reduce((a: number, row: number[], i: number) => a + row[i]!, 0) / 9, 6);
+    expect(ev.accuracy).toBeGreaterThan(0.6);
+    expect(ev.perClass.map((c: { support: number }) => c.support)).toEqual([3, 3, 3]);
+
+    const val = await run(['evaluate', '--run', runId, '--db', db]);
+    expect(val.code, val.stderr).toBe(0);
+    expect(val.stdout).toMatch(/accuracy \d\.\d{4}/);
+    expect(val.stdout).toContain('confusion matrix');
+
+    const store = openStore(db, { readonly: true });
+    const evaluations = store.listEvaluations(runId);
+    store.close();
+    expect(evaluations).toHaveLength(2);
+    expect(evaluations.map((x) => x.dataset).sort()).toEqual([images, 'val'].sort());
+
+    const shown = await run(['runs', 'show', runId, '--json', '--db', db]);
+    const details = JSON.parse(shown.stdout);
+    expect(details.metricHistory[METRIC.valAccuracy]).toHaveLength(4);
+    expect(details.artifacts.map((a: { kind: string }) => a.kind).sort()).toEqual(['checkpoint-best', 'checkpoint-last']);
+    const listed = await run(['runs', '--json', '--status', 'finished', '--limit', '5', '--db', db]);
+    expect(JSON.parse(listed.stdout).runs.map((r: { id: string }) => r.id)).toEqual([runId]);
+    const none = await run(['runs', '--status', 'killed', '--db', db]);
+    expect(none.stdout).toBe('no runs\n');
+  }, 120_000);
+});
