@@ -1,9 +1,9 @@
 /** One run: reproducibility facts, curves, confusion matrix, per-class accuracy, checkpoints, spec, predict. */
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { api, ApiError, type ConfusionJson, type Prediction, type RunDetailsJson, type SeriesJson } from './api.ts';
+import { api, ApiError, type ConfusionJson, type LivePoint, type Prediction, type RunDetailsJson, type SeriesJson } from './api.ts';
 import { Chart, type XMode } from './Chart.tsx';
 import { formatDateTime, formatDuration, formatNumber, formatPercent, runColor } from './format.ts';
-import { curve, epochMapper, orderMetricKeys } from './series.ts';
+import { appendLivePoints, curve, epochMapper, orderMetricKeys, type RunSeries } from './series.ts';
 import { StatusBadge } from './StatusBadge.tsx';
 
 export function RunView({ runId, onBack, onCompare }: { runId: string; onBack: () => void; onCompare: (id: string) => void }) {
@@ -11,6 +11,8 @@ export function RunView({ runId, onBack, onCompare }: { runId: string; onBack: (
   const [error, setError] = useState<string | null>(null);
   const [confusion, setConfusion] = useState<ConfusionJson | null | 'none'>(null);
   const [series, setSeries] = useState<SeriesJson[]>([]);
+  const [cursor, setCursor] = useState<number | null>(null);
+  const [version, setVersion] = useState(0);
 
   useEffect(() => {
     let cancelled = false;
@@ -23,8 +25,11 @@ export function RunView({ runId, onBack, onCompare }: { runId: string; onBack: (
         setRun(details);
         const keys = orderMetricKeys(Object.keys(details.metrics)).slice(0, 12);
         if (keys.length) {
-          const response = await api.series([details.id], keys, 600);
-          if (!cancelled) setSeries(response.series);
+          const response = await api.series([details.id], keys, 1000);
+          if (!cancelled) {
+            setSeries(response.series);
+            setCursor(response.cursor);
+          }
         }
       })
       .catch((e: unknown) => !cancelled && setError(e instanceof Error ? e.message : String(e)));
@@ -36,6 +41,26 @@ export function RunView({ runId, onBack, onCompare }: { runId: string; onBack: (
       cancelled = true;
     };
   }, [runId]);
+
+  // A running run's curves grow live, as in the comparison.
+  const running = run?.status === 'running';
+  useEffect(() => {
+    if (!running || cursor === null || !run) return;
+    const source = new EventSource(api.liveUrl([run.id], cursor));
+    source.addEventListener('metrics', (event) => {
+      const { points } = JSON.parse((event as MessageEvent).data) as { points: LivePoint[] };
+      setSeries((current) => {
+        const byKey: RunSeries = new Map(current.map((s) => [s.key, s]));
+        appendLivePoints(new Map([[run.id, byKey]]), points);
+        return [...byKey.values()];
+      });
+      setVersion((v) => v + 1);
+    });
+    source.addEventListener('runs', () => {
+      api.run(run.id).then(setRun, () => undefined);
+    });
+    return () => source.close();
+  }, [running, cursor, run?.id]);
 
   if (error) {
     return (
@@ -160,7 +185,7 @@ export function RunView({ runId, onBack, onCompare }: { runId: string; onBack: (
         </section>
       </div>
 
-      <RunCurves run={run} series={series} />
+      <RunCurves run={run} series={series} version={version} />
 
       <div className="grid-2">
         <ConfusionCard confusion={confusion} runId={run.id} />
@@ -201,7 +226,7 @@ function FactRow({ name, value }: { name: string; value: string }) {
   );
 }
 
-function RunCurves({ run, series }: { run: RunDetailsJson; series: SeriesJson[] }) {
+function RunCurves({ run, series, version }: { run: RunDetailsJson; series: SeriesJson[]; version: number }) {
   const [xMode, setXMode] = useState<XMode>('step');
   const charts = useMemo(() => {
     const byKey = new Map(series.map((s) => [s.key, s]));
@@ -225,7 +250,7 @@ function RunCurves({ run, series }: { run: RunDetailsJson; series: SeriesJson[] 
       </header>
       <div className="chart-grid">
         {charts.map((c) => (
-          <Chart key={c.key} title={c.key} series={c.series} xMode={xMode} height={180} syncKey="run" />
+          <Chart key={c.key} title={c.key} series={c.series} xMode={xMode} height={180} syncKey="run" version={version} testId={`run-chart-${c.key}`} />
         ))}
       </div>
     </section>
