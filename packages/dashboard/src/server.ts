@@ -51,6 +51,23 @@ export interface DashboardOptions {
   logger?: boolean;
   /** Build the page at start when it is missing or stale. Defaults to true for the default distDir. */
   buildPage?: boolean;
+  /** Answer only requests whose Host header names this machine (localhost, 127.0.0.1, [::1]), so a web page
+   * cannot read the API through DNS rebinding. startServer turns it on when listening on a loopback address. */
+  loopbackOnly?: boolean;
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+/** The host name of a Host header (`127.0.0.1:6006` -> `127.0.0.1`, `[::1]:80` -> `[::1]`). */
+export function hostName(header: string | undefined): string {
+  if (!header) return '';
+  const host = header.trim().toLowerCase();
+  if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1);
+  return host.split(':')[0];
+}
+
+export function isLoopbackAddress(host: string): boolean {
+  return LOOPBACK_HOSTS.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 declare module 'fastify' {
@@ -160,6 +177,19 @@ export async function createServer(options: DashboardOptions): Promise<FastifyIn
     facets.close();
     store.close();
   });
+
+  if (options.loopbackOnly) {
+    app.addHook('onRequest', async (request, reply) => {
+      const host = hostName(request.headers.host);
+      if (!isLoopbackAddress(host)) {
+        return reply.code(403).send({
+          statusCode: 403,
+          error: 'Forbidden',
+          message: `the dashboard listens on this machine only; Host '${request.headers.host ?? ''}' is refused (start it with --host to serve other addresses)`,
+        });
+      }
+    });
+  }
 
   // Comma-separated lists become arrays before validation.
   app.addHook('preValidation', async (request) => {
@@ -407,13 +437,14 @@ export interface StartOptions {
 
 /** Starts the dashboard and resolves once it listens. */
 export async function startServer(options: StartOptions): Promise<{ app: FastifyInstance; url: string }> {
+  const host = options.host ?? DASHBOARD_DEFAULTS.host;
   const app = await createServer({
     dbFile: options.dbFile,
     predict: options.predict,
     runsDir: options.runsDir,
     logger: options.logger,
+    loopbackOnly: isLoopbackAddress(host.toLowerCase()),
   });
-  const host = options.host ?? DASHBOARD_DEFAULTS.host;
   await app.listen({ host, port: options.port ?? DASHBOARD_DEFAULTS.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
