@@ -8,7 +8,7 @@
  */
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import type { DatasetSource, ExperimentSpec, Registry } from '@vgglab/core';
+import { assertFits, formatBytes, type DatasetSource, type ExperimentSpec, type OptimizerMemorySpec, type Registry, type TrainingMemoryEstimate } from '@vgglab/core';
 import { createMetricQueue, type MetricInput, type MetricQueue, type RunStore } from '@vgglab/store';
 import {
   assignWeights,
@@ -75,6 +75,20 @@ export interface RunResult {
   lastMetrics: Record<string, number>;
 }
 
+/** The memory the optimizer's state takes: core's estimate knows adam, sgd and rmsprop; others count as adam. */
+function optimizerMemorySpec(spec: ExperimentSpec): OptimizerMemorySpec {
+  const o = (spec.optimizer.options ?? {}) as { momentum?: number; nesterov?: boolean; centered?: boolean };
+  const name = spec.optimizer.name;
+  if (name === 'sgd') return { kind: 'sgd', momentum: o.momentum ?? 0, nesterov: o.nesterov ?? false };
+  if (name === 'rmsprop') return { kind: 'rmsprop', centered: o.centered ?? false };
+  return { kind: 'adam' };
+}
+
+function checkCapacity(model: tf.LayersModel, spec: ExperimentSpec, batchSize: number, backend: string): TrainingMemoryEstimate | null {
+  if (backend !== 'wasm' && backend !== 'cpu' && backend !== 'tensorflow') return null;
+  return assertFits({ model, batchSize, optimizer: optimizerMemorySpec(spec), backend });
+}
+
 /** Is `candidate` better than `best` by more than minDelta, in this mode? */
 function improves(candidate: number, best: number | null, mode: 'max' | 'min', minDelta: number): boolean {
   if (!Number.isFinite(candidate) && !(mode === 'max' ? candidate === Infinity : candidate === -Infinity)) return false;
@@ -113,6 +127,9 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<RunResu
 
     built = await buildModel(registry, spec, classNames.length, seed, (m) => progress.line(m));
     const { model } = built;
+    // Refuse a run that cannot fit before its first step (wasm has 4 GB), with the estimate and what to change.
+    const estimate = checkCapacity(model, spec, batchSize, opts.backend);
+    if (estimate) progress.line(`memory: about ${formatBytes(estimate.bytes)} for training at batch ${batchSize} (limit ${formatBytes(estimate.limitBytes)})`);
     const probabilities = endsInSoftmax(model);
     const opt = createOptimizer(registry, spec, stepsPerEpoch);
 
