@@ -231,3 +231,19 @@ describe('loadImageForInference', () => {
     expect(x[2]).toBeCloseTo(-1, 5); // blue channel is 0 -> (0 - 0.5) / 0.5
   });
 });
+
+describe('JPEG shrink-on-load for large crops', () => {
+  it('a crop at least twice the output decodes at a reduced scale with nearly the same pixels', async () => {
+    const px = pattern(1000, 750, [120, 60, 30]);
+    await sharp(px, { raw: { width: 1000, height: 750, channels: 3 } }).blur(2).jpeg({ quality: 92 }).toFile(f('large.jpg'));
+    const header = await probeImage(f('large.jpg'));
+    const g = { pre: { left: 40, top: 30, width: 640, height: 480 }, resize: { width: 64, height: 48 }, post: null, flip: true, interpolation: 'bilinear' as const, width: 64, height: 48 };
+    const fast = await geometryWithSharp({ file: f('large.jpg'), header }, g, 3);
+    const img = sharp(f('large.jpg')).extract(g.pre).resize(64, 48, { fit: 'fill', kernel: 'linear' }).flop();
+    const exact = await img.raw().toBuffer();
+    let diff = 0;
+    for (let i = 0; i < exact.length; i++) diff += Math.abs(exact[i]! - fast[i]!);
+    expect(fast.length).toBe(64 * 48 * 3);
+    expect(diff / exact.length).toBeLessThan(4);
+  });
+});

@@ -4,8 +4,8 @@
  */
 import sharp, { type KernelEnum, type OutputInfo, type Sharp } from 'sharp';
 import type { InputShape, Preprocessing, TransformSpec } from '@vgglab/core';
-import { FAIL_ON } from './defaults.ts';
-import { BadImageError, describeDecodeError, type ImageHeader, probeImage } from './probe.ts';
+import { FAIL_ON, PRESCALE_MIN_PIXELS } from './defaults.ts';
+import { BadImageError, describeDecodeError, explainDecodeFailure, type ImageHeader, probeImage } from './probe.ts';
 import { compileTransforms, defaultTransforms, type Geometry, type Interpolation } from './transforms.ts';
 import { rngFor } from './rng.ts';
 
@@ -43,8 +43,50 @@ function open(source: PixelSource, channels: 1 | 3): Sharp {
   return channels === 3 ? img.toColourspace('srgb') : img.toColourspace('b-w');
 }
 
+/**
+ * JPEG shrink-on-load for crops: libvips decodes a JPEG at 1/2, 1/4 or 1/8 scale (in the DCT, far cheaper)
+ * only when no crop comes before the resize. When a crop is at least twice the output size, decode the
+ * whole image at the largest such scale first, then crop and resize that: one decode, at a fraction of
+ * the cost on large photos.
+ */
+function jpegPrescale(source: PixelSource, geometry: Geometry): number {
+  if (!('file' in source) || source.header.format !== 'jpeg' || source.header.orientation > 1) return 1;
+  if (!geometry.pre || !geometry.resize) return 1;
+  // Small images decode fast already; the extra libvips call would cost more than it saves.
+  if (source.header.width * source.header.height < PRESCALE_MIN_PIXELS) return 1;
+  const s = Math.min(geometry.pre.width / geometry.resize.width, geometry.pre.height / geometry.resize.height);
+  return s >= 8 ? 8 : s >= 4 ? 4 : s >= 2 ? 2 : 1;
+}
+
+async function prescaled(source: { file: string; header: ImageHeader }, geometry: Geometry, channels: 1 | 3, k: number): Promise<Uint8Array> {
+  const width = Math.ceil(source.header.width / k);
+  const height = Math.ceil(source.header.height / k);
+  const small = await open(source, channels)
+    .resize(width, height, { fit: 'fill', kernel: KERNEL[geometry.interpolation] })
+    .raw()
+    .toBuffer({ resolveWithObject: true })
+    .catch(async (e: Error) => {
+      throw await explainDecodeFailure(source.file, e);
+    });
+  const sx = width / source.header.width;
+  const sy = height / source.header.height;
+  const pre = geometry.pre!;
+  const left = Math.min(width - 1, Math.round(pre.left * sx));
+  const top = Math.min(height - 1, Math.round(pre.top * sy));
+  const scaledPre = {
+    left,
+    top,
+    width: Math.max(1, Math.min(width - left, Math.round(pre.width * sx))),
+    height: Math.max(1, Math.min(height - top, Math.round(pre.height * sy))),
+  };
+  const raw: RawImage = { data: new Uint8Array(small.data.buffer, small.data.byteOffset, small.data.length), width, height, channels };
+  return geometryWithSharp({ raw }, { ...geometry, pre: scaledPre }, channels);
+}
+
 /** Runs one sample's geometry in libvips and returns width x height x channels bytes. */
 export async function geometryWithSharp(source: PixelSource, geometry: Geometry, channels: 1 | 3): Promise<Uint8Array> {
+  const k = jpegPrescale(source, geometry);
+  if (k > 1 && 'file' in source) return prescaled(source, geometry, channels, k);
   let img = open(source, channels);
   if (geometry.pre) img = img.extract(geometry.pre);
   if (geometry.resize) img = img.resize(geometry.resize.width, geometry.resize.height, { fit: 'fill', kernel: KERNEL[geometry.interpolation] });
@@ -55,12 +97,7 @@ export async function geometryWithSharp(source: PixelSource, geometry: Geometry,
     out = await img.raw().toBuffer({ resolveWithObject: true });
   } catch (e) {
     if (!('file' in source)) throw new BadImageError('(pixels in memory)', describeDecodeError((e as Error).message));
-    let message = (e as Error).message;
-    if (/treated as error/i.test(message)) {
-      // libvips reports only "warning treated as error" from some pipelines; a plain decode names the warning.
-      message = await sharp(source.file, { failOn: FAIL_ON }).raw().toBuffer().then(() => message, (plain: Error) => plain.message);
-    }
-    throw new BadImageError(source.file, describeDecodeError(message));
+    throw await explainDecodeFailure(source.file, e);
   }
   const { info } = out;
   if (info.width !== geometry.width || info.height !== geometry.height || info.channels !== channels) {
@@ -79,10 +116,7 @@ export async function decodeImage(file: string, options: { channels?: 1 | 3 } = 
     if (info.channels !== channels) throw new Error(`decoded to ${info.channels} channels`);
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels };
   } catch (e) {
-    if (e instanceof BadImageError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || /Input file is missing/i.test((e as Error).message)) throw new BadImageError(file, 'unreadable (file not found)');
-    throw new BadImageError(file, describeDecodeError((e as Error).message));
+    throw await explainDecodeFailure(file, e);
   }
 }
 

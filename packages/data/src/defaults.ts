@@ -18,6 +18,9 @@ export const DEFAULT_MEMORY_CACHE_BYTES = Math.floor(os.totalmem() / 4);
 /** Bytes read from the start of a file to find a JPEG/PNG header without decoding it. */
 export const HEADER_PROBE_BYTES = 64 * 1024;
 
+/** JPEGs from this many pixels up are decoded at 1/2-1/8 scale when a crop is at least twice the output. */
+export const PRESCALE_MIN_PIXELS = 500_000;
+
 /** libvips abort level: 'warning' also rejects recoverable corrupt data, so `data check` and training agree. */
 export const FAIL_ON = 'warning' as const;
 

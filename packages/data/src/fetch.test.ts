@@ -14,7 +14,7 @@ let server: http.Server;
 let base: string;
 /** Requests seen by the server: path and Range header. */
 const seen: { url: string; range: string | undefined }[] = [];
-/** When set, the next full (non-range) response stops after this many bytes and the socket is destroyed. */
+/** When set, the next full (non-range) response stops after this many bytes and the connection closes. */
 let cutNextAt: number | null = null;
 
 beforeAll(async () => {
@@ -44,7 +44,8 @@ beforeAll(async () => {
     if (cutNextAt !== null && !range) {
       const cut = cutNextAt;
       cutNextAt = null;
-      res.write(body.subarray(0, cut), () => setTimeout(() => res.socket?.destroy(), 20));
+      // end() sends the bytes written so far, then closes: the client sees the body stop early.
+      res.write(body.subarray(0, cut), () => res.socket?.end());
       return;
     }
     res.end(body);

@@ -3,10 +3,11 @@
  * size and SHA-256 checks, and extraction of .tgz/.tar.gz/.tar archives.
  */
 import crypto from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { closeSync, createReadStream, openSync, writeSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
 import { DEFAULT_FETCH_RETRIES, KNOWN_DATASETS } from './defaults.ts';
@@ -75,43 +76,72 @@ function resolveSource(nameOrUrl: string, options: FetchOptions) {
   return { url: url.href, size: options.size, sha256: options.sha256, extractsTo: undefined };
 }
 
+/** GET with redirects followed (up to five). */
+function get(url: string, headers: Record<string, string>, redirects = 5): Promise<http.IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const lib = url.startsWith('https:') ? https : http;
+    const req = lib.get(url, { headers }, (res) => {
+      const status = res.statusCode ?? 0;
+      if (status >= 300 && status < 400 && res.headers.location) {
+        res.resume();
+        if (redirects === 0) return reject(new FetchError(`${url}: too many redirects`));
+        return resolve(get(new URL(res.headers.location, url).href, headers, redirects - 1));
+      }
+      resolve(res);
+    });
+    req.on('error', (e) => reject(new FetchError(`${url}: the connection closed early (${e.message})`)));
+  });
+}
+
 /** One request from `offset`; appends to `part`. Returns the total size announced by the server. */
 async function downloadFrom(url: string, part: string, offset: number, onBytes: (n: number, total: number | undefined) => void): Promise<{ total: number | undefined; complete: boolean }> {
-  const res = await fetch(url, { headers: offset > 0 ? { Range: `bytes=${offset}-` } : {}, redirect: 'follow' });
-  if (res.status === 416 && offset > 0) {
+  const res = await get(url, offset > 0 ? { Range: `bytes=${offset}-` } : {});
+  const status = res.statusCode ?? 0;
+  if (status === 416 && offset > 0) {
     // Range past the end: the partial file is already complete (checked by size/checksum next).
-    await res.body?.cancel();
-    const m = /\/(\d+)$/.exec(res.headers.get('content-range') ?? '');
+    res.resume();
+    const m = /\/(\d+)$/.exec(res.headers['content-range'] ?? '');
     return { total: m ? Number(m[1]) : offset, complete: true };
   }
-  if (res.status !== 200 && res.status !== 206) {
-    await res.body?.cancel();
-    throw new FetchError(`${url}: HTTP ${res.status} ${res.statusText}`);
+  if (status !== 200 && status !== 206) {
+    res.resume();
+    throw new FetchError(`${url}: HTTP ${status} ${res.statusMessage ?? ''}`.trim());
   }
   let start = 0;
   let total: number | undefined;
-  const length = res.headers.get('content-length');
-  if (res.status === 206) {
-    const m = /bytes (\d+)-\d+\/(\d+|\*)/.exec(res.headers.get('content-range') ?? '');
+  if (status === 206) {
+    const m = /bytes (\d+)-\d+\/(\d+|\*)/.exec(res.headers['content-range'] ?? '');
     if (!m || Number(m[1]) !== offset) {
-      await res.body?.cancel();
-      throw new FetchError(`${url}: the server answered a resume request with an unexpected range (${res.headers.get('content-range')})`);
+      res.resume();
+      throw new FetchError(`${url}: the server answered a resume request with an unexpected range (${res.headers['content-range']})`);
     }
     start = offset;
     total = m[2] === '*' ? undefined : Number(m[2]);
   } else {
+    const length = res.headers['content-length'];
     total = length ? Number(length) : undefined; // a full answer: start again from byte 0
   }
-  if (!res.body) throw new FetchError(`${url}: empty response`);
   let received = start;
-  const counter = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      received += chunk.length;
-      onBytes(received, total);
-      done(null, chunk);
-    },
-  });
-  await pipeline(Readable.fromWeb(res.body as never), counter, createWriteStream(part, { flags: start > 0 ? 'a' : 'w' }));
+  // Chunks are written synchronously as they arrive ('data' events), so every byte received before a
+  // dropped connection is on disk for the next resume.
+  const fd = openSync(part, start > 0 ? 'a' : 'w');
+  try {
+    await new Promise<void>((resolve, reject) => {
+      res.on('data', (chunk: Buffer) => {
+        writeSync(fd, chunk);
+        received += chunk.length;
+        onBytes(received, total);
+      });
+      res.on('end', () => (res.complete ? resolve() : reject(new Error('incomplete response'))));
+      res.on('aborted', () => reject(new Error('aborted')));
+      res.on('error', reject);
+      res.on('close', () => (res.complete ? resolve() : reject(new Error('connection closed'))));
+    });
+  } catch (e) {
+    throw new FetchError(`${url}: the connection closed early (${(e as Error).message})`);
+  } finally {
+    closeSync(fd);
+  }
   return { total, complete: total === undefined || received >= total };
 }
 

@@ -134,6 +134,44 @@ export function describeDecodeError(message: string): string {
   return `corrupt (${m})`;
 }
 
+/** True when a JPEG or PNG file ends before its end marker (EOI / IEND): cut short in a copy or download. */
+async function endsEarly(file: string): Promise<boolean> {
+  let handle: fs.FileHandle | undefined;
+  try {
+    handle = await fs.open(file, 'r');
+    const size = (await handle.stat()).size;
+    const head = Buffer.alloc(8);
+    await handle.read(head, 0, 8, 0);
+    const tail = Buffer.alloc(Math.min(size, 64));
+    await handle.read(tail, 0, tail.length, size - tail.length);
+    if (head[0] === 0xff && head[1] === 0xd8) {
+      let end = tail.length;
+      while (end > 0 && tail[end - 1] === 0) end--; // some writers pad after EOI
+      return !(end >= 2 && tail[end - 2] === 0xff && tail[end - 1] === 0xd9);
+    }
+    if (head.equals(PNG_SIGNATURE)) return !tail.includes('IEND');
+    return false;
+  } catch {
+    return false;
+  } finally {
+    await handle?.close();
+  }
+}
+
+/**
+ * The reason a file failed to decode. libvips' error text is process-global and sometimes only says
+ * "warning treated as error", so truncation is checked from the file itself, independent of that text.
+ */
+export async function explainDecodeFailure(file: string, error: unknown): Promise<BadImageError> {
+  if (error instanceof BadImageError) return error;
+  const e = error as NodeJS.ErrnoException;
+  if (e.code === 'ENOENT' || /Input file is missing/i.test(e.message ?? '')) return new BadImageError(file, 'unreadable (file not found)');
+  const message = (e.message ?? String(error)).replace(/\s+/g, ' ').trim();
+  if (await endsEarly(file)) return new BadImageError(file, `truncated (the file ends before the image data does; ${message})`);
+  if (/treated as error/i.test(message)) return new BadImageError(file, `corrupt (libvips reported a decoding warning: ${message})`);
+  return new BadImageError(file, describeDecodeError(message));
+}
+
 /**
  * Reads an image's header: size after EXIF orientation, format. Throws BadImageError (empty file, not an
  * image, unreadable) with the reason; pixels are not decoded, so truncated data is found only by decoding.
