@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { asTensor, type Pair } from './tensor-args.ts';
+import { wasmHeapViews, type Pair } from './tensor-args.ts';
 
 interface MaxPoolGradAttrs {
   filterSize: number | Pair;
@@ -14,10 +14,14 @@ interface MaxPoolGradAttrs {
  * stock wasm kernel is slower and, on ties, picks a different element (shared/notes/engine.md); ties are
  * common after ReLU (many zeros), so matching `cpu` keeps the backends interchangeable.
  */
-export function maxPoolGradByLoop(args: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+export function maxPoolGradByLoop(args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: tf.KernelBackend;
+  attrs?: tf.NamedAttrMap;
+}): tf.TensorInfo {
   const a = args.attrs as unknown as MaxPoolGradAttrs;
-  const x = asTensor<tf.Rank.R4>(args.inputs.input);
-  const dy = asTensor<tf.Rank.R4>(args.inputs.dy);
+  const x = args.inputs.input!;
+  const dy = args.inputs.dy!;
   const info = tf.backend_util.computePool2DInfo(
     x.shape as [number, number, number, number],
     a.filterSize,
@@ -26,14 +30,19 @@ export function maxPoolGradByLoop(args: { inputs: tf.NamedTensorInfoMap; attrs?:
     a.pad,
     a.dimRoundingMode,
   );
-  const xv = x.dataSync() as Float32Array;
-  const dyv = dy.dataSync() as Float32Array;
+  // wasm only: reads x and dy and writes dx in place in the wasm heap (dx starts zeroed below).
+  const { output, outputView: dx, inputViews } = wasmHeapViews(args.backend, [x, dy], [...x.shape]);
+  const [xv, dyv] = inputViews as [Float32Array, Float32Array];
+  dx.fill(0);
   const { batchSize, inHeight, inWidth, inChannels: c, outHeight, outWidth, strideHeight, strideWidth } = info;
   const fh = info.effectiveFilterHeight;
   const fw = info.effectiveFilterWidth;
   const { top, left } = info.padInfo;
-  const dx = new Float32Array(xv.length);
   const rowStride = inWidth * c;
+  // Per output position, scan the window in row-major order with all channels at once (contiguous reads):
+  // a channel's best moves only on a strictly greater value, so the first maximum wins, as on `cpu`.
+  const best = new Float32Array(c);
+  const bestAt = new Int32Array(c);
   for (let n = 0; n < batchSize; n++) {
     const xBase = n * inHeight * rowStride;
     const dyBase = n * outHeight * outWidth * c;
@@ -45,23 +54,27 @@ export function maxPoolGradByLoop(args: { inputs: tf.NamedTensorInfoMap; attrs?:
         const x0 = ox * strideWidth - left;
         const xMin = Math.max(0, x0);
         const xMax = Math.min(inWidth, x0 + fw);
-        const dyRow = dyBase + (oy * outWidth + ox) * c;
-        for (let ch = 0; ch < c; ch++) {
-          let best = Number.NEGATIVE_INFINITY;
-          let bestAt = -1;
-          for (let yy = yMin; yy < yMax; yy++) {
-            let at = xBase + yy * rowStride + xMin * c + ch;
-            for (let xx = xMin; xx < xMax; xx++, at += c) {
-              if (xv[at] > best) {
-                best = xv[at];
-                bestAt = at;
+        best.fill(Number.NEGATIVE_INFINITY);
+        bestAt.fill(-1);
+        for (let yy = yMin; yy < yMax; yy++) {
+          for (let xx = xMin; xx < xMax; xx++) {
+            const at = xBase + yy * rowStride + xx * c;
+            for (let ch = 0; ch < c; ch++) {
+              const v = xv[at + ch]!;
+              if (v > best[ch]!) {
+                best[ch] = v;
+                bestAt[ch] = at + ch;
               }
             }
           }
-          if (bestAt >= 0) dx[bestAt] += dyv[dyRow + ch];
+        }
+        const dyAt = dyBase + (oy * outWidth + ox) * c;
+        for (let ch = 0; ch < c; ch++) {
+          const at = bestAt[ch]!;
+          if (at >= 0) dx[at] += dyv[dyAt + ch]!;
         }
       }
     }
   }
-  return tf.tensor4d(dx, x.shape as [number, number, number, number]);
+  return output;
 }
