@@ -100,6 +100,39 @@ function generate(): { seconds: number } {
   return { seconds: (Date.now() - started) / 1000 };
 }
 
+/**
+ * The table in headless chromium (when /usr/bin/chromium exists): time to the first rows, then to the last
+ * row after jumping to the bottom of the 10,000-row list, and how many rows the DOM holds (virtualised).
+ */
+async function browserFigures(url: string) {
+  const chromiumPath = '/usr/bin/chromium';
+  if (!existsSync(chromiumPath)) return { skipped: `no ${chromiumPath}` };
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+    let started = performance.now();
+    await page.goto(url);
+    await page.getByTestId('run-row').first().waitFor();
+    const firstRowsMs = performance.now() - started;
+    const total = Number(((await page.getByTestId('run-count').textContent()) ?? '').replace(/[^0-9]/g, ''));
+    started = performance.now();
+    await page.locator('.tbody').evaluate((el) => {
+      el.scrollTop = el.scrollHeight;
+    });
+    await page.locator('[data-testid="run-row"]', { hasText: 'run-00000' }).waitFor({ timeout: 60_000 });
+    const scrollToEndMs = performance.now() - started;
+    const domRows = await page.getByTestId('run-row').count();
+    const round = (v: number) => Math.round(v);
+    return { tableRows: total, firstRowsMs: round(firstRowsMs), scrollToEndMs: round(scrollToEndMs), domRows };
+  } finally {
+    await browser.close();
+  }
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
@@ -175,6 +208,7 @@ async function main(): Promise<void> {
         comparePoints = JSON.parse(c.body).series.reduce((a: number, s: { step: number[] }) => a + s.step.length, 0);
       }
     }
+    const browser = await browserFigures(`${base}/`);
     const result = {
       bench: 'dashboard',
       runs: RUNS,
@@ -188,6 +222,7 @@ async function main(): Promise<void> {
       runListFilteredMs: summary(filtered),
       compare10RunsMs: summary(compare),
       compareResponse: { series: COMPARE_RUNS * KEYS.length, points: comparePoints, bytes: compareBytes },
+      browser,
       targetP95Ms: 50,
       meetsTarget: Math.max(...[list, listDeep, filtered, compare].map((s) => summary(s).p95)) < 50,
     };

@@ -306,14 +306,15 @@ function FilterBar({
 }: TableProps & { total: number; loadedQuery: boolean }) {
   const [text, setText] = useState(filters.q);
   const [tag, setTag] = useState(filters.tag);
+  const [where, setWhere] = useState(filters.where);
   // Typing filters after a short pause, not on every key.
   useEffect(() => {
     const timer = setTimeout(() => {
-      if (text !== filters.q || tag !== filters.tag) onFilters((f) => ({ ...f, q: text, tag }));
+      if (text !== filters.q || tag !== filters.tag || where !== filters.where) onFilters((f) => ({ ...f, q: text, tag, where }));
     }, 250);
     return () => clearTimeout(timer);
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [text, tag]);
+  }, [text, tag, where]);
   const counts = new Map(facets?.statuses.map((s) => [s.value, s.count]) ?? []);
   const toggleStatus = (status: RunStatus) => {
     onFilters((f) => ({ ...f, status: f.status.includes(status) ? f.status.filter((s) => s !== status) : [...f.status, status] }));
@@ -352,6 +353,14 @@ function FilterBar({
         onChange={(e) => setTag(e.target.value)}
         list="tag-keys"
         data-testid="tag-filter"
+      />
+      <input
+        className="tag-filter where"
+        placeholder="max(val/accuracy)>0.9"
+        title="Metric condition: key, min(key) or max(key), then <, <=, >, >=, = or !=, then a number"
+        value={where}
+        onChange={(e) => setWhere(e.target.value)}
+        data-testid="where-filter"
       />
       <datalist id="tag-keys">
         {facets?.tagKeys.map((t) => <option key={t.value} value={t.value} />)}

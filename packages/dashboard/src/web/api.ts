@@ -108,6 +108,8 @@ export interface RunFilters {
   optimizer: string;
   experiment: string;
   tag: string;
+  /** Metric condition, e.g. `max(val/accuracy)>=0.9`. */
+  where: string;
 }
 
 export interface RunSort {
@@ -127,6 +129,7 @@ export function runListQuery(filters: RunFilters, sort: RunSort) {
     optimizer: filters.optimizer,
     experiment: filters.experiment,
     tag: filters.tag.trim() || undefined,
+    where: filters.where.trim() || undefined,
     sort: sort.by,
     order: sort.order,
   };

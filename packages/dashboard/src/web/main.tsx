@@ -25,7 +25,7 @@ function toHash(route: Route): string {
   return route.view === 'run' ? `#/run/${route.runId}${search}` : `#/${search}`;
 }
 
-const NO_FILTERS: RunFilters = { q: '', status: [], model: '', optimizer: '', experiment: '', tag: '' };
+const NO_FILTERS: RunFilters = { q: '', status: [], model: '', optimizer: '', experiment: '', tag: '', where: '' };
 const DEFAULT_SORT: RunSort = { by: 'startTime', order: 'desc' };
 /** Comparing more runs than this stops being readable. */
 const MAX_COMPARED = 20;
