@@ -14,6 +14,10 @@ import { openStore } from '@vgglab/store';
 import { main } from './cli.ts';
 import type { Output } from './progress.ts';
 import { METRIC } from './defaults.ts';
+import * as tf from '@tensorflow/tfjs';
+import { createPredictFn } from './commands/serve.ts';
+import { createBuiltinRegistry } from './plugins.ts';
+import { testPlugins } from './test-plugins.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const BIN = path.join(HERE, '..', 'bin', 'vgglab.js');
@@ -389,5 +393,14 @@ describe('vgglab predict and evaluate on a trained tiny run', () => {
     expect(JSON.parse(listed.stdout).runs.map((r: { id: string }) => r.id)).toEqual([runId]);
     const none = await run(['runs', '--status', 'killed', '--db', db]);
     expect(none.stdout).toBe('no runs\n');
+
+    // The predict function `vgglab serve` gives the dashboard: run id + uploaded bytes -> every class.
+    await tf.setBackend('cpu');
+    const predict = createPredictFn(db, createBuiltinRegistry(testPlugins()));
+    const served = await predict(runId.slice(0, 8), fs.readFileSync(path.join(images, 'red', '1.png')));
+    expect(served.map((p) => p.label).sort()).toEqual(['blue', 'green', 'red']);
+    expect(served[0]!.label).toBe('red');
+    expect(served.reduce((a, p) => a + p.probability, 0)).toBeCloseTo(1, 4);
+    await expect(predict(runId, Buffer.from('not an image'))).rejects.toMatchObject({ statusCode: 400 });
   }, 120_000);
 });

@@ -233,7 +233,9 @@ async function runInChildren(indices: number[], labels: string[], opts: ExpOptio
       child.stdout.on('data', prefix(opts.stdout));
       child.stderr.on('data', prefix(opts.stderr));
       child.on('close', (code, signal) => {
-        if (code === EXIT.ok) outcome.runs.push({ label } as ExpOutcome['runs'][number]);
+        if (code === EXIT.ok) outcome.runs.push({ label, status: 'finished' } as ExpOutcome['runs'][number]);
+        // Ctrl-C reaches the children too: each checkpoints its run and exits 130; a re-run resumes them.
+        else if (code === EXIT.interrupted) outcome.runs.push({ label, status: 'killed' } as ExpOutcome['runs'][number]);
         else outcome.failed.push({ label, message: signal ? `killed by ${signal}` : `exit code ${code}` });
         resolve();
       });

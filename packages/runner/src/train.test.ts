@@ -9,6 +9,8 @@ import { Progress } from './progress.ts';
 import { testPlugins, tinySpec } from './test-plugins.ts';
 import { runExperiment, type RunExperimentOptions } from './train.ts';
 import { METRIC } from './defaults.ts';
+import { loadLayersModelFromDir } from './checkpoint.ts';
+import type { Plugin } from '@vgglab/core';
 
 const dirs: string[] = [];
 function tmpDir(): string {
@@ -131,6 +133,50 @@ describe('runExperiment', () => {
     for (let i = 0; i < loss.length; i++) expect(loss[i]![1]).toBeCloseTo(refLoss[i]![1]!, 4);
     expect(o.store.getMetricHistory(first.runId, METRIC.valAccuracy)).toHaveLength(3);
     ref.store.close();
+    o.store.close();
+  });
+
+  it('writes checkpoints tfjs itself can load (model.json + weights.bin) that predict like the trained model', async () => {
+    const dir = tmpDir();
+    const o = options(dir, tinySpec({ train: { epochs: 1 } }));
+    const r = await runExperiment(o);
+    const best = o.store.listArtifacts(r.runId, 'checkpoint-best')[0]!.path;
+    const loaded = await loadLayersModelFromDir(best);
+    expect(loaded.layers.map((l) => l.name)).toContain('predictions');
+    const x = tf.ones([1, 8, 8, 3]);
+    const y = loaded.predict(x) as tf.Tensor;
+    expect(y.shape).toEqual([1, 3]);
+    tf.dispose([x, y]);
+    loaded.dispose();
+    o.store.close();
+  });
+
+  it('an exception marks the run failed with its message and closes everything', async () => {
+    const dir = tmpDir();
+    const failing: Plugin = {
+      name: 'failing-data',
+      datasets: {
+        broken: {
+          async open() {
+            return {
+              classNames: ['a', 'b'],
+              size: () => 16,
+              async *batches() {
+                yield { x: new Float32Array(8 * 8 * 8 * 3), shape: [8, 8, 8, 3] as [number, number, number, number], labels: new Int32Array(8) };
+                throw new Error('disk on fire');
+              },
+            };
+          },
+        },
+      },
+    };
+    const o = options(dir, tinySpec({ data: { name: 'broken', batchSize: 8 } }), { registry: createRegistry([...testPlugins(), failing]) });
+    let runId = '';
+    await expect(runExperiment({ ...o, onRunCreated: (id) => (runId = id) })).rejects.toThrow('disk on fire');
+    const run = o.store.getRun(runId)!;
+    expect(run.status).toBe('failed');
+    expect(run.tags.error).toBe('disk on fire');
+    expect(run.endTime).not.toBeNull();
     o.store.close();
   });
 });
