@@ -2,8 +2,8 @@
  * `vgglab data check <root> [--json]`: images per class, size statistics, and every file that training
  * would skip, with the reason. Every file is fully decoded (truncated data shows only then).
  */
-import os from 'node:os';
 import path from 'node:path';
+import { DEFAULT_CONCURRENCY } from './defaults.ts';
 import { decodeImage } from './decode.ts';
 import { Limiter } from './loader.ts';
 import { BadImageError, probeImage } from './probe.ts';
@@ -56,7 +56,7 @@ export async function checkDataset(rootIn: string, options: CheckOptions = {}): 
   const root = path.resolve(rootIn);
   const layout = await detectLayout(root);
   const partRoots = layout === 'split' ? [['train', path.join(root, 'train')], ['val', path.join(root, 'val')]] : [['all', root]];
-  const limiter = new Limiter(options.concurrency ?? Math.max(2, os.availableParallelism() * 2));
+  const limiter = new Limiter(options.concurrency ?? DEFAULT_CONCURRENCY);
   const report: CheckReport = { root, layout, parts: [], images: 0, formats: {}, width: null, height: null, bad: [], ok: true, problems: [] };
   const widths: number[] = [];
   const heights: number[] = [];

@@ -8,8 +8,10 @@ import os from 'node:os';
 export const DEFAULT_VAL_FRACTION = 0.1;
 export const DEFAULT_SPLIT_SEED = 0;
 
-/** Images decoded at once: two per core keeps libvips busy while JS assembles batches. */
+/** Files checked at once by `data check` and strict opening: two per core keeps libvips busy. */
 export const DEFAULT_CONCURRENCY = Math.max(2, os.availableParallelism() * 2);
+/** Headers read at once when a dataset opens (small reads, mostly waiting on the disk). */
+export const PROBE_CONCURRENCY = 16;
 /** Batches decoded ahead of the consumer when BatchOptions.prefetch is not given. */
 export const DEFAULT_PREFETCH = 2;
 /** A memory cache stops growing past this many bytes (a warning says so), a quarter of the RAM. */

@@ -5,7 +5,7 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import type { DatasetContext, DatasetEntry, DatasetSource, InputShape, Split } from '@vgglab/core';
-import { DEFAULT_CONCURRENCY, DEFAULT_SPLIT_SEED, DEFAULT_VAL_FRACTION } from './defaults.ts';
+import { PROBE_CONCURRENCY, DEFAULT_SPLIT_SEED, DEFAULT_VAL_FRACTION } from './defaults.ts';
 import { decodeImage, geometryWithSharp, type RawImage } from './decode.ts';
 import { iterateBatches, Limiter, makeCache, type PixelCache, type SampleStore } from './loader.ts';
 import { BadImageError, type ImageHeader, probeImage } from './probe.ts';
@@ -25,8 +25,8 @@ export interface ImageFolderOptions extends Record<string, unknown> {
   /** Separate class-per-folder roots for training and validation. */
   trainRoot?: string;
   valRoot?: string;
-  /** Images decoded at once. */
-  concurrency: number;
+  /** Most images queued for decoding at once (default: all of the batches in progress). */
+  concurrency?: number;
 }
 
 export const imageFolderOptionsSchema = {
@@ -39,7 +39,11 @@ export const imageFolderOptionsSchema = {
     manifest: { type: 'string', minLength: 1, description: 'Split manifest written by `vgglab data split`.' },
     trainRoot: { type: 'string', minLength: 1, description: 'Class-per-folder training images.' },
     valRoot: { type: 'string', minLength: 1, description: 'Class-per-folder validation images.' },
-    concurrency: { type: 'integer', minimum: 1, maximum: 256, default: DEFAULT_CONCURRENCY, description: 'Images decoded at once.' },
+    concurrency: {
+      type: 'integer',
+      minimum: 1,
+      description: 'Most images queued for decoding at once; default: every image of the batches in progress (libuv runs them on its threads).',
+    },
   },
 } as const;
 
@@ -167,12 +171,12 @@ export async function openImageFolder(options: Partial<ImageFolderOptions>, cont
       where: 'data.transforms.val',
     }),
   };
-  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  const concurrency = options.concurrency;
   const channels = inputShape[2] as 1 | 3;
 
   const bad: { file: string; reason: string }[] = [];
   const probeAll = async (samples: FileSample[]) => {
-    const headers = await mapLimited(samples, 16, async (s) => {
+    const headers = await mapLimited(samples, PROBE_CONCURRENCY, async (s) => {
       try {
         const header = await probeImage(s.file);
         if (context.strict) await decodeImage(s.file, { channels }); // truncated data shows only when decoding

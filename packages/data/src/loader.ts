@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Batch, BatchOptions, DatasetContext } from '@vgglab/core';
-import { DEFAULT_CONCURRENCY, DEFAULT_MEMORY_CACHE_BYTES, DEFAULT_PREFETCH } from './defaults.ts';
+import { DEFAULT_MEMORY_CACHE_BYTES, DEFAULT_PREFETCH } from './defaults.ts';
 import type { RawImage } from './decode.ts';
 import { BadImageError } from './probe.ts';
 import { rngFor, shuffleInPlace, STREAM } from './rng.ts';
@@ -44,6 +44,11 @@ export interface LoaderOptions {
   seed: number;
   /** Distinguishes the random streams of the splits. */
   splitKey: number;
+  /**
+   * Most samples queued for decoding at once. Default: every sample of the batches in progress (the current
+   * one and `prefetch` ahead). Queued libvips jobs run on libuv's thread pool even while a synchronous
+   * training step holds the main thread, so a deep queue keeps decoding going during the step.
+   */
   concurrency?: number;
   /** Called once per epoch with the files that failed while loading (they were replaced). */
   onBadFiles(bad: { file: string; reason: string }[]): void;
@@ -69,7 +74,7 @@ export async function* iterateBatches(
   const { batchSize, epoch, shuffle } = batch;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, received ${batchSize}`);
   const prefetch = batch.prefetch ?? DEFAULT_PREFETCH;
-  const limiter = new Limiter(options.concurrency ?? DEFAULT_CONCURRENCY);
+  const limiter = new Limiter(options.concurrency ?? batchSize * (prefetch + 1));
   const order = epochOrder(store.size, options.seed, epoch, shuffle, options.splitKey);
   const batchCount = Math.ceil(store.size / batchSize);
   const [h, w, c] = pipeline.outputShape;
