@@ -188,6 +188,27 @@ describe('optimizer state: getWeights/setWeights', () => {
     resumed.dispose();
   });
 
+  it('never changes state tensors the caller holds: getWeights results keep their values while training goes on', async () => {
+    {
+      const opt = create('adam', 0.01);
+      const v = tf.variable(tf.tensor([1, 2, 3]), true);
+      const step = () => opt.applyGradients({ [v.name]: tf.tensor([0.5, -0.5, 1]) });
+      step();
+      const held = await opt.getWeights();
+      const values = held.map((w) => Array.from(w.tensor.dataSync()));
+      const weightBefore = tf.clone(v); // shares v's data, as a caller's reference would
+      const weightValues = Array.from(v.dataSync());
+      step();
+      step();
+      expect(held.map((w) => Array.from(w.tensor.dataSync()))).toEqual(values);
+      expect(Array.from(weightBefore.dataSync())).toEqual(weightValues);
+      expect(Array.from(v.dataSync())).not.toEqual(weightValues);
+      expect((await opt.getWeights()).find((w) => w.name === `${v.name}/step`)!.tensor.dataSync()[0]).toBe(3);
+      tf.dispose([v, weightBefore, ...held.map((w) => w.tensor)]);
+      opt.dispose();
+    }
+  });
+
   it('refuses state of another optimizer or of other shapes', async () => {
     const adam = create('adam', 0.01);
     const v = tf.variable(tf.tensor([1, 2]), true);

@@ -4,6 +4,10 @@
  * details (Adam's default epsilon, no weight decay, SGD momentum without dampening or nesterov, RMSprop's
  * epsilon inside the square root) and keep their state by position rather than by variable.
  *
+ * The updates are plain tf ops in a tidy. A fused JS loop over the raw float32 data (wasm heap views) was
+ * tried and measured on wasm, interleaved, 0.78M parameters: Adam 8.9 ms per step fused vs 8.5 ms in ops,
+ * RMSprop 8.2 vs 5.9, SGD 6.2 vs 4.0: wasm's SIMD elementwise ops are already as fast, so it was dropped.
+ *
  * State is per variable, created on the variable's first step (as PyTorch's lazily created state), and kept
  * by variable name. `getWeights()` returns `iter` followed by `<variable>/<slot>` tensors (including
  * `<variable>/step`), owned by the caller; `setWeights()` restores them so that training continues exactly.
