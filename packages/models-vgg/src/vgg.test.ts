@@ -138,6 +138,25 @@ describe('architecture', () => {
     model.dispose();
   });
 
+  it('saves and reloads with tfjs (custom layers registered), frozen BatchNorm included, same outputs', async () => {
+    const model = createVgg('vgg11_bn', { ...NARROW, inputShape: [40, 40, 3], seed: 5 });
+    model.getLayer('block1_conv1_bn').trainable = false;
+    let artifacts: tf.io.ModelArtifacts | undefined;
+    await model.save(tf.io.withSaveHandler(async (a) => {
+      artifacts = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }));
+    const again = await tf.loadLayersModel(tf.io.fromMemory(artifacts!));
+    expect(again.getLayer('avgpool').getClassName()).toBe('AdaptiveAveragePooling2D');
+    expect(again.getLayer('block1_conv1_bn').getClassName()).toBe('FreezableBatchNormalization');
+    expect(again.getLayer('block1_conv1_bn').trainable).toBe(false);
+    const x = tf.randomUniform([2, 40, 40, 3], 0, 1, 'float32', 2);
+    const [a, b] = [model, again].map((m) => Array.from((m.predict(x) as tf.Tensor).dataSync()));
+    expect(b).toEqual(a);
+    model.dispose();
+    again.dispose();
+  });
+
   it('the same seed gives the same weights; equal-shaped layers still differ', () => {
     const a = createVgg('vgg11', { ...NARROW, seed: 7 });
     const b = createVgg('vgg11', { ...NARROW, seed: 7 });

@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { WeightsLoadOptions, WeightsLoadReport } from '@vgglab/core';
 import { isZip, readPth } from './pth.ts';
 import { readSafetensors } from './safetensors.ts';
-import { numel, permute, WeightsFileError, type SourceTensor, type WeightsSource } from './source.ts';
+import { numel, ochwToHwco, transpose2d, WeightsFileError, type SourceTensor, type WeightsSource } from './source.ts';
 import { readTfjsManifest } from './tfjs-manifest.ts';
 
 export class WeightsMismatchError extends Error {
@@ -79,7 +79,7 @@ const asIs = { convertedShape: (s: SourceTensor) => s.shape, convert: (s: Source
 /** OIHW -> HWIO. */
 const convKernel = {
   convertedShape: (s: SourceTensor) => (s.shape.length === 4 ? [s.shape[2]!, s.shape[3]!, s.shape[1]!, s.shape[0]!] : s.shape),
-  convert: (s: SourceTensor) => (s.shape.length === 4 ? permute(s.read(), s.shape, [2, 3, 1, 0]) : s.read()),
+  convert: (s: SourceTensor) => (s.shape.length === 4 ? ochwToHwco(s.read(), ...(s.shape as [number, number, number, number])) : s.read()),
 };
 
 /**
@@ -103,8 +103,8 @@ function denseKernel(spatial: [number, number, number] | undefined) {
     },
     convert: (s: SourceTensor) => {
       const ochw = asOCHW(s);
-      if (ochw) return permute(s.read(), ochw, [2, 3, 1, 0]);
-      return s.shape.length === 2 ? permute(s.read(), s.shape, [1, 0]) : s.read();
+      if (ochw) return ochwToHwco(s.read(), ...(ochw as [number, number, number, number]));
+      return s.shape.length === 2 ? transpose2d(s.read(), s.shape[0]!, s.shape[1]!) : s.read();
     },
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeToFloat32, permute } from './source.ts';
+import { decodeToFloat32, ochwToHwco, permute, transpose2d } from './source.ts';
 
 const u16 = (...v: number[]) => new Uint8Array(new Uint16Array(v).buffer);
 
@@ -42,5 +42,16 @@ describe('permute', () => {
   it('2D transpose and rank 1', () => {
     expect(Array.from(permute(Float32Array.from([1, 2, 3, 4, 5, 6]), [2, 3], [1, 0]))).toEqual([1, 4, 2, 5, 3, 6]);
     expect(Array.from(permute(Float32Array.from([1, 2]), [2], [0]))).toEqual([1, 2]);
+  });
+});
+
+describe('the tiled conversions used by the loader equal the plain permute', () => {
+  it('transpose2d over tile edges (70x130) and ochwToHwco for conv (O=5, C=3, 3x3) and flatten (O=70, C=9, 2x3)', () => {
+    const seq = (n: number) => Float32Array.from({ length: n }, (_, k) => k);
+    expect(Array.from(transpose2d(seq(70 * 130), 70, 130))).toEqual(Array.from(permute(seq(70 * 130), [70, 130], [1, 0])));
+    for (const [o, c, h, w] of [[5, 3, 3, 3], [70, 9, 2, 3], [4, 1, 3, 3], [6, 8, 1, 1]] as [number, number, number, number][]) {
+      const d = seq(o * c * h * w);
+      expect(Array.from(ochwToHwco(d, o, c, h, w))).toEqual(Array.from(permute(d, [o, c, h, w], [2, 3, 1, 0])));
+    }
   });
 });

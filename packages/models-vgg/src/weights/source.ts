@@ -53,6 +53,10 @@ export function decodeToFloat32(bytes: Uint8Array, dtype: string, count: number,
     }
     return aligned(bytes.subarray(0, count * size));
   };
+  // Aligned float32 data is used in place (a view of the file's bytes; readers never write to it).
+  if (dtype === 'F32' && bytes.byteOffset % 4 === 0 && bytes.byteLength >= count * 4) {
+    return new Float32Array(bytes.buffer, bytes.byteOffset, count);
+  }
   switch (dtype) {
     case 'F32':
       return new Float32Array(need(4));
@@ -105,4 +109,35 @@ export function permute(data: Float32Array, shape: readonly number[], perm: read
     if (last === 0) break;
   }
   return out;
+}
+
+/**
+ * [rows, cols] -> [cols, rows] in 64x64 tiles, so reads and writes both stay in cache (fc1 is 102M values).
+ * `targetRow[j]`, when given, is the output row of input column j (a transpose fused with a row reorder).
+ */
+export function transpose2d(data: Float32Array, rows: number, cols: number, targetRow?: Int32Array): Float32Array {
+  const out = new Float32Array(rows * cols);
+  const T = 64;
+  for (let r0 = 0; r0 < rows; r0 += T) {
+    const r1 = Math.min(r0 + T, rows);
+    for (let c0 = 0; c0 < cols; c0 += T) {
+      const c1 = Math.min(c0 + T, cols);
+      for (let c = c0; c < c1; c++) {
+        const outBase = (targetRow ? targetRow[c]! : c) * rows;
+        for (let r = r0; r < r1; r++) out[outBase + r] = data[r * cols + c]!;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * [O, C, H, W] -> [H, W, C, O] (a PyTorch conv weight, or a Linear after a channel-first flatten, to tfjs):
+ * one tiled transpose of [O, C*H*W] whose column (c, p) lands on output row (p, c).
+ */
+export function ochwToHwco(data: Float32Array, o: number, c: number, h: number, w: number): Float32Array {
+  const hw = h * w;
+  const targetRow = new Int32Array(c * hw);
+  for (let ci = 0; ci < c; ci++) for (let p = 0; p < hw; p++) targetRow[ci * hw + p] = p * c + ci;
+  return transpose2d(data, o, c * hw, targetRow);
 }
