@@ -36,6 +36,7 @@ describe('transfer learning: pretrained features, a new head, freeze', () => {
     const { report } = await pretrainedWithNewHead();
     expect(report.loaded).toContain('fc2');
     expect(report.loaded).not.toContain('predictions');
+    expect(report.missing).toEqual(['predictions']);
     expect(report.skipped.filter((s) => !s.name.endsWith('num_batches_tracked')).map((s) => s.name).sort()).toEqual(['classifier.6.bias', 'classifier.6.weight']);
   });
 

@@ -169,7 +169,7 @@ describe('mismatches', () => {
     const report = await loadWeights(model, join(FIXTURES, 'vgg11_w32_64px.safetensors'));
     expect(report.loaded).toContain('fc2');
     expect(report.loaded).not.toContain('predictions');
-    expect(report.missing).toEqual([]);
+    expect(report.missing).toEqual(['predictions']);
     const skipped = report.skipped.map((s) => s.name).sort();
     expect(skipped).toEqual(['classifier.6.bias', 'classifier.6.weight']);
     expect(Object.fromEntries(report.skipped.map((r) => [r.name, r.reason]))).toEqual({
@@ -191,6 +191,7 @@ describe('mismatches', () => {
     const report = await loadWeights(model, join(FIXTURES, 'vgg11_w32_64px.pth'));
     expect(report.loaded).not.toContain('block1_conv1');
     expect(report.loaded).toContain('block2_conv1');
+    expect(report.missing).toEqual(['block1_conv1']);
     expect(Object.fromEntries(report.skipped.map((r) => [r.name, r.reason]))).toEqual({
       'features.0.weight': "shape [2, 3, 3, 3] (tfjs [3, 3, 3, 2]) does not fit layer 'block1_conv1' kernel [3, 3, 1, 2]; the layer keeps its fresh initialisation",
       'features.0.bias': "layer 'block1_conv1' not loaded: another of its weights does not fit; the layer keeps its fresh initialisation",

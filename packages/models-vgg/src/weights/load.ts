@@ -183,8 +183,9 @@ function kerasTargets(model: tf.LayersModel, source: WeightsSource): Target[] {
 const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
 
 /**
- * Loads `file` into `model`. Returns loaded layer names, skipped file keys (with the reason) and model layers
- * the file did not provide. Throws WeightsMismatchError (strict) or WeightsFileError (unreadable file), naming
+ * Loads `file` into `model`. Returns loaded layer names, skipped file keys (with the reason) and `missing`: the
+ * model layers with weights that were not loaded (absent from the file, or skipped for their shape), which keep
+ * their fresh initialisation. Throws WeightsMismatchError (strict) or WeightsFileError (unreadable file), naming
  * the file and the key.
  */
 export async function loadWeights(model: tf.LayersModel, file: string, options: WeightsLoadOptions = {}): Promise<WeightsLoadReport> {
@@ -233,6 +234,7 @@ export async function loadWeights(model: tf.LayersModel, file: string, options: 
           : `layer '${layer.name}' not loaded: another of its weights does not fit`;
         skipped.push({ name: p.src.key, reason: `${own}; the layer keeps its fresh initialisation` });
       }
+      missing.push(layer.name);
       continue;
     }
     plan.push({ layer, parts: present });
