@@ -215,6 +215,42 @@ describe('vgglab: usage and bad specs', () => {
     expect(r.stderr).toMatch(/flower_photos' does not exist; get it with `vgglab data fetch flowers --dest .*data`/);
   });
 
+  it('models lists the registered models with parameter counts (--json and a glob)', async () => {
+    const r = await cli(['models', 'vgg1[16]', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const rows = JSON.parse(r.stdout) as { name: string; params: number; inputShape: number[] }[];
+    expect(rows.map((x) => x.name)).toEqual(['vgg11', 'vgg16']);
+    expect(rows.map((x) => x.params)).toEqual([132_863_336, 138_357_544]);
+    expect(rows[0]!.inputShape).toEqual([224, 224, 3]);
+    const table = await cli(['models']);
+    expect(table.stdout).toMatch(/^NAME\s+PARAMS/);
+    expect(table.stdout).toMatch(/tiny-cnn .* test-models/);
+  });
+
+  it('data check and data split wrap the data package (--json)', async () => {
+    const dir = tmp();
+    for (const cls of ['cats', 'dogs']) {
+      fs.mkdirSync(path.join(dir, 'pets', cls), { recursive: true });
+      for (let i = 0; i < 4; i++) {
+        await sharp(Buffer.alloc(6 * 5 * 3, 40 * i), { raw: { width: 6, height: 5, channels: 3 } }).png().toFile(path.join(dir, 'pets', cls, `${i}.png`));
+      }
+    }
+    fs.writeFileSync(path.join(dir, 'pets', 'dogs', 'broken.png'), 'not a png');
+    const check = await cli(['data', 'check', path.join(dir, 'pets'), '--json']);
+    const report = JSON.parse(check.stdout);
+    expect(report.images).toBe(8);
+    expect(report.bad).toHaveLength(1);
+    expect(check.code).toBe(report.ok ? 0 : 1);
+    const split = await cli(['data', 'split', path.join(dir, 'pets'), '--val', '0.25', '--seed', '0', '--json']);
+    expect(split.code, split.stderr).toBe(0);
+    const out = JSON.parse(split.stdout);
+    expect(out.counts.cats).toEqual({ train: 3, val: 1 });
+    expect(fs.existsSync(out.manifestPath)).toBe(true);
+    const bad = await cli(['data', 'split', path.join(dir, 'pets'), '--val', 'lots']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe("vgglab: --val must be a number, received 'lots'\n");
+  });
+
   it('runs commands fail cleanly on a missing store or an unknown run', async () => {
     const dir = tmp();
     const r = await cli(['runs', '--db', path.join(dir, 'none.db')]);
