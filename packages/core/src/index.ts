@@ -42,7 +42,7 @@ export type { LoadedSpec, SpecLoadOptions } from './spec.ts';
 export { formatIssue, SpecError } from './spec-issues.ts';
 export type { FieldPath, SpecIssue, SpecLocation } from './spec-issues.ts';
 export type { SpecLocator } from './spec-source.ts';
-export { resolveEntryOptions, validatePluginOptions } from './spec-plugins.ts';
+export { experimentJsonSchema, resolveEntryOptions, resolveExperiment, validatePluginOptions } from './spec-plugins.ts';
 export { expandSweep, formatSweepValue } from './spec-sweep.ts';
 export type { SweepPoint } from './spec-sweep.ts';
 

@@ -9,7 +9,8 @@ import type { OptionsSchema, PluginKind } from './plugin.ts';
 import type { Registry } from './registry.ts';
 import { describeValue, displayPath, sortIssues, SpecError, translateAjvErrors, type SpecIssue } from './spec-issues.ts';
 import { placeIssues, specHash, type LoadedSpec } from './spec.ts';
-import type { ExperimentSpec } from './spec-schema.ts';
+import { experimentSpecSchema, type ExperimentSpec } from './spec-schema.ts';
+import { expandSweep, type SweepPoint } from './spec-sweep.ts';
 
 // Plugin schemas are written by plugin authors: unknown keywords are errors (strict), but type-inference
 // nits (strictTypes) are not worth refusing a plugin over.
@@ -93,4 +94,68 @@ export function validatePluginOptions<T extends LoadedSpec>(loaded: T, registry:
   }
   if (issues.length) throw new SpecError(sortIssues(issues, loaded.overrides));
   return { ...loaded, spec, hash: specHash(spec) };
+}
+
+/**
+ * Everything the runner needs from a loaded spec in one call: the sweep expanded (one point without a
+ * sweep) and every point's plugin names and options checked against the registry, defaults filled in.
+ * Throws one `SpecError` with the problems of all points (each reported once).
+ */
+export function resolveExperiment(loaded: LoadedSpec, registry: Registry): SweepPoint[] {
+  const points = expandSweep(loaded);
+  const issues: SpecIssue[] = [];
+  const resolved: SweepPoint[] = [];
+  for (const point of points) {
+    try {
+      resolved.push(validatePluginOptions(point, registry));
+    } catch (e) {
+      if (!(e instanceof SpecError)) throw e;
+      issues.push(...e.issues);
+    }
+  }
+  if (issues.length) throw new SpecError(sortIssues(issues, loaded.overrides));
+  return resolved;
+}
+
+/** `node` with the (annotation) keyword removed everywhere: other tools do not know vgglab's own. */
+function withoutKeyword(node: unknown, keyword: string): unknown {
+  if (Array.isArray(node)) return node.map((n) => withoutKeyword(n, keyword));
+  if (node && typeof node === 'object') {
+    return Object.fromEntries(Object.entries(node).filter(([k]) => k !== keyword).map(([k, v]) => [k, withoutKeyword(v, keyword)]));
+  }
+  return node;
+}
+
+const SECTIONS: { kind: PluginKind; path: string[] }[] = [
+  { kind: 'models', path: ['model'] },
+  { kind: 'datasets', path: ['data'] },
+  { kind: 'optimizers', path: ['optimizer'] },
+  { kind: 'schedules', path: ['optimizer', 'schedule'] },
+];
+
+/**
+ * The spec's JSON Schema for editors (yaml-language-server: `# yaml-language-server: $schema=<file>`):
+ * with a registry, plugin names become the registered ones and each entry's options schema applies when
+ * its name is chosen; top-level `x-…` fields are allowed.
+ */
+export function experimentJsonSchema(registry?: Registry): Record<string, unknown> {
+  const schema = withoutKeyword(structuredClone(experimentSpecSchema), 'patternHint') as Record<string, any>;
+  schema.$schema = 'http://json-schema.org/draft-07/schema#';
+  schema.patternProperties = { '^x-': {} };
+  if (registry) {
+    for (const { kind, path } of SECTIONS) {
+      let node = schema;
+      for (const seg of path) node = node.properties[seg];
+      const entries = registry.list(kind);
+      node.properties.name = { ...node.properties.name, enum: entries.map((e) => e.name) };
+      const conditions = entries
+        .filter((e) => e.entry.optionsSchema)
+        .map((e) => ({
+          if: { properties: { name: { const: e.name } }, required: ['name'] },
+          then: { properties: { options: e.entry.optionsSchema } },
+        }));
+      if (conditions.length) node.allOf = conditions;
+    }
+  }
+  return schema;
 }

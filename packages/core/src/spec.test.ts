@@ -5,7 +5,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Plugin } from './plugin.ts';
 import { createRegistry } from './registry.ts';
 import { SpecError } from './spec-issues.ts';
-import { validatePluginOptions } from './spec-plugins.ts';
+import { Ajv } from 'ajv';
+import { parse as parseYaml } from 'yaml';
+import { experimentJsonSchema, resolveExperiment, validatePluginOptions } from './spec-plugins.ts';
 import { expandSweep } from './spec-sweep.ts';
 import { canonicalJson, loadSpec, parseSpec, specHash } from './spec.ts';
 
@@ -390,10 +392,11 @@ describe('expandSweep', () => {
   });
 
   it('reports the shape of the sweep block itself', () => {
-    const file = write(`${GOOD}sweep:\n  optimizer.lr: 0.1\n  model.name: []\n`);
+    const file = write(`${GOOD}sweep:\n  optimizer.lr: 0.1\n  model.name: []\n  data:\n    batchSize: [8, 16]\n`);
     expect(lines(() => loadSpec(file))).toEqual([
       `${file}:13:17 sweep.optimizer.lr must be a list, received 0.1`,
       `${file}:14:15 sweep.model.name must have at least 1 item, received 0`,
+      `${file}:15:3 sweep.data must be a list, received a mapping; to sweep fields inside 'data', write dotted keys such as 'data.batchSize: [...]'`,
     ]);
   });
 });
@@ -514,6 +517,33 @@ train: { epochs: 1 }
     expect(lines(() => validatePluginOptions(points[1]!, registry))).toEqual([
       `${file}:15:32 sweep model.options.dropout=1.5: model.options.dropout must be <= 1, received 1.5`,
     ]);
+  });
+
+  it('resolveExperiment expands the sweep and checks every point, reporting the problems of all points at once', () => {
+    const good = resolveExperiment(parseSpec(`${SPEC}sweep:\n  model.options.width: [2, 4]\n`, 'x.yaml'), registry);
+    expect(good.map((p) => p.spec.model.options)).toEqual([
+      { width: 2, dropout: 0.5 },
+      { width: 4, dropout: 0.5 },
+    ]);
+    expect(good.map((p) => p.label)).toEqual(['width=2', 'width=4']);
+    expect(good[0]!.hash).toBe(specHash(good[0]!.spec));
+
+    const file = write(`${SPEC}sweep:\n  model.name: [tiny, huge]\n  model.options.width: [0, 4]\n`);
+    expect(lines(() => resolveExperiment(loadSpec(file), registry))).toEqual([
+      `${file}:15:22 sweep model.name=huge: model.name must name a registered model, received "huge"; registered models: tiny`,
+      `${file}:16:25 sweep model.options.width=0: model.options.width must be >= 1, received 0`,
+    ]);
+  });
+
+  it('gives editors a JSON Schema with the registered names and each entry\'s options', () => {
+    const schema = experimentJsonSchema(registry);
+    const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
+    const data = (text: string) => parseYaml(text, { merge: true });
+    expect(validate(data(`x-common: &c { width: 4 }\n${SPEC.replace('    width: 4', '    <<: *c')}`))).toBe(true);
+    expect(validate(data(SPEC.replace('width: 4', 'width: 0')))).toBe(false);
+    expect(validate.errors!.map((e) => e.instancePath)).toContain('/model/options/width');
+    expect(validate(data(SPEC.replace('name: tiny', 'name: huge')))).toBe(false);
+    expect(JSON.stringify(experimentJsonSchema())).not.toContain('patternHint');
   });
 
   it('names the plugin whose optionsSchema is invalid', () => {

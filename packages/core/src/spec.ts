@@ -105,8 +105,19 @@ export function parseSpec(text: string, file: string, options: SpecLoadOptions =
   const source = new YamlSource(file, doc, lines, applied);
   const data = source.data();
   const validate = validator();
-  if (!validate(data)) issues.push(...placeIssues(translateAjvErrors(validate.errors ?? [], data, [], misplacedField), source, file));
   const sweep = (data as { sweep?: unknown }).sweep;
+  if (!validate(data)) {
+    const found = translateAjvErrors(validate.errors ?? [], data, [], misplacedField);
+    for (const issue of found) {
+      // `sweep: { optimizer: { lr: [...] } }` is a natural guess; say how to write it.
+      const [top, key] = issue.path;
+      const value = top === 'sweep' && typeof key === 'string' && issue.path.length === 2 ? (sweep as Record<string, unknown>)[key] : undefined;
+      if (value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length) {
+        issue.message += `; to sweep fields inside '${key}', write dotted keys such as '${key}.${Object.keys(value)[0]}: [...]'`;
+      }
+    }
+    issues.push(...placeIssues(found, source, file));
+  }
   if (sweep && typeof sweep === 'object' && !Array.isArray(sweep)) issues.push(...checkSweepKeys(sweep as Record<string, unknown>, source, file));
   if (issues.length) throw new SpecError(sortIssues(issues, overrides));
   const spec = data as ExperimentSpec;
