@@ -66,6 +66,16 @@ describe('AdaptiveAveragePooling2D (PyTorch AdaptiveAvgPool2d, channels-last)', 
     }
   });
 
+  it('frees its temporaries (matrix path, pool path, identity)', () => {
+    for (const [h, w] of [[10, 13], [14, 14], [7, 7]]) {
+      const x = tf.randomUniform([1, h!, w!, 2]) as tf.Tensor4D;
+      const before = tf.memory().numTensors;
+      const y = pool7(x);
+      expect(tf.memory().numTensors).toBe(before + 1);
+      tf.dispose([x, y]);
+    }
+  });
+
   it('passes gradients (sum of the input gradient equals the 49 output cells per channel)', () => {
     const x = tf.randomUniform([1, 3, 5, 2]) as tf.Tensor4D;
     const g = tf.grad((t: tf.Tensor) => pool7(t as tf.Tensor4D).sum())(x);

@@ -67,7 +67,9 @@ describe('parity with PyTorch (torchvision VGG, eval mode, same weights and inpu
       it(`${name}.${ext}: strict load, max |tfjs - PyTorch| < 1e-4`, async () => {
         const f = await fixture(name);
         const model = createVgg(f.model, f.options);
+        const tensorsBefore = tf.memory().numTensors;
         const report = await loadWeights(model, join(FIXTURES, `${name}.${ext}`), { strict: true });
+        expect(tf.memory().numTensors).toBe(tensorsBefore); // every temporary tensor freed
         expect(report.format).toBe(ext === 'pth' ? 'pytorch' : 'safetensors');
         expect(report.missing).toEqual([]);
         expect(report.loaded).toEqual(model.layers.filter((l) => l.weights.length > 0).map((l) => l.name));
