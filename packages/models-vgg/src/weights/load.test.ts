@@ -95,6 +95,18 @@ describe('parity with PyTorch (torchvision VGG, eval mode, same weights and inpu
     tf.dispose(x);
   });
 
+  it("a safetensors file saved from a DataParallel model ('module.' on every key) loads", async () => {
+    const f = await fixture('vgg16_bn_w32_32px');
+    const tensors = await readAll(join(FIXTURES, 'vgg16_bn_w32_32px.safetensors'));
+    const file = join(tmp, 'data-parallel.safetensors');
+    writeSafetensors(file, Object.fromEntries(Object.entries(tensors).filter(([k]) => !k.endsWith('num_batches_tracked')).map(([k, t]) => [`module.${k}`, { ...t, dtype: 'F32' }])));
+    const model = createVgg(f.model, f.options);
+    await loadWeights(model, file, { strict: true });
+    const x = f.input();
+    expect(maxAbsDiff(model, x, f.expected)).toBeLessThan(1e-4);
+    tf.dispose(x);
+  });
+
   it("timm's key names (pre_logits.fc1 as a 7x7 conv, pre_logits.fc2 as 1x1, head.fc) load to the same outputs", async () => {
     const f = await fixture('vgg11_w32_64px');
     const tensors = await readAll(join(FIXTURES, 'vgg11_w32_64px.safetensors'));

@@ -180,6 +180,15 @@ function kerasTargets(model: tf.LayersModel, source: WeightsSource): Target[] {
   );
 }
 
+/** torch.nn.DataParallel saves every key under 'module.'; drop it when all keys have it. */
+function withoutDataParallelPrefix(source: WeightsSource): WeightsSource {
+  const keys = [...source.tensors.keys()];
+  if (keys.length === 0 || !keys.every((k) => k.startsWith('module.'))) return source;
+  const tensors = new Map<string, SourceTensor>();
+  for (const [k, t] of source.tensors) tensors.set(k.slice('module.'.length), { ...t, key: k.slice('module.'.length) });
+  return { ...source, tensors };
+}
+
 const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
 
 /**
@@ -190,7 +199,7 @@ const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
  */
 export async function loadWeights(model: tf.LayersModel, file: string, options: WeightsLoadOptions = {}): Promise<WeightsLoadReport> {
   const strict = options.strict ?? false;
-  const source = await readWeightsFile(file);
+  const source = withoutDataParallelPrefix(await readWeightsFile(file));
   const kerasNamed = [...source.tensors.keys()].some((k) => k.includes('/'));
   const targets = kerasNamed ? kerasTargets(model, source) : torchTargets(model);
 
