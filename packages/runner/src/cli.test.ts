@@ -345,7 +345,7 @@ describe('vgglab exp in child processes', () => {
     }
   }, 120_000);
 
-  it('a 2x2 sweep with --workers 2 runs four runs under one experiment; running it again skips them', async () => {
+  it('a 2x2 sweep with --workers 2 runs four runs under one experiment; running it again resumes the interrupted one and skips finished ones', async () => {
     const dir = tmp();
     const db = path.join(dir, 'v.db');
     const file = tinyYaml(dir, 'sweep', 'sweep:\n  optimizer.name: [plain-sgd, plain-adam]\n  optimizer.lr: [0.01, 0.05]\n', { epochs: 1 });
@@ -358,10 +358,20 @@ describe('vgglab exp in child processes', () => {
     expect(runs.every((x) => x.status === 'finished')).toBe(true);
     expect(new Set(runs.map((x) => `${x.params['optimizer.name']}@${x.params['optimizer.lr']}`)).size).toBe(4);
     expect(new Set(runs.map((x) => x.pid)).size).toBeGreaterThan(1);
+    // One run interrupted (as Ctrl-C leaves it): running the sweep again resumes that one and skips the rest.
+    const interrupted = runs[0]!.id;
+    const w = openStore(db);
+    w.setRunStatus(interrupted, 'killed');
+    w.close();
     const again = await run(['exp', file, '--workers', '2', '--db', db]);
-    expect(again.code).toBe(0);
-    expect(again.stdout).toContain('4 points, 0 to run, 4 skipped');
-    expect(runsIn(db)).toHaveLength(4);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain('4 points, 1 to run, 3 skipped');
+    expect(again.stdout).toContain(`resuming run ${interrupted}`);
+    const final = runsIn(db);
+    expect(final).toHaveLength(4);
+    expect(final.every((x) => x.status === 'finished')).toBe(true);
+    const third = await run(['exp', file, '--db', db]);
+    expect(third.stdout).toContain('4 points, 0 to run, 4 skipped');
   }, 120_000);
 });
 
