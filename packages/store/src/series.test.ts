@@ -64,6 +64,28 @@ describe('metric series', () => {
     expect(points[1]).toMatchObject({ step: 1001, value: 7, min: 5, max: 7, count: 2 });
   });
 
+  it('the SQL downsampling gives exactly the reference buckets, with NaN, infinities and uneven steps', () => {
+    const store = tempStore();
+    const run = store.createRun({ experiment: 'e', resolvedSpec: {} });
+    let seed = 42;
+    const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const metrics = [];
+    let step = 3;
+    for (let i = 0; i < 999; i++) {
+      step += 1 + Math.floor(rand() * 20); // uneven gaps
+      const r = rand();
+      const value = r < 0.05 ? Number.NaN : r < 0.07 ? Infinity : r < 0.09 ? -Infinity : rand() * 10 - 5;
+      metrics.push({ key: 'loss', value, step, epoch: i % 3 === 0 ? null : i / 10, timestamp: 1000 + i });
+    }
+    store.logBatch(run.id, { metrics });
+    const raw = store.getMetricHistory(run.id, 'loss').map((p) => [p.step, p.epoch, Number.isNaN(p.value) ? null : p.value, p.timestamp] as [number, number | null, number | null, number]);
+    for (const maxPoints of [2, 7, 100, 333, 998]) {
+      const [series] = store.getMetricSeries({ runIds: [run.id], keys: ['loss'], maxPoints });
+      expect(series!.downsampled).toBe(true);
+      expect(series!.points, `maxPoints ${maxPoints}`).toEqual(downsample(raw, raw[0]![0], raw.at(-1)![0], maxPoints));
+    }
+  });
+
   it('getMetricsAfter streams new points by cursor, filtered by runs and keys, across runs', () => {
     const store = tempStore();
     const a = store.createRun({ experiment: 'e', resolvedSpec: {} });

@@ -22,7 +22,7 @@ import {
   toRun,
 } from './rows.ts';
 import { SCHEMA_VERSION, checkNotNewer, migrate, readSchemaVersion } from './schema.ts';
-import { getMetricSeries, getMetricsAfter, iterateMetrics } from './series.ts';
+import { getMetricSeries, getMetricsAfter, iterateMetrics, registerSeriesAggregate } from './series.ts';
 import type {
   Artifact,
   Evaluation,
@@ -137,6 +137,7 @@ class SqliteRunStore implements RunStore {
     this.file = file;
     this.readonly = readonly;
     this.schemaVersion = readSchemaVersion(db);
+    registerSeriesAggregate(db);
   }
 
   /** Prepared statements, cached by their text. */
