@@ -273,6 +273,32 @@ describe('in training', () => {
     }
   });
 
+  it('holds the temporaries of one variable at a time: the peak of a step does not grow with the variable count', async () => {
+    for (const [name, options] of [
+      ['adam', { amsgrad: true, weightDecay: 0.1 }],
+      ['rmsprop', { centered: true, momentum: 0.9 }],
+      ['sgd', { momentum: 0.9, nesterov: true }],
+    ] as const) {
+      const peakOfStep = async (count: number) => {
+        const opt = create(name, 0.01, options);
+        const vars = Array.from({ length: count }, () => tf.variable(tf.ones([10000]), true));
+        const grads = Object.fromEntries(vars.map((v) => [v.name, tf.ones([10000])]));
+        opt.applyGradients(grads); // state exists from here on
+        const before = tf.memory().numBytes;
+        const info = await tf.profile(() => {
+          opt.applyGradients(grads);
+        });
+        tf.dispose([...vars, ...Object.values(grads)]);
+        opt.dispose();
+        return info.peakBytes - before; // the most memory the step's temporaries took at once
+      };
+      const one = await peakOfStep(1);
+      const eight = await peakOfStep(8);
+      expect(one, name).toBeGreaterThan(0);
+      expect(eight, name).toBeLessThanOrEqual(one);
+    }
+  });
+
   it('trains a tfjs LayersModel through compile/fit and through minimize', async () => {
     const opt = create('adam', 0.05);
     const model = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [2] })] });

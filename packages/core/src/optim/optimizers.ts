@@ -92,20 +92,20 @@ export abstract class TorchStyleOptimizer extends tf.Optimizer implements Schedu
       : Object.entries(variableGradients);
     if (this.pending) this.bindPending(entries.filter(([, g]) => g != null).map(([n]) => n));
     const registered = tf.engine().registeredVariables;
-    tf.tidy(() => {
-      for (const [name, grad] of entries) {
-        if (grad == null) continue; // no gradient: PyTorch skips the parameter, state untouched
-        const variable = registered[name];
-        if (!variable) throw new OptimizerStateError(`no variable named '${name}' is registered`);
-        let state = this.states.get(name);
-        if (!state) {
-          state = { step: 0, slots: new Map() };
-          this.states.set(name, state);
-        }
-        state.step += 1;
-        this.update(variable, grad, state);
+    for (const [name, grad] of entries) {
+      if (grad == null) continue; // no gradient: PyTorch skips the parameter, state untouched
+      const variable = registered[name];
+      if (!variable) throw new OptimizerStateError(`no variable named '${name}' is registered`);
+      let state = this.states.get(name);
+      if (!state) {
+        state = { step: 0, slots: new Map() };
+        this.states.set(name, state);
       }
-    });
+      state.step += 1;
+      // One tidy per variable: the update's temporaries (about ten weight-sized tensors for Adam) exist for
+      // one variable at a time, not for the whole model at once (tfjs's Adam holds them for all variables).
+      tf.tidy(() => this.update(variable, grad, state));
+    }
     this.incrementIterations();
   }
 
