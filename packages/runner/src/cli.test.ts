@@ -15,7 +15,7 @@ import { main } from './cli.ts';
 import type { Output } from './progress.ts';
 import { METRIC } from './defaults.ts';
 import * as tf from '@tensorflow/tfjs';
-import { createPredictFn } from './commands/serve.ts';
+import { createPredictFn } from './predict-server.ts';
 import { createBuiltinRegistry } from './plugins.ts';
 import { testPlugins } from './test-plugins.ts';
 

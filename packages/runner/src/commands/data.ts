@@ -1,6 +1,5 @@
 /** `vgglab data …`: thin wrappers over the data package (split, check, fetch, import-idx). */
 import * as path from 'node:path';
-import { checkDataset, fetchDataset, formatCheckReport, importIdx, KNOWN_DATASETS, splitDataset } from '@vgglab/data';
 import { flag, num, int, printJson, str, type Command } from '../command.ts';
 import { DEFAULT_DATA_DIR, DEFAULT_SPLIT_SEED, DEFAULT_VAL_FRACTION, EXIT } from '../defaults.ts';
 import { UsageError } from '../errors.ts';
@@ -23,6 +22,7 @@ const splitCommand: Command = {
     json: { type: 'boolean', description: 'Print JSON.' },
   },
   async run(values, positionals, io) {
+    const { splitDataset } = await import('@vgglab/data');
     const base = invocationDir(io.env);
     const root = path.resolve(base, oneRoot(positionals, 'split'));
     const out = str(values, 'out');
@@ -50,6 +50,7 @@ const checkCommand: Command = {
   usage: 'vgglab data check <root> [--json]',
   options: { json: { type: 'boolean', description: 'Print JSON.' } },
   async run(values, positionals, io) {
+    const { checkDataset, formatCheckReport } = await import('@vgglab/data');
     const root = path.resolve(invocationDir(io.env), oneRoot(positionals, 'check'));
     const report = await checkDataset(root);
     if (flag(values, 'json')) printJson(io, report);
@@ -60,7 +61,7 @@ const checkCommand: Command = {
 
 const fetchCommand: Command = {
   name: 'fetch',
-  summary: `Download and extract a dataset by name (${Object.keys(KNOWN_DATASETS).join(', ')}) or URL; resumable, size- and checksum-checked.`,
+  summary: 'Download and extract a dataset by name (flowers) or URL; resumable, size- and checksum-checked.',
   usage: 'vgglab data fetch <name|url> [--dest data] [--sha256 hex] [--json]',
   options: {
     dest: { type: 'string', description: `Folder for the download and the extracted data (default ${DEFAULT_DATA_DIR}).`, valueName: 'dir' },
@@ -70,6 +71,7 @@ const fetchCommand: Command = {
   },
   details: 'Example:\n  vgglab data fetch flowers      # then: vgglab exp experiments/vgg16-flowers.yaml',
   async run(values, positionals, io) {
+    const { fetchDataset } = await import('@vgglab/data');
     const what = oneRoot(positionals, 'fetch');
     const dest = path.resolve(invocationDir(io.env), str(values, 'dest') ?? DEFAULT_DATA_DIR);
     let lastShown = 0;
@@ -102,6 +104,7 @@ const importIdxCommand: Command = {
     json: { type: 'boolean', description: 'Print JSON.' },
   },
   async run(values, positionals, io) {
+    const { importIdx } = await import('@vgglab/data');
     if (positionals.length !== 2) throw new UsageError('data import-idx takes an images file and a labels file');
     const out = str(values, 'out');
     if (!out) throw new UsageError('data import-idx needs --out <root>');

@@ -4,14 +4,7 @@ import * as fs from 'node:fs';
 import { flag, int, list, printJson, str, table, type Command } from '../command.ts';
 import { EXIT } from '../defaults.ts';
 import { CliError, UsageError } from '../errors.ts';
-import { startEngine } from '../engine.ts';
-import { evaluateModel } from '../evaluate.ts';
 import { invocationDir } from '../paths.ts';
-import { commandRegistry } from '../plugins.ts';
-import { loadRunModel, runCheckpoint } from '../predict.ts';
-import { openDataset } from '../setup.ts';
-import { SPEC_FILE_TAG } from '../experiment.ts';
-import { openExistingStore } from '../store.ts';
 
 export const evaluateCommand: Command = {
   name: 'evaluate',
@@ -26,6 +19,15 @@ export const evaluateCommand: Command = {
     json: { type: 'boolean', description: 'Print JSON.' },
   },
   async run(values, positionals, io) {
+    const [{ startEngine }, { evaluateModel }, { commandRegistry }, { loadRunModel, runCheckpoint }, { openDataset }, { SPEC_FILE_TAG }, { openExistingStore }] = await Promise.all([
+      import('../engine.ts'),
+      import('../evaluate.ts'),
+      import('../plugins.ts'),
+      import('../predict.ts'),
+      import('../setup.ts'),
+      import('../experiment.ts'),
+      import('../store.ts'),
+    ]);
     const runArg = str(values, 'run');
     if (!runArg) throw new UsageError('evaluate needs --run <id>');
     if (positionals.length) throw new UsageError(`evaluate takes no positional arguments, received '${positionals[0]}' (use --data <root>)`);

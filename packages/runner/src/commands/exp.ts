@@ -3,9 +3,7 @@ import * as path from 'node:path';
 import { flag, int, list, printJson, str, type Command } from '../command.ts';
 import { DEFAULT_WORKERS, EXIT } from '../defaults.ts';
 import { UsageError } from '../errors.ts';
-import { runExp } from '../experiment.ts';
 import { invocationDir } from '../paths.ts';
-import { commandRegistry } from '../plugins.ts';
 import type { StopFlag } from '../train.ts';
 
 /** The path as the user should see it in messages: relative to the cwd when inside it. */
@@ -59,6 +57,8 @@ export const expCommand: Command = {
     'Exit codes: 0 done, 1 failed, 2 bad usage or spec, 130 interrupted.',
   ].join('\n'),
   async run(values, positionals, io) {
+    // Loaded here, not at start-up: `vgglab --help` and other commands stay fast.
+    const [{ runExp }, { commandRegistry }] = await Promise.all([import('../experiment.ts'), import('../plugins.ts')]);
     if (positionals.length > 1) throw new UsageError(`exp takes one spec file, received ${positionals.length}: ${positionals.join(' ')}`);
     const resume = str(values, 'resume');
     if (!positionals[0] && !resume) throw new UsageError('exp needs a spec file, e.g. `vgglab exp experiments/quickstart.yaml` (see --help)');

@@ -3,11 +3,7 @@ import * as path from 'node:path';
 import { flag, int, list, printJson, str, type Command } from '../command.ts';
 import { DEFAULT_TOP_K, EXIT } from '../defaults.ts';
 import { UsageError } from '../errors.ts';
-import { startEngine } from '../engine.ts';
 import { invocationDir } from '../paths.ts';
-import { commandRegistry } from '../plugins.ts';
-import { loadRunModel, normaliseCheckpointPath, predictFiles, runCheckpoint } from '../predict.ts';
-import { openExistingStore } from '../store.ts';
 
 export const predictCommand: Command = {
   name: 'predict',
@@ -23,6 +19,12 @@ export const predictCommand: Command = {
   },
   details: 'Examples:\n  vgglab predict --run 3f2a9c1e photo.jpg\n  vgglab predict --checkpoint runs/3f2a9c1e.../checkpoints/best *.png --top 3 --json',
   async run(values, positionals, io) {
+    const [{ startEngine }, { commandRegistry }, { loadRunModel, normaliseCheckpointPath, predictFiles, runCheckpoint }, { openExistingStore }] = await Promise.all([
+      import('../engine.ts'),
+      import('../plugins.ts'),
+      import('../predict.ts'),
+      import('../store.ts'),
+    ]);
     const runArg = str(values, 'run');
     const ckptArg = str(values, 'checkpoint');
     if (!runArg === !ckptArg) throw new UsageError('predict needs exactly one of --run <id> or --checkpoint <path>');

@@ -4,7 +4,6 @@ import { flag, int, list, printJson, str, table, type Command } from '../command
 import { DEFAULT_RUNS_LIMIT, EXIT, METRIC } from '../defaults.ts';
 import { UsageError } from '../errors.ts';
 import { formatDuration } from '../progress.ts';
-import { openExistingStore } from '../store.ts';
 
 const STATUSES: RunStatus[] = ['running', 'finished', 'failed', 'killed'];
 const DB_OPTION = { type: 'string', description: 'Run store file (default runs/vgglab.db; VGGLAB_DB).', valueName: 'file' } as const;
@@ -38,6 +37,7 @@ const listCommand: Command = {
     json: { type: 'boolean', description: 'Print JSON.' },
   },
   async run(values, positionals, io) {
+    const { openExistingStore } = await import('../store.ts');
     if (positionals.length) throw new UsageError(`runs list takes no arguments, received '${positionals[0]}'`);
     const store = openExistingStore(str(values, 'db'), io.env, { readonly: true });
     try {
@@ -83,6 +83,7 @@ const showCommand: Command = {
   usage: 'vgglab runs show <run-id> [--json]',
   options: { db: DB_OPTION, json: { type: 'boolean', description: 'Print JSON.' } },
   async run(values, positionals, io) {
+    const { openExistingStore } = await import('../store.ts');
     if (positionals.length !== 1) throw new UsageError('runs show takes one run id (or a unique prefix of at least 4 characters)');
     const store = openExistingStore(str(values, 'db'), io.env, { readonly: true });
     try {
@@ -146,6 +147,7 @@ const gcCommand: Command = {
     json: { type: 'boolean', description: 'Print JSON.' },
   },
   async run(values, positionals, io) {
+    const { openExistingStore } = await import('../store.ts');
     if (positionals.length) throw new UsageError(`runs gc takes no arguments, received '${positionals[0]}'`);
     const store = openExistingStore(str(values, 'db'), io.env);
     try {
