@@ -43,7 +43,7 @@ export { formatIssue, SpecError } from './spec-issues.ts';
 export type { FieldPath, SpecIssue, SpecLocation } from './spec-issues.ts';
 export type { SpecLocator } from './spec-source.ts';
 export { experimentJsonSchema, resolveEntryOptions, resolveExperiment, validatePluginOptions } from './spec-plugins.ts';
-export { expandSweep, formatSweepValue } from './spec-sweep.ts';
+export { expandSweep, formatSweepValue, MAX_SWEEP_POINTS } from './spec-sweep.ts';
 export type { SweepPoint } from './spec-sweep.ts';
 
 // --- optimizers and schedules

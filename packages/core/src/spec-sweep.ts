@@ -19,6 +19,9 @@ export interface SweepPoint extends LoadedSpec {
   readonly label: string;
 }
 
+/** More points than this is almost surely a mistake (and would not fit in memory as specs). */
+export const MAX_SWEEP_POINTS = 10_000;
+
 let pointValidator: ValidateFunction | undefined;
 function validator(): ValidateFunction {
   pointValidator ??= createSpecAjv().compile(experimentSpecSchema);
@@ -96,6 +99,13 @@ export function expandSweep(loaded: LoadedSpec): SweepPoint[] {
   const shortNames = keys.map(lastSegment);
   const labelKey = (k: string) => (shortNames.filter((s) => s === lastSegment(k)).length > 1 ? k : lastSegment(k));
 
+  const total = keys.reduce((n, k) => n * sweep[k]!.length, 1);
+  if (total > MAX_SWEEP_POINTS) {
+    const sizes = keys.map((k) => `${k} ${sweep[k]!.length}`).join(' x ');
+    throw new SpecError([
+      { file: loaded.file, ...loaded.source.locate(['sweep'], 'key'), path: 'sweep', message: `has ${total} points (${sizes}), more than ${MAX_SWEEP_POINTS}; sweep fewer values` },
+    ]);
+  }
   // Cartesian product, first key slowest.
   let combos: number[][] = [[]];
   for (const key of keys) combos = combos.flatMap((c) => sweep[key]!.map((_, i) => [...c, i]));

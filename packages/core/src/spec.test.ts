@@ -391,6 +391,14 @@ describe('expandSweep', () => {
     ]);
   });
 
+  it('refuses a grid of more than MAX_SWEEP_POINTS points before building it', () => {
+    const many = Array.from({ length: 101 }, (_, i) => i + 1);
+    const file = write(`${GOOD}sweep:\n  seed: [${many.join(', ')}]\n  data.batchSize: [${many.join(', ')}]\n`);
+    expect(lines(() => expandSweep(loadSpec(file)))).toEqual([
+      `${file}:12:1 sweep has 10201 points (seed 101 x data.batchSize 101), more than 10000; sweep fewer values`,
+    ]);
+  });
+
   it('reports the shape of the sweep block itself', () => {
     const file = write(`${GOOD}sweep:\n  optimizer.lr: 0.1\n  model.name: []\n  data:\n    batchSize: [8, 16]\n`);
     expect(lines(() => loadSpec(file))).toEqual([
