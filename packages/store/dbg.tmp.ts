@@ -1,8 +1,13 @@
 import { openStore } from './src/index.ts';
-const store = openStore('/tmp/vgglab-bench/store-200x1000.db', { readonly: true });
-const q = (name: string, f: () => unknown) => { let best = 1e9; for (let i = 0; i < 15; i++) { const t = performance.now(); f(); best = Math.min(best, performance.now() - t); } console.log(name, best.toFixed(2)); };
+const store = openStore('/tmp/vgglab-dev/list-10k.db', { readonly: true });
+const q = (name: string, f: () => unknown) => { let best = 1e9; for (let i = 0; i < 8; i++) { const t = performance.now(); f(); best = Math.min(best, performance.now() - t); } console.log(name, best.toFixed(2)); };
+const p1 = store.listRuns({ limit: 50 });
 q('default', () => store.listRuns({ limit: 50 }));
+q('page2', () => store.listRuns({ limit: 50, pageToken: p1.nextPageToken }));
 q('default no includes', () => store.listRuns({ limit: 50, includeParams: [], includeMetrics: [] }));
-q('limit 1', () => store.listRuns({ limit: 1 }));
+q('bestAcc', () => store.listRuns({ limit: 50, sortBy: 'metric.max:val/accuracy' }));
 q('sort lr', () => store.listRuns({ limit: 50, sortBy: 'param:optimizer.lr' }));
+q('filters', () => store.listRuns({ limit: 50, model: 'vgg16', optimizer: 'adam', status: 'finished' }));
 q('text', () => store.listRuns({ limit: 50, text: 'rmsprop' }));
+q('tag+metric', () => store.listRuns({ limit: 50, tags: { team: 'vision' }, metrics: [{ key: 'val/accuracy', op: '>', value: 0.9, of: 'max' }] }));
+q('duration', () => store.listRuns({ limit: 50, sortBy: 'duration' }));

@@ -70,6 +70,10 @@ describe('listRuns', () => {
     expect(list({ text: 'run c on' })).toEqual(['c']); // tag value
     expect(list({ text: 'adamw' })).toEqual(['f']); // optimizer name
     expect(store.listRuns({ model: 'vgg16', status: 'finished' }).total).toBe(1);
+    // tags changed later are searchable too
+    store.setTag(store.listRuns({ text: 'run a on' }).runs[0]!.id, 'note', 'Renamed Note');
+    expect(list({ text: 'renamed' })).toEqual(['a']);
+    expect(list({ text: 'run a on' })).toEqual([]);
   });
 
   it('sorts by run columns, by params numerically, and by latest/min/max metrics, with missing values last', () => {
@@ -124,7 +128,9 @@ describe('listRuns', () => {
     expect(() => store.listRuns({ pageToken: 'garbage!' })).toThrow(/is not a page token/);
     expect(() => store.listRuns({ pageToken: Buffer.from('{"f":1}').toString('base64url') })).toThrow(/is not a page token/);
     // the limit may change between pages
-    expect(names(store.listRuns({ limit: 5, model: 'vgg16', pageToken: token }).runs)).toEqual(['c']);
+    const second = store.listRuns({ limit: 5, model: 'vgg16', pageToken: token });
+    expect(names(second.runs)).toEqual(['c']);
+    expect(second.total).toBe(3); // the count made for the first page travels with the token
   });
 
   it('sorting by a metric with infinite values pages correctly', () => {

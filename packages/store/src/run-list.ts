@@ -128,19 +128,7 @@ function buildFilters(db: Database.Database, query: RunListQuery): Where | undef
   });
   if (query.text !== undefined && query.text !== '') {
     if (typeof query.text !== 'string') throw invalid(`text must be a string, received ${show(query.text)}`);
-    const text = query.text.toLowerCase();
-    add(
-      `(instr(lower(r.name), ?) OR instr(lower(r.id), ?) OR instr(lower(e.name), ?)
-        OR EXISTS (SELECT 1 FROM params p WHERE p.run_pk = r.pk AND p.key IN (?, ?) AND instr(lower(p.value), ?))
-        OR EXISTS (SELECT 1 FROM tags t WHERE t.run_pk = r.pk AND instr(lower(t.value), ?)))`,
-      text,
-      text,
-      text,
-      MODEL_NAME_PARAM,
-      OPTIMIZER_NAME_PARAM,
-      text,
-      text,
-    );
+    add('instr(r.search_text, ?)', query.text.toLowerCase());
   }
   return where;
 }
@@ -152,6 +140,8 @@ interface PageToken {
   k: SqlValue[];
   /** "now" of the first page */
   t: number;
+  /** total of the first page */
+  n: number;
 }
 
 function fingerprint(query: RunListQuery, sortBy: string, order: string): string {
@@ -183,6 +173,7 @@ function decodeToken(text: string): PageToken {
     typeof token.f !== 'string' ||
     !Array.isArray(token.k) ||
     typeof token.t !== 'number' ||
+    typeof token.n !== 'number' ||
     token.k.some((v) => v !== null && typeof v !== 'string' && typeof v !== 'number')
   ) {
     throw bad();
@@ -215,7 +206,6 @@ export function listRuns(db: Database.Database, query: RunListQuery, now: number
   const whereSql = (extra: string[]): string => (extra.length ? `WHERE ${extra.join(' AND ')}` : '');
   const withNow = (sql: string): string => sql.replaceAll('@now', String(Math.trunc(now)));
 
-  const total = (db.prepare(`SELECT count(*) ${from} ${whereSql(where.sql)}`).pluck().get(...where.args) as number);
 
   const keyset: string[] = [];
   const keysetArgs: SqlValue[] = [];
@@ -240,17 +230,20 @@ export function listRuns(db: Database.Database, query: RunListQuery, now: number
   const rows = db
     .prepare(
       withNow(
-        `SELECT ${RUN_SUMMARY_COLUMNS}, ${sortColumns} ${from} ${sort.join}
+        // The first page counts the matches in the same pass (a window over the filtered rows, before LIMIT);
+        // later pages carry that total in their token rather than filtering every run again.
+        `SELECT ${RUN_SUMMARY_COLUMNS}, ${sortColumns}, ${token ? 'NULL' : 'count(*) OVER ()'} AS total ${from} ${sort.join}
          ${whereSql([...where.sql, ...keyset])} ORDER BY ${orderBy} LIMIT ?`,
       ),
     )
-    .all(...sort.joinArgs, ...where.args, ...keysetArgs, limit + 1) as (RunRow & Record<string, SqlValue>)[];
+    .all(...sort.joinArgs, ...where.args, ...keysetArgs, limit + 1) as (RunRow & Record<string, SqlValue> & { total: number | null })[];
+  const total = token ? token.n : (rows[0]?.total ?? 0);
 
   const hasMore = rows.length > limit;
   const page = hasMore ? rows.slice(0, limit) : rows;
   const last = page[page.length - 1];
   const nextPageToken =
-    hasMore && last ? encodeToken({ f: print, k: parts.map((_, i) => last[`k${i}`] ?? null), t: now }) : null;
+    hasMore && last ? encodeToken({ f: print, k: parts.map((_, i) => last[`k${i}`] ?? null), t: now, n: total }) : null;
   return { runs: attach(db, page, query, now), nextPageToken, total };
 }
 

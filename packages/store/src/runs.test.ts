@@ -89,11 +89,12 @@ describe('run lifecycle', () => {
 
   it('gcRuns marks running runs whose pid is gone (same host) as killed, and leaves live and finished ones', async () => {
     const store = tempStore();
-    const dead = store.createRun({ experiment: 'e', resolvedSpec: {}, pid: deadPid() });
+    const gonePid = deadPid();
+    const dead = store.createRun({ experiment: 'e', resolvedSpec: {}, pid: gonePid });
     const alive = store.createRun({ experiment: 'e', resolvedSpec: {} }); // this process
-    const finished = store.createRun({ experiment: 'e', resolvedSpec: {}, pid: deadPid() });
+    const finished = store.createRun({ experiment: 'e', resolvedSpec: {}, pid: gonePid });
     store.setRunStatus(finished.id, 'finished');
-    const elsewhere = store.createRun({ experiment: 'e', resolvedSpec: {}, pid: deadPid(), host: 'another-host' });
+    const elsewhere = store.createRun({ experiment: 'e', resolvedSpec: {}, pid: gonePid, host: 'another-host' });
 
     expect(store.gcRuns({ dryRun: true }).killed).toEqual([dead.id]);
     expect(store.getRun(dead.id)!.status).toBe('running');
@@ -108,7 +109,7 @@ describe('run lifecycle', () => {
     expect(store.gcRuns({ staleAfterMs: 60_000 }).killed).toEqual([]);
     await new Promise((r) => setTimeout(r, 5)); // let the heartbeats age past 0 ms
     expect(store.gcRuns({ staleAfterMs: 0, isAlive: () => true, host: 'this-host' }).killed.sort()).toEqual([alive.id, elsewhere.id].sort());
-  });
+  }, 30_000);
 
   it('resumeRun deletes points after the checkpoint step, recomputes latest/best, and re-logging leaves no duplicates', () => {
     const store = tempStore();

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { StoreError } from './errors.ts';
-import { SCHEMA_VERSION } from './schema.ts';
+import { SCHEMA_VERSION, migrate } from './schema.ts';
 import { openStore } from './store.ts';
 import { spec, tempDir } from './testing/temp.ts';
 
@@ -52,6 +52,25 @@ describe('schema', () => {
     expect(() => openStore(file, { readonly: true })).toThrow(/older than .*open it once for writing/);
     const store = openStore(file);
     expect(store.schemaVersion).toBe(SCHEMA_VERSION);
+    store.close();
+  });
+
+  it('migrates a version-1 file with runs to the current version, backfilling the search column', () => {
+    const file = join(tempDir(), 'v1.db');
+    const db = new Database(file);
+    migrate(db, file, 1);
+    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    db.exec(`INSERT INTO experiments(id, name, created_at) VALUES (1, 'Flowers', 0);
+      INSERT INTO runs(pk, id, experiment_id, name, status, start_time, heartbeat_at, resolved_spec, spec_hash, host)
+        VALUES (1, 'abcdef01', 1, 'Old-Run', 'finished', 0, 0, '{}', 'h', 'host');
+      INSERT INTO params(run_pk, key, value) VALUES (1, 'model.name', 'VGG13');
+      INSERT INTO tags(run_pk, key, value) VALUES (1, 'note', 'Legacy');`);
+    db.close();
+    const store = openStore(file);
+    expect(store.schemaVersion).toBe(SCHEMA_VERSION);
+    for (const text of ['old-run', 'flowers', 'vgg13', 'legacy', 'ABCDEF']) {
+      expect(store.listRuns({ text }).runs.map((r) => r.id), text).toEqual(['abcdef01']);
+    }
     store.close();
   });
 

@@ -16,6 +16,13 @@ import { StoreError } from './errors.ts';
  * - a NaN value is stored as NULL (SQLite turns NaN into NULL anyway); value is otherwise never NULL.
  *   ±Infinity are stored as IEEE REALs as they are.
  */
+/** What the free-text filter searches, for the row of `runs` being updated: run name, id, experiment, model,
+ * optimizer and tag values, lowercased. Refreshed by createRun and whenever tags change. */
+export const SEARCH_TEXT_EXPR = `lower(
+  runs.name || ' ' || runs.id || ' ' || (SELECT e.name FROM experiments e WHERE e.id = runs.experiment_id)
+  || ' ' || coalesce((SELECT group_concat(p.value, ' ') FROM params p WHERE p.run_pk = runs.pk AND p.key IN ('model.name', 'optimizer.name')), '')
+  || ' ' || coalesce((SELECT group_concat(t.value, ' ') FROM tags t WHERE t.run_pk = runs.pk), ''))`;
+
 const MIGRATIONS: readonly string[] = [
   // 0 -> 1
   `
@@ -130,6 +137,12 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX evaluations_run ON evaluations(run_pk, created_at);
   `,
+  // 1 -> 2: a lowercase search column, so the run list's free-text filter reads one column per run instead of
+  // joining params and tags for each of them.
+  `
+  ALTER TABLE runs ADD COLUMN search_text TEXT NOT NULL DEFAULT '';
+  UPDATE runs SET search_text = ${SEARCH_TEXT_EXPR};
+  `,
 ];
 
 /** Current schema version (PRAGMA user_version) this code reads and writes. */
@@ -144,17 +157,17 @@ export function readSchemaVersion(db: Database.Database): number {
  * re-read inside BEGIN IMMEDIATE (which takes the write lock, waiting out the busy timeout), so exactly one
  * process migrates and the others find the work done. Returns the version found before migrating.
  */
-export function migrate(db: Database.Database, file: string): number {
+export function migrate(db: Database.Database, file: string, target = SCHEMA_VERSION): number {
   const before = readSchemaVersion(db);
   checkNotNewer(before, file);
-  if (before === SCHEMA_VERSION) return before;
+  if (before >= target) return before;
   db.exec('BEGIN IMMEDIATE');
   try {
     const current = readSchemaVersion(db);
     checkNotNewer(current, file);
-    for (let v = current; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
+    for (let v = current; v < target; v++) db.exec(MIGRATIONS[v]!);
     // PRAGMA cannot take a bound parameter; the value is our own integer.
-    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    if (current < target) db.exec(`PRAGMA user_version = ${target}`);
     db.exec('COMMIT');
   } catch (err) {
     if (db.inTransaction) db.exec('ROLLBACK');

@@ -21,7 +21,7 @@ import {
   toLatest,
   toRun,
 } from './rows.ts';
-import { SCHEMA_VERSION, checkNotNewer, migrate, readSchemaVersion } from './schema.ts';
+import { SCHEMA_VERSION, SEARCH_TEXT_EXPR, checkNotNewer, migrate, readSchemaVersion } from './schema.ts';
 import { getMetricSeries, getMetricsAfter, iterateMetrics, registerSeriesAggregate } from './series.ts';
 import type {
   Artifact,
@@ -260,6 +260,7 @@ class SqliteRunStore implements RunStore {
       const pk = Number(info.lastInsertRowid);
       this.insertParams(pk, params);
       this.upsertTags(pk, tags);
+      if (tags.length === 0) this.refreshSearchText(pk);
       return toRun(this.runRow(id)!);
     });
   }
@@ -451,6 +452,11 @@ class SqliteRunStore implements RunStore {
   private upsertTags(pk: number, tags: readonly KeyValue[]): void {
     const upsert = this.sql('INSERT INTO tags(run_pk, key, value) VALUES (?, ?, ?) ON CONFLICT(run_pk, key) DO UPDATE SET value = excluded.value');
     for (const t of tags) upsert.run(pk, t.key, t.value);
+    if (tags.length) this.refreshSearchText(pk);
+  }
+
+  private refreshSearchText(pk: number): void {
+    this.sql(`UPDATE runs SET search_text = ${SEARCH_TEXT_EXPR} WHERE pk = ?`).run(pk);
   }
 
   private insertMetrics(pk: number, metrics: readonly MetricInput[], now: number): void {

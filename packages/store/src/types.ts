@@ -257,7 +257,7 @@ export interface RunPage {
   /** Pass back as `pageToken` for the next page; null on the last page. Keyset-based: runs created while
    * paging never shift or repeat rows. */
   nextPageToken: string | null;
-  /** Number of runs matching the filters (all pages). */
+  /** Number of runs matching the filters (all pages), as counted for the first page of this listing. */
   total: number;
 }
 
