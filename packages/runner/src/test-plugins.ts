@@ -45,7 +45,7 @@ function colourImage(label: number, [h, w]: InputShape, rng: SeededRandom): Floa
 export interface ColoursOptions {
   train?: number;
   val?: number;
-  /** Sleep this many ms per batch (to catch a process mid-epoch in kill tests). */
+  /** Block this many ms per batch (to catch a process mid-epoch in kill tests). */
   delayMs?: number;
   /** Write PNG-free raw samples here for predict/evaluate tests (not used by training). */
 }
@@ -89,7 +89,9 @@ export const coloursDataPlugin = (): Plugin => ({
               const idx = order.slice(b, b + o.batchSize);
               const x = new Float32Array(idx.length * h * w * c);
               idx.forEach((s, k) => x.set(samples[split][s]!.x, k * h * w * c));
-              if (options.delayMs) await new Promise((r) => setTimeout(r, options.delayMs));
+              // Blocks like a real decode or step would (no turn of the event loop), so tests see what a
+              // user's process does with a signal mid-epoch.
+              if (options.delayMs) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, options.delayMs);
               yield {
                 x,
                 shape: [idx.length, h, w, c],

@@ -89,6 +89,8 @@ function checkCapacity(model: tf.LayersModel, spec: ExperimentSpec, batchSize: n
   return assertFits({ model, batchSize, optimizer: optimizerMemorySpec(spec), backend });
 }
 
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** Is `candidate` better than `best` by more than minDelta, in this mode? */
 function improves(candidate: number, best: number | null, mode: 'max' | 'min', minDelta: number): boolean {
   if (!Number.isFinite(candidate) && !(mode === 'max' ? candidate === Infinity : candidate === -Infinity)) return false;
@@ -291,6 +293,9 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<RunResu
         }
         // Leaving the for-await closes the batch stream (and its prefetching).
         if (state.stepInEpoch >= stepsPerEpoch) break;
+        // On wasm/cpu every await above can resolve as a microtask: without a turn of the event loop, a
+        // Ctrl-C (signal handlers) and the metric queue's timed flushes would wait for the whole run.
+        await yieldToEventLoop();
       }
 
       if (stopped) {
