@@ -135,8 +135,8 @@ export abstract class TorchStyleOptimizer extends tf.Optimizer implements Schedu
         this.states.set(name, state);
       }
       state.step += 1;
-      // One tidy per variable: the update's temporaries (about ten weight-sized tensors for Adam) exist for
-      // one variable at a time, not for the whole model at once (tfjs's Adam holds them for all variables).
+      // One tidy per variable: the update's temporaries (at most four weight-sized tensors) exist for one
+      // variable at a time, not for the whole model at once (tfjs's Adam holds ~11 per weight of all of them).
       tf.tidy(() => this.update(variable, grad, state));
     }
     this.incrementIterations();
