@@ -225,7 +225,10 @@ export function translateAjvErrors(
       }
       case 'type': {
         const types = String(p.type).split(',');
-        out.push({ path, at: 'value', message: `must be ${types.map((t) => TYPE_NAMES[t] ?? t).join(' or ')}, received ${received}` });
+        // YAML 1.1 read yes/no/on/off as booleans; YAML 1.2 (what we read) keeps them strings.
+        const yaml11 =
+          types.includes('boolean') && typeof e.data === 'string' && /^(y|yes|n|no|on|off)$/i.test(e.data) ? ' (write true or false)' : '';
+        out.push({ path, at: 'value', message: `must be ${types.map((t) => TYPE_NAMES[t] ?? t).join(' or ')}, received ${received}${yaml11}` });
         break;
       }
       case 'enum': {

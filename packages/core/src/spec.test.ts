@@ -171,6 +171,16 @@ describe('bad specs: every error names file:line:column, the field and what was 
     ]);
   });
 
+  it('reports booleans written the YAML 1.1 way, tag values, and bounds of the engine and data sections', () => {
+    const file = write(`${GOOD.replace('  name: shapes\n', '  name: shapes\n  strict: yes\n  prefetch: 100\n')}tags: { owner: ann, priority: 1 }\nengine: { threads: 0 }\n`);
+    expect(lines(() => loadSpec(file))).toEqual([
+      `${file}:7:11 data.strict must be a boolean (true or false), received "yes" (write true or false)`,
+      `${file}:8:13 data.prefetch must be <= 64, received 100`,
+      `${file}:14:31 tags.priority must be a string, received 1`,
+      `${file}:15:20 engine.threads must be >= 1, received 0`,
+    ]);
+  });
+
   it('lists the allowed values of an enum, with a did-you-mean', () => {
     const file = write(`${GOOD}engine:\n  backend: wsam\ntrain2: 1\n`.replace('train2: 1\n', ''));
     expect(lines(() => loadSpec(file))).toEqual([
