@@ -230,14 +230,14 @@ export function listRuns(db: Database.Database, query: RunListQuery, now: number
   const rows = db
     .prepare(
       withNow(
-        // The first page counts the matches in the same pass (a window over the filtered rows, before LIMIT);
-        // later pages carry that total in their token rather than filtering every run again.
-        `SELECT ${RUN_SUMMARY_COLUMNS}, ${sortColumns}, ${token ? 'NULL' : 'count(*) OVER ()'} AS total ${from} ${sort.join}
+        `SELECT ${RUN_SUMMARY_COLUMNS}, ${sortColumns} ${from} ${sort.join}
          ${whereSql([...where.sql, ...keyset])} ORDER BY ${orderBy} LIMIT ?`,
       ),
     )
-    .all(...sort.joinArgs, ...where.args, ...keysetArgs, limit + 1) as (RunRow & Record<string, SqlValue> & { total: number | null })[];
-  const total = token ? token.n : (rows[0]?.total ?? 0);
+    .all(...sort.joinArgs, ...where.args, ...keysetArgs, limit + 1) as (RunRow & Record<string, SqlValue>)[];
+  // Counted for the first page only; later pages carry that total in their token rather than filter every run
+  // again. (A count(*) OVER () window in the page query would make SQLite build every matching row in full.)
+  const total = token ? token.n : (db.prepare(`SELECT count(*) ${from} ${whereSql(where.sql)}`).pluck().get(...where.args) as number);
 
   const hasMore = rows.length > limit;
   const page = hasMore ? rows.slice(0, limit) : rows;
