@@ -155,4 +155,22 @@ describe('CSV export', () => {
     ]);
     expect(() => [...metricsCsv(store, { runIds: ['missing'] })]).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
   });
+
+  it('a long export can be interleaved with other calls on the same store (as a streamed HTTP response is)', () => {
+    const store = tempStore();
+    const run = store.createRun({ experiment: 'e', name: 'r', resolvedSpec: {} });
+    for (let from = 0; from < 12_000; from += 1000) {
+      store.logBatch(run.id, { metrics: Array.from({ length: 1000 }, (_, i) => ({ key: 'loss', value: i, step: from + i })) });
+    }
+    let lines = 0;
+    for (const line of metricsCsv(store, { runIds: [run.id] })) {
+      lines++;
+      if (lines % 3000 === 0) {
+        store.listRuns(); // would throw "connection is busy" if a statement were held open across yields
+        store.logMetric(run.id, { key: 'other', value: lines, step: lines });
+      }
+      void line;
+    }
+    expect(lines).toBe(12_001);
+  });
 });

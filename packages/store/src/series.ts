@@ -171,28 +171,31 @@ function lastSeq(db: Database.Database, atLeast: number): number {
   return Math.max(seq, atLeast);
 }
 
+/** Rows read per query while exporting. */
+const EXPORT_CHUNK = 5000;
+
 export function* iterateMetrics(
   db: Database.Database,
   runs: ReadonlyMap<number, string>,
   keys: readonly string[] | undefined,
 ): Generator<MetricPoint> {
   if (runs.size === 0 || keys?.length === 0) return;
-  const args: (string | number)[] = [...runs.keys()];
-  let keyFilter = '';
-  if (keys) {
-    keyFilter = ` AND s.key IN (${keys.map(() => '?').join(', ')})`;
-    args.push(...keys);
-  }
-  // One statement, iterated lazily: the connection is busy until the iterator finishes or is returned early.
-  const rows = db
-    .prepare(
-      `SELECT m.seq, s.run_pk, s.key, m.step, m.epoch, m.value, m.timestamp
-       FROM series s JOIN metrics m ON m.series_id = s.id
-       WHERE s.run_pk IN (${[...runs.keys()].map(() => '?').join(', ')})${keyFilter}
-       ORDER BY s.run_pk, s.key, m.step`,
-    )
-    .iterate(...args) as IterableIterator<{ seq: number; run_pk: number; key: string; step: number; epoch: number | null; value: number | null; timestamp: number }>;
-  for (const r of rows) {
-    yield { id: r.seq, runId: runs.get(r.run_pk)!, key: r.key, value: fromDb(r.value), step: r.step, epoch: r.epoch, timestamp: r.timestamp };
+  const pks = [...runs.keys()];
+  const keyFilter = keys ? ` AND key IN (${keys.map(() => '?').join(', ')})` : '';
+  const series = db
+    .prepare(`SELECT id, run_pk, key FROM series WHERE run_pk IN (${pks.map(() => '?').join(', ')})${keyFilter} ORDER BY run_pk, key`)
+    .all(...pks, ...(keys ?? [])) as { id: number; run_pk: number; key: string }[];
+  // Read in chunks with .all(), never holding a statement open across a yield: a consumer that streams the export
+  // (an HTTP response) can run other queries on the same connection meanwhile, which an open iterator forbids.
+  const chunk = db.prepare('SELECT seq, step, epoch, value, timestamp FROM metrics WHERE series_id = ? AND step > ? ORDER BY step LIMIT ?');
+  for (const s of series) {
+    const runId = runs.get(s.run_pk)!;
+    let after = Number.MIN_SAFE_INTEGER;
+    for (;;) {
+      const rows = chunk.all(s.id, after, EXPORT_CHUNK) as { seq: number; step: number; epoch: number | null; value: number | null; timestamp: number }[];
+      for (const r of rows) yield { id: r.seq, runId, key: s.key, value: fromDb(r.value), step: r.step, epoch: r.epoch, timestamp: r.timestamp };
+      if (rows.length < EXPORT_CHUNK) break;
+      after = rows[rows.length - 1]!.step;
+    }
   }
 }

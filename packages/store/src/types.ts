@@ -418,7 +418,8 @@ export interface RunStore {
   getMetricsAfter(query: MetricsAfterQuery): MetricsAfterResult;
   /** Highest metric point id so far (0 when empty): where a live stream starts. */
   lastMetricId(): number;
-  /** Every point of these runs (and keys), ordered by run, key, step; streamed, for CSV export. */
+  /** Every point of these runs (and keys), ordered by run (creation order), key, step; read in chunks, so other
+   * calls may run on the store between iterations (streamed CSV export). */
   iterateMetrics(query: MetricExportQuery): IterableIterator<MetricPoint>;
 
   close(): void;
