@@ -89,5 +89,8 @@ describe('the backend ladder', () => {
     const info = await initEngine({ backend: 'cpu', log: (l) => lines.push(l) });
     expect(info.backend).toBe('cpu');
     expect(lines).toHaveLength(1);
+    await expect(initEngine({ backend: 'wasm', log: () => {} })).rejects.toThrow(
+      "backend 'wasm' requested by the backend option but the wasm backend failed to start: it was shut down in this process",
+    );
   });
 });

@@ -47,6 +47,8 @@ const require = createRequire(import.meta.url);
 let current: EngineInfo | undefined;
 let wasmThreads: number | undefined;
 let initializing: Promise<EngineInfo> | undefined;
+/** Set by shutdownEngine: tfjs cannot re-create a removed wasm backend in the same process. */
+let wasmShutDown = false;
 
 /** Error raised when a requested backend or option cannot be honoured; the message says why and what to do. */
 export class EngineError extends Error {
@@ -236,6 +238,9 @@ async function startWasm(threadsRequest: number | undefined, log: (line: string)
     if (!(await tf.setBackend('wasm'))) throw new EngineError('tf.setBackend("wasm") returned false');
     return tfwasm.getThreadsCount();
   }
+  if (wasmShutDown) {
+    throw new EngineError('it was shut down in this process (shutdownEngine) and tfjs cannot start it again');
+  }
   const threads = threadsRequest ?? defaultThreads();
   // Local binaries only: no network, whatever the platform's fetch would do.
   tfwasm.setWasmPaths(wasmDistDir());
@@ -309,8 +314,9 @@ function releaseWasmWorkers(): void {
 }
 
 /**
- * Ends the engine: disposes the wasm backend (terminating its thread pool) and forgets the chosen backend,
- * so a later initEngine starts again. Safe to call when nothing was started. The wasm workers are already
+ * Ends the engine: disposes the wasm backend (terminating its thread pool and freeing its memory) and
+ * forgets the chosen backend. Safe to call when nothing was started. tfjs cannot start wasm again in the
+ * same process afterwards (a later initEngine can still choose cpu or tensorflow; 'auto' falls to cpu). The wasm workers are already
  * unref'd, so calling this is not required for the process to exit; the CLI calls it at the end to free
  * memory and threads deterministically.
  */
@@ -319,6 +325,7 @@ export async function shutdownEngine(): Promise<void> {
   if (tf.findBackend('wasm') && wasmThreads !== undefined) {
     tf.removeBackend('wasm');
     wasmThreads = undefined;
+    wasmShutDown = true;
   }
   current = undefined;
 }
