@@ -16,6 +16,8 @@ export const DASHBOARD_DEFAULTS = {
   maxKeysPerRequest: 20,
   /** Largest image accepted by predict: 10 MiB (a 224x224 photo is a few hundred KiB). */
   predictMaxBytes: 10 * 1024 * 1024,
+  /** Serialised series kept for reuse (finished runs' curves do not change): 64 MiB. */
+  seriesCacheBytes: 64 * 1024 * 1024,
   /** How often the live stream checks the store for new metric points. */
   livePollMs: 1000,
   /** Rows per CSV export of the run list; the export streams in pages of this size. */

@@ -1,8 +1,8 @@
 /**
- * Values for the run table's filter menus (models, optimizers, tag keys, experiments, statuses with counts).
- * The store has no query for distinct param values yet, so this reads its tables directly, read-only, on its
- * own connection. It only reads; the store's schema version is checked so a newer layout fails loudly.
- * TODO(store): replace with a store query (`listParamValues(key)`, `listTagKeys()`) once it exists.
+ * Read-only queries the store does not offer yet, on the dashboard's own connection: values for the run
+ * table's filter menus (statuses, experiments, models, optimizers, tag keys, with counts) and version stamps of
+ * a run's series (for the series cache). The store's schema version is checked so a newer layout fails loudly.
+ * TODO(store): replace with store queries (`listParamValues(key)`, `listTagKeys()`, series versions) once they exist.
  */
 import Database from 'better-sqlite3';
 import { SCHEMA_VERSION } from '@vgglab/store';
@@ -42,6 +42,9 @@ export class FacetReader {
       paramValues: this.db.prepare(
         `SELECT value, COUNT(*) AS count FROM params WHERE key = ? GROUP BY value ORDER BY count DESC, value LIMIT ${MAX_VALUES}`,
       ),
+      seriesVersion: this.db.prepare(
+        `SELECT s.key, s.count, s.step, s.timestamp FROM series s JOIN runs r ON r.pk = s.run_pk WHERE r.id = ?`,
+      ),
       tagKeys: this.db.prepare(
         `SELECT key AS value, COUNT(*) AS count FROM tags GROUP BY key ORDER BY count DESC, key LIMIT ${MAX_VALUES}`,
       ),
@@ -56,6 +59,15 @@ export class FacetReader {
       optimizers: this.statements.paramValues.all('optimizer.name') as FacetValue[],
       tagKeys: this.statements.tagKeys.all() as FacetValue[],
     };
+  }
+
+  /**
+   * A version stamp per metric key of a run (point count, last step, last write time): it changes whenever the
+   * run's series changes (new points, or points replaced after a resume), so cached series can be reused.
+   */
+  seriesVersions(runId: string): Map<string, string> {
+    const rows = this.statements.seriesVersion.all(runId) as { key: string; count: number; step: number; timestamp: number }[];
+    return new Map(rows.map((r) => [r.key, `${r.count}:${r.step}:${r.timestamp}`]));
   }
 
   close(): void {

@@ -213,6 +213,34 @@ describe('metric series', () => {
     expect(Math.max(...small.max)).toBeCloseTo(Math.max(...full.value), 12);
   });
 
+  it('serves changed series fresh after caching them (a run that keeps logging)', async () => {
+    const own = makeFixture();
+    const server = await createServer({ dbFile: own.dbFile });
+    try {
+      const id = own.ids['quickstart-live'];
+      const url = `/api/metrics?runs=${id}&keys=train/loss`;
+      const first = (await server.inject(url)).json().series[0];
+      expect((await server.inject(url)).json().series[0]).toEqual(first);
+      const writer = openStore(own.dbFile);
+      try {
+        writer.logBatch(id, { metrics: [{ key: 'train/loss', value: 0.01, step: 5000, epoch: 9 }] });
+        const grown = (await server.inject(url)).json().series[0];
+        expect(grown.step.length).toBe(first.step.length + 1);
+        expect(grown.value.at(-1)).toBe(0.01);
+        // Same count and last step, new value: a resumed run re-logging a step.
+        writer.logBatch(id, { metrics: [{ key: 'train/loss', value: 0.02, step: 5000, epoch: 9, timestamp: Date.now() + 1000 }] });
+        const replaced = (await server.inject(url)).json().series[0];
+        expect(replaced.step.length).toBe(first.step.length + 1);
+        expect(replaced.value.at(-1)).toBe(0.02);
+      } finally {
+        writer.close();
+      }
+    } finally {
+      await server.close();
+      own.cleanup();
+    }
+  });
+
   it('defaults to every key of the runs, and says which values are NaN or infinite', async () => {
     const id = fixture.ids['quickstart-nan'];
     const { body } = await getJson(`/api/metrics?runs=${id}`);

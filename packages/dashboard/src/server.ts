@@ -21,6 +21,7 @@ import { DASHBOARD_DEFAULTS } from './defaults.ts';
 import { FacetReader } from './facets.ts';
 import { artifactFiles, checkArtifactFile } from './files.ts';
 import { LiveHub } from './live.ts';
+import { SeriesCache } from './series-cache.ts';
 import { BadQueryError, splitCommaLists, toRunListQuery, type RunFilterQuerystring, type RunListQuerystring } from './query.ts';
 import * as schemas from './schemas.ts';
 import { describeValidationError } from './validation.ts';
@@ -47,6 +48,8 @@ export interface DashboardOptions {
   predictMaxBytes?: number;
   /** How often live streams poll the store. Defaults to 1000 ms. */
   livePollMs?: number;
+  /** Memory for serialised series reused across requests. Defaults to 64 MiB; 0 turns the cache off. */
+  seriesCacheBytes?: number;
   /** fastify's logger: off by default (tests); the CLI turns it on. */
   logger?: boolean;
   /** Build the page at start when it is missing or stale. Defaults to true for the default distDir. */
@@ -172,6 +175,7 @@ export async function createServer(options: DashboardOptions): Promise<FastifyIn
   );
   app.decorate('liveHub', hub);
   const facets = new FacetReader(dbFile);
+  const seriesCache = new SeriesCache(options.seriesCacheBytes ?? DASHBOARD_DEFAULTS.seriesCacheBytes);
   app.addHook('onClose', async () => {
     hub.close();
     facets.close();
@@ -323,9 +327,27 @@ export async function createServer(options: DashboardOptions): Promise<FastifyIn
       const cursor = store.lastMetricId();
       const runIds = request.query.runs.map(runIdOf);
       const keys = request.query.keys ?? store.listMetricKeys(runIds);
-      const series = keys.length === 0 ? [] : store.getMetricSeries({ runIds, keys, maxPoints: request.query.maxPoints });
-      const body = JSON.stringify({ cursor, series: series.map(seriesColumns) });
-      return reply.type('application/json; charset=utf-8').send(body);
+      const { maxPoints } = request.query;
+      // Series whose version stamp is unchanged come from the cache; the rest are read per run in one call.
+      const parts: string[] = [];
+      for (const runId of runIds) {
+        const versions = facets.seriesVersions(runId);
+        const found = new Map<string, string>();
+        for (const key of keys) {
+          const json = seriesCache.get(SeriesCache.key(runId, key, maxPoints), versions.get(key));
+          if (json !== undefined) found.set(key, json);
+        }
+        const missing = keys.filter((key) => !found.has(key));
+        if (missing.length > 0) {
+          for (const series of store.getMetricSeries({ runIds: [runId], keys: missing, maxPoints })) {
+            const json = JSON.stringify(seriesColumns(series));
+            found.set(series.key, json);
+            seriesCache.set(SeriesCache.key(runId, series.key, maxPoints), versions.get(series.key), json);
+          }
+        }
+        for (const key of keys) parts.push(found.get(key)!);
+      }
+      return reply.type('application/json; charset=utf-8').send(`{"cursor":${cursor},"series":[${parts.join(',')}]}`);
     },
   );
 

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { SeriesCache } from './series-cache.ts';
+
+describe('SeriesCache', () => {
+  it('returns an entry only for the same version stamp', () => {
+    const cache = new SeriesCache(1000);
+    const key = SeriesCache.key('run', 'train/loss', 1000);
+    cache.set(key, '10:100:5', '[1]');
+    expect(cache.get(key, '10:100:5')).toBe('[1]');
+    expect(cache.get(key, '11:110:6')).toBeUndefined();
+    expect(cache.get(key, undefined)).toBeUndefined();
+    expect(cache.get(SeriesCache.key('run', 'train/loss', 500), '10:100:5')).toBeUndefined();
+  });
+
+  it('evicts the least recently used entries beyond its byte budget', () => {
+    const cache = new SeriesCache(10);
+    cache.set('a', 'v', 'aaaa');
+    cache.set('b', 'v', 'bbbb');
+    expect(cache.get('a', 'v')).toBe('aaaa');
+    cache.set('c', 'v', 'cccc');
+    expect(cache.get('b', 'v')).toBeUndefined();
+    expect(cache.get('a', 'v')).toBe('aaaa');
+    expect(cache.get('c', 'v')).toBe('cccc');
+    expect(cache.sizeBytes).toBe(8);
+    cache.set('huge', 'v', 'x'.repeat(11));
+    expect(cache.get('huge', 'v')).toBeUndefined();
+  });
+});
