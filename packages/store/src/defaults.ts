@@ -28,3 +28,5 @@ export const MIN_RUN_ID_PREFIX = 4;
 /** Param keys the run list's `model` and `optimizer` filters look at. */
 export const MODEL_NAME_PARAM = 'model.name';
 export const OPTIMIZER_NAME_PARAM = 'optimizer.name';
+/** Most values a filter menu (facet) lists. */
+export const MAX_FACET_VALUES = 200;

@@ -149,4 +149,31 @@ describe('listRuns', () => {
     } while (token);
     expect(seen).toEqual(['r1', 'r2', 'r4', 'r0', 'r3']); // NaN sorts with missing values, last
   });
+
+  it('facets list filter values with counts, most common first', () => {
+    const store = tempStore();
+    const ids = fixture(store);
+    const facets = store.getRunFacets();
+    expect(facets.statuses).toEqual([
+      { value: 'finished', count: 3 },
+      { value: 'running', count: 2 },
+      { value: 'failed', count: 1 },
+    ]);
+    expect(facets.experiments).toEqual([
+      { value: 'flowers', count: 2 },
+      { value: 'shapes', count: 4 },
+    ]);
+    expect(facets.models).toEqual([
+      { value: 'vgg16', count: 3 },
+      { value: 'vgg11', count: 2 },
+      { value: 'vgg19_bn', count: 1 },
+    ]);
+    expect(facets.optimizers[0]).toEqual({ value: 'adam', count: 3 });
+    expect(facets.tagKeys).toEqual([
+      { value: 'team', count: 6 },
+      { value: 'note', count: 3 },
+    ]);
+    expect(store.listParamValues('optimizer.lr', { limit: 2 })).toHaveLength(2);
+    expect(store.getLatestMetrics(ids.a!)['val/accuracy']).toMatchObject({ count: 3, step: 2 });
+  });
 });

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { DEFAULT_BUSY_TIMEOUT_MS, MIN_RUN_ID_PREFIX } from './defaults.ts';
+import { DEFAULT_BUSY_TIMEOUT_MS, MAX_FACET_VALUES, MIN_RUN_ID_PREFIX, MODEL_NAME_PARAM, OPTIMIZER_NAME_PARAM } from './defaults.ts';
 import { StoreError } from './errors.ts';
 import { canonicalJson, flattenParams, hashSpec } from './flatten.ts';
 import { listRuns } from './run-list.ts';
@@ -27,6 +27,7 @@ import type {
   Artifact,
   Evaluation,
   Experiment,
+  FacetValue,
   GcOptions,
   GcResult,
   KeyValue,
@@ -47,6 +48,7 @@ import type {
   ResumeOptions,
   Run,
   RunDetails,
+  RunFacets,
   RunListQuery,
   RunPage,
   RunStatus,
@@ -645,6 +647,31 @@ class SqliteRunStore implements RunStore {
       }[];
       return rows.map((r) => r.key);
     });
+  }
+
+  listParamValues(key: string, options: { limit?: number } = {}): FacetValue[] {
+    checkKey(key, 'param key');
+    const limit = options.limit ?? MAX_FACET_VALUES;
+    checkSafeInteger(limit, 'limit');
+    if (limit < 1) throw invalid(`limit must be at least 1, received ${limit}`);
+    return this.sql('SELECT value, count(*) AS count FROM params WHERE key = ? GROUP BY value ORDER BY count DESC, value LIMIT ?').all(key, limit) as FacetValue[];
+  }
+
+  getRunFacets(): RunFacets {
+    return this.read(() => ({
+      statuses: this.sql('SELECT status AS value, count(*) AS count FROM runs GROUP BY status ORDER BY count DESC, value').all() as FacetValue[],
+      experiments: this.sql(
+        `SELECT e.name AS value, count(r.pk) AS count FROM experiments e LEFT JOIN runs r ON r.experiment_id = e.id
+         GROUP BY e.id ORDER BY e.created_at DESC, e.id DESC LIMIT ?`,
+      ).all(MAX_FACET_VALUES) as FacetValue[],
+      models: this.listParamValues(MODEL_NAME_PARAM),
+      optimizers: this.listParamValues(OPTIMIZER_NAME_PARAM),
+      tagKeys: this.sql('SELECT key AS value, count(*) AS count FROM tags GROUP BY key ORDER BY count DESC, key LIMIT ?').all(MAX_FACET_VALUES) as FacetValue[],
+    }));
+  }
+
+  getLatestMetrics(runId: string): Record<string, LatestMetric> {
+    return this.read(() => this.latestMetrics(this.runPk(runId)));
   }
 
   getMetricSeries(query: MetricSeriesQuery): MetricSeries[] {

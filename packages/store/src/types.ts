@@ -340,6 +340,21 @@ export interface ResumeOptions {
   host?: string;
 }
 
+/** A distinct value and how many runs have it (filter menus). */
+export interface FacetValue {
+  value: string;
+  count: number;
+}
+
+/** Values for the run table's filter menus, most common first (experiments newest first), at most 200 each. */
+export interface RunFacets {
+  statuses: FacetValue[];
+  experiments: FacetValue[];
+  models: FacetValue[];
+  optimizers: FacetValue[];
+  tagKeys: FacetValue[];
+}
+
 export interface MetricExportQuery {
   runIds: readonly string[];
   keys?: readonly string[];
@@ -411,6 +426,13 @@ export interface RunStore {
   listMetricKeys(runIds?: readonly string[]): string[];
   /** Param keys present in these runs (all runs when omitted), sorted. */
   listParamKeys(runIds?: readonly string[]): string[];
+  /** Distinct values of one param with run counts, most common first (e.g. `model.name`). Defaults to 200 values. */
+  listParamValues(key: string, options?: { limit?: number }): FacetValue[];
+  /** Everything the run table's filter menus offer, in one snapshot. */
+  getRunFacets(): RunFacets;
+  /** Latest/best values of every metric of one run (cheap: one indexed read); e.g. to tell whether cached series
+   * are stale (count, step, timestamp). */
+  getLatestMetrics(runId: string): Record<string, LatestMetric>;
   /** Several runs x keys in one call, each series downsampled to at most maxPoints buckets by step, keeping
    * each bucket's min and max. Series with no points are returned empty; order follows runIds, then keys. */
   getMetricSeries(query: MetricSeriesQuery): MetricSeries[];
