@@ -40,7 +40,7 @@ export const SHAPES_DEFAULTS = {
   trainCount: 2000,
   valCount: 500,
   /** Per-pixel background noise (standard deviation on [0, 1] pixels). */
-  noise: 0.08,
+  noise: 0.04,
   /** The dataset's own seed: the images stay the same whatever the experiment seed. */
   seed: 0,
 } as const;
