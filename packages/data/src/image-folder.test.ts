@@ -184,14 +184,17 @@ describe('imageFolder: seeded augmentation, cache, prefetch', () => {
   it('mixed formats and a grayscale model input', async () => {
     const base = await tempDir();
     await writePng(path.join(base, 'x', 'a.png'), 30, 20, [200, 0, 0]);
-    await sharp(pattern(30, 20, [0, 200, 0]), { raw: { width: 30, height: 20, channels: 3 } }).webp().toFile(path.join(base, 'y', 'b.webp')).catch(async () => {
-      await fs.mkdir(path.join(base, 'y'), { recursive: true });
-      await sharp(pattern(30, 20, [0, 200, 0]), { raw: { width: 30, height: 20, channels: 3 } }).webp().toFile(path.join(base, 'y', 'b.webp'));
-    });
     await fs.mkdir(path.join(base, 'y'), { recursive: true });
+    await sharp(pattern(30, 20, [0, 200, 0]), { raw: { width: 30, height: 20, channels: 3 } }).webp().toFile(path.join(base, 'y', 'b.webp'));
     await sharp(pattern(30, 20, [0, 0, 200]), { raw: { width: 30, height: 20, channels: 3 } }).tiff().toFile(path.join(base, 'y', 'c.tiff'));
     const src = await openImageFolder({ root: base, valFraction: 0 }, context({ inputShape: [10, 10, 1] }));
     const [batch] = await collect(src.batches('train', { batchSize: 8, epoch: 0, shuffle: false }));
     expect(batch!.shape).toEqual([3, 10, 10, 1]);
+    // Luminance (ITU-R 601): the red PNG is brighter than the blue TIFF, the green WebP brightest.
+    const mean = (k: number) => batch!.x.slice(k * 100, (k + 1) * 100).reduce((a, b) => a + b, 0) / 100;
+    const [red, green, blue] = [0, 1, 2].map(mean) as [number, number, number];
+    expect(batch!.ids!.map((id) => path.basename(id))).toEqual(['a.png', 'b.webp', 'c.tiff']);
+    expect(green).toBeGreaterThan(red);
+    expect(red).toBeGreaterThan(blue);
   });
 });

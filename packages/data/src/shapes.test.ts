@@ -24,7 +24,7 @@ describe('shapes', () => {
     expect(set.images.every((img) => img.length === 24 * 24 * 3)).toBe(true);
   });
 
-  it('the shape area differs by class as expected (cross < circle), so classes are separable', () => {
+  it('shape areas differ by class as drawn (cross < square, ring < circle)', () => {
     // Foreground coverage on a flat background, averaged: the cross covers less than the square.
     const coverage = (shape: string) => {
       let sum = 0;
