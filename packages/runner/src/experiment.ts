@@ -127,6 +127,10 @@ async function resumeRun(opts: ExpOptions): Promise<ExpOutcome> {
       store.close();
     }
   }
+  if (opts.overrides.length || opts.file) {
+    // Continuing exactly means continuing with the spec the run started with.
+    opts.stderr.write(`note: --resume continues run ${runId} with its own stored spec; the spec file and -o overrides given are not used\n`);
+  }
   const result = await runInProcess(spec, { specText, specHash: hash, specFile, resumeRunId: runId, sweepValues }, { ...opts, dbFlag: opts.dbFlag ?? dbFile });
   return { runs: [result], skipped: [], failed: [] };
 }

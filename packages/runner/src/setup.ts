@@ -44,11 +44,13 @@ export async function openDataset(
   spec: ExperimentSpec,
   baseDir: string,
   warn: (message: string) => void,
+  /** Where a disk cache of decoded images goes (`data.cache: disk`); defaults to `.vgglab-cache` beside the spec. */
+  cacheDir: string = path.join(baseDir, '.vgglab-cache'),
 ): Promise<DatasetSource> {
   const entry = registry.dataset(spec.data.name);
   const options = (spec.data.options ?? {}) as Record<string, unknown>;
   try {
-    return await openWith(entry, options, registry, spec, baseDir, warn);
+    return await openWith(entry, options, registry, spec, baseDir, warn, cacheDir);
   } catch (err) {
     const hint = fetchHint(options, baseDir);
     if (hint && err instanceof Error) err.message = `${err.message}; ${hint}`;
@@ -84,6 +86,7 @@ function openWith(
   spec: ExperimentSpec,
   baseDir: string,
   warn: (message: string) => void,
+  cacheDir: string,
 ): Promise<DatasetSource> {
   return entry.open(options, {
     baseDir,
@@ -92,7 +95,7 @@ function openWith(
     preprocessing: preprocessingOf(registry, spec),
     transforms: transformsOf(spec),
     cache: spec.data.cache ?? 'none',
-    cacheDir: path.join(baseDir, '.vgglab-cache'),
+    cacheDir,
     strict: spec.data.strict ?? false,
     warn,
   });

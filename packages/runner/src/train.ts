@@ -7,6 +7,7 @@
  * same metric rows as an uninterrupted one.
  */
 import * as os from 'node:os';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { assertFits, formatBytes, type DatasetSource, type ExperimentSpec, type OptimizerMemorySpec, type Registry, type TrainingMemoryEstimate } from '@vgglab/core';
 import { createMetricQueue, type MetricInput, type MetricQueue, type RunStore } from '@vgglab/store';
@@ -119,7 +120,7 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<RunResu
   let runId: string | undefined;
   try {
     // --- data first: its class count sizes the model's head, and a missing folder should fail fast.
-    data = await openDataset(registry, spec, opts.specDir, (m) => progress.line(`warning: ${m}`));
+    data = await openDataset(registry, spec, opts.specDir, (m) => progress.line(`warning: ${m}`), path.join(opts.runsDir, 'cache'));
     const classNames = data.classNames;
     const trainSize = data.size('train');
     const valSize = data.size('val');
