@@ -10,6 +10,7 @@ import { testPlugins, tinySpec } from './test-plugins.ts';
 import { runExperiment, type RunExperimentOptions } from './train.ts';
 import { METRIC } from './defaults.ts';
 import { loadLayersModelFromDir } from './checkpoint.ts';
+import { createBuiltinRegistry } from './plugins.ts';
 import type { Plugin } from '@vgglab/core';
 
 const dirs: string[] = [];
@@ -179,4 +180,45 @@ describe('runExperiment', () => {
     expect(run.endTime).not.toBeNull();
     o.store.close();
   });
+
+  it('transfer learning: loads pretrained weights from a checkpoint model.json and keeps frozen features unchanged', async () => {
+    const registry = createBuiltinRegistry(testPlugins());
+    const vgg = {
+      name: 'vgg11',
+      inputShape: [32, 32, 3],
+      options: { widthMultiplier: 1 / 16, classifierUnits: [16], dropout: 0, avgPoolTo7: false, classifierActivation: 'linear' },
+    };
+    const source = options(tmpDir(), tinySpec({ model: vgg, data: { name: 'colours', batchSize: 8, options: { train: 16, val: 8 } }, train: { epochs: 1 } }), { registry });
+    const pre = await runExperiment(source);
+    const pretrained = path.join(source.store.listArtifacts(pre.runId, 'checkpoint-last')[0]!.path, 'model.json');
+    source.store.close();
+
+    const lines: string[] = [];
+    const dir = tmpDir();
+    const o = options(dir, tinySpec({ model: { ...vgg, pretrained, freeze: 'features' }, data: { name: 'colours', batchSize: 8, options: { train: 16, val: 8 } }, train: { epochs: 1 } }), {
+      registry,
+      progress: new Progress({ write: (t) => void lines.push(t) }, false),
+    });
+    const r = await runExperiment(o);
+    expect(lines.join('')).toMatch(/pretrained weights .*model\.json \(\w+\): \d+ loaded/);
+    expect(lines.join('')).toMatch(/frozen layers: \d+ \(block1_conv1 … block\d_conv\d\)/);
+    // Frozen conv weights equal the pretrained ones; the head moved.
+    const before = tf.io.decodeWeights(
+      new Uint8Array(fs.readFileSync(path.join(path.dirname(pretrained), "weights.bin"))).buffer,
+      JSON.parse(fs.readFileSync(pretrained, 'utf8')).weightsManifest[0].weights,
+    );
+    const afterDir = o.store.listArtifacts(r.runId, 'checkpoint-last')[0]!.path;
+    const afterJson = JSON.parse(fs.readFileSync(path.join(afterDir, 'model.json'), 'utf8'));
+    const after = tf.io.decodeWeights(new Uint8Array(fs.readFileSync(path.join(afterDir, "weights.bin"))).buffer, afterJson.weightsManifest[0].weights);
+    const names = (m: Record<string, tf.Tensor>, re: RegExp) => Object.keys(m).filter((k) => re.test(k)).sort();
+    const convBefore = names(before, /block1_conv1/);
+    const convAfter = names(after, /block1_conv1/);
+    expect(convAfter.length).toBeGreaterThan(0);
+    expect(Array.from(after[convAfter[0]!]!.dataSync())).toEqual(Array.from(before[convBefore[0]!]!.dataSync()));
+    const headBefore = names(before, /predictions/)[0]!;
+    const headAfter = names(after, /predictions/)[0]!;
+    expect(Array.from(after[headAfter]!.dataSync())).not.toEqual(Array.from(before[headBefore]!.dataSync()));
+    tf.dispose([...Object.values(before), ...Object.values(after)]);
+    o.store.close();
+  }, 60_000);
 });
