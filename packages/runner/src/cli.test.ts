@@ -270,7 +270,8 @@ describe('vgglab exp in child processes', () => {
     const refRun = runsIn(path.join(dir, 'ref.db'))[0]!;
     const refRows = metricRows(path.join(dir, 'ref.db'), refRun.id);
 
-    const file = tinyYaml(dir, 'ref', '', { epochs: 3, delayMs: 150 });
+    // 400 ms per batch: the store sees points within a second (the queue's flush), i.e. within ~3 steps.
+    const file = tinyYaml(dir, 'ref', '', { epochs: 3, delayMs: 400 });
     const child = start(['exp', file, '--db', db]);
     const done = exited(child);
     // Kill it in the middle of the second epoch (global steps 7..12), after epoch 1's checkpoint.
@@ -278,12 +279,15 @@ describe('vgglab exp in child processes', () => {
       if (!fs.existsSync(db)) return false;
       const runs = runsIn(db);
       if (!runs[0]) return false;
-      return (metricRows(db, runs[0].id)[METRIC.trainLoss] ?? []).some((p) => p.step >= 9);
+      return (metricRows(db, runs[0].id)[METRIC.trainLoss] ?? []).some((p) => p.step >= 8);
     });
     child.kill('SIGKILL');
     expect((await done).signal).toBe('SIGKILL');
     const runId = runsIn(db)[0]!.id;
     expect(runsIn(db)[0]!.status).toBe('running');
+    // Points after the epoch-1 checkpoint (step 6) were logged before the kill: resume must drop them.
+    expect(metricRows(db, runId)[METRIC.trainLoss]!.some((p) => p.step > 6)).toBe(true);
+    expect(metricRows(db, runId)[METRIC.valAccuracy]).toHaveLength(1);
 
     const gc = await run(['runs', 'gc', '--db', db]);
     expect(gc.code).toBe(0);
@@ -311,7 +315,7 @@ describe('vgglab exp in child processes', () => {
   it('Ctrl-C finishes the step, writes a checkpoint, marks the run killed (exit 130); --resume finishes it', async () => {
     const dir = tmp();
     const db = path.join(dir, 'v.db');
-    const file = tinyYaml(dir, 'ctrlc', '', { epochs: 2, delayMs: 150 });
+    const file = tinyYaml(dir, 'ctrlc', '', { epochs: 2, delayMs: 400 });
     const child = start(['exp', file, '--db', db]);
     const done = exited(child);
     await waitFor('step 3', () => / step [3-6]\/6/.test(child.output()) || (fs.existsSync(db) && runsIn(db).length > 0 && (metricRows(db, runsIn(db)[0]!.id)[METRIC.trainLoss] ?? []).length >= 3));

@@ -79,9 +79,9 @@ async function runInProcess(
   const engine = await startEngine(spec.engine, (line) => progress.line(line));
   const { store, runsDir } = storeFor(spec, specDir, opts);
   try {
-    const withTag = { ...spec, tags: { ...(spec.tags ?? {}), [SPEC_FILE_TAG]: path.resolve(args.specFile) } } as ExperimentSpec;
     const result = await runExperiment({
-      spec: args.resumeRunId ? spec : withTag,
+      spec,
+      extraTags: { [SPEC_FILE_TAG]: path.resolve(args.specFile) },
       specText: args.specText,
       specDir,
       specHash: args.specHash,

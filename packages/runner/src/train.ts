@@ -55,6 +55,8 @@ export interface RunExperimentOptions {
   /** Continue this run (its `last` checkpoint) instead of starting a new one. */
   resumeRunId?: string;
   sweepValues?: Record<string, unknown> | null;
+  /** Tags stored with a new run besides the spec's own (e.g. where the spec file is). */
+  extraTags?: Record<string, string>;
   /** Human name of a new run (a sweep point's label); the store's default otherwise. */
   runName?: string;
   /** Where the engine ran: printed once by the caller, stored with the run. */
@@ -181,7 +183,7 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<RunResu
         host: os.hostname(),
         pid: process.pid,
         sweepValues: opts.sweepValues ?? null,
-        tags: (spec.tags ?? {}) as Record<string, string>,
+        tags: { ...((spec.tags ?? {}) as Record<string, string>), ...(opts.extraTags ?? {}) },
       });
       runId = run.id;
       progress.line(`run ${runId} (${spec.name}): ${spec.model.name} on ${spec.data.name}, ${classNames.length} classes, ${trainSize} train / ${valSize} val images`);
