@@ -114,11 +114,14 @@ seed: 0
     expect(parseSpec(reordered, 'b.yaml').hash).toBe(parseSpec(GOOD, 'a.yaml').hash);
   });
 
-  it('changes when any resolved value changes, and ignores the sweep block', () => {
+  it('changes when any resolved value changes, and ignores the sweep block, labels and the store', () => {
     const base = parseSpec(GOOD, 'a.yaml').hash;
     expect(parseSpec(GOOD.replace('lr: 0.001', 'lr: 0.002'), 'a.yaml').hash).not.toBe(base);
     expect(parseSpec(`${GOOD}seed: 1\n`, 'a.yaml').hash).not.toBe(base);
+    expect(parseSpec(`${GOOD}engine: {backend: cpu}\n`, 'a.yaml').hash).not.toBe(base);
     expect(parseSpec(`${GOOD}sweep:\n  optimizer.lr: [0.1, 0.01]\n`, 'a.yaml').hash).toBe(base);
+    expect(parseSpec(`${GOOD}description: relabelled\ntags: {team: vision}\n`, 'a.yaml').hash).toBe(base);
+    expect(parseSpec(`${GOOD}store: {db: other/runs.db}\n`, 'a.yaml').hash).toBe(base);
   });
 
   it('is the sha256 of canonical JSON with sorted keys', () => {

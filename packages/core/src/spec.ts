@@ -200,11 +200,13 @@ function sortKeys(value: unknown): unknown {
 }
 
 /**
- * sha256 (hex) of the canonical JSON of the resolved spec without `sweep`: independent of key order and
- * YAML formatting; recognises identical runs.
+ * sha256 (hex) of the canonical JSON of the resolved spec: independent of key order and YAML formatting;
+ * recognises identical runs. Fields that cannot change what a run computes are left out: the `sweep` block
+ * (each point has its own hash), `description`, `tags` (labels) and `store` (where it is logged), so that
+ * relabelling a sweep does not make its finished runs look new.
  */
 export function specHash(spec: ExperimentSpec | Record<string, unknown>): string {
-  const { sweep: _sweep, ...rest } = spec as Record<string, unknown>;
+  const { sweep: _sweep, description: _description, tags: _tags, store: _store, ...rest } = spec as Record<string, unknown>;
   return createHash('sha256').update(canonicalJson(rest)).digest('hex');
 }
 
