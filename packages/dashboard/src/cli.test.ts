@@ -1,0 +1,50 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeFixture, type Fixture } from './testing/fixture.ts';
+
+const cli = fileURLToPath(new URL('./cli.ts', import.meta.url));
+const args = (...rest: string[]) => ['--import', 'tsx', cli, ...rest];
+
+let fixture: Fixture;
+beforeAll(() => {
+  fixture = makeFixture();
+});
+afterAll(() => fixture?.cleanup());
+
+describe('dashboard:serve command', () => {
+  it('rejects a bad port and a missing db with a clear message', () => {
+    const badPort = spawnSync(process.execPath, args('--db', fixture.dbFile, '--port', 'eighty'), { encoding: 'utf8' });
+    expect(badPort.status).toBe(1);
+    expect(badPort.stderr).toMatch(/--port must be an integer from 0 to 65535, received 'eighty'/);
+    const missing = spawnSync(process.execPath, args('--db', join(fixture.dir, 'none.db')), { encoding: 'utf8' });
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/no run store at .*none\.db/);
+  });
+
+  it('serves the store named by VGGLAB_DB on 127.0.0.1 until stopped', async () => {
+    const child = spawn(process.execPath, args('--port', '0'), {
+      env: { ...process.env, VGGLAB_DB: fixture.dbFile, INIT_CWD: fixture.dir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          const match = /on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+          if (match) resolve(match[1]);
+        });
+        child.on('exit', (code) => reject(new Error(`exited with ${code}: ${out}`)));
+      });
+      const response = await fetch(`${url}api/runs?limit=1`);
+      expect(response.status).toBe(200);
+      expect(((await response.json()) as { total: number }).total).toBe(6);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const code = child.exitCode ?? (await new Promise<number | null>((resolve) => child.on('exit', resolve)));
+    expect(code).toBe(0);
+  });
+});
