@@ -260,7 +260,7 @@ function Row({
         <button className="link" onClick={() => onOpen(run.id)} title={`open run ${run.id}`}>
           {run.name}
         </button>
-        <span className="muted mono small">{shortId(run.id)}</span>
+        {run.name === shortId(run.id) ? null : <span className="muted mono small">{shortId(run.id)}</span>}
       </div>
       <div className="td ellipsis" title={run.experimentName}>
         {run.experimentName}
@@ -321,58 +321,62 @@ function FilterBar({
   };
   return (
     <div className="filters">
-      <input
-        className="search"
-        type="search"
-        placeholder="Search runs: name, id, model, tag…"
-        value={text}
-        onChange={(e) => setText(e.target.value)}
-        data-testid="search"
-      />
-      <div className="chips" role="group" aria-label="status">
-        {STATUSES.map((status) => (
-          <button
-            key={status}
-            className={`chip ${filters.status.includes(status) ? 'on' : ''}`}
-            onClick={() => toggleStatus(status)}
-            data-testid={`status-${status}`}
-          >
-            <span className={`status-dot status-${status}`} />
-            {status}
-            {counts.has(status) ? <span className="count">{counts.get(status)}</span> : null}
-          </button>
-        ))}
+      <div className="filter-row">
+        <input
+          className="search"
+          type="search"
+          placeholder="Search runs: name, id, model, tag…"
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+          data-testid="search"
+        />
+        <div className="chips" role="group" aria-label="status">
+          {STATUSES.map((status) => (
+            <button
+              key={status}
+              className={`chip ${filters.status.includes(status) ? 'on' : ''}`}
+              onClick={() => toggleStatus(status)}
+              data-testid={`status-${status}`}
+            >
+              <span className={`status-dot status-${status}`} />
+              {status}
+              {counts.has(status) ? <span className="count">{counts.get(status)}</span> : null}
+            </button>
+          ))}
+        </div>
+        <span className="spacer" />
+        <span className="muted small" data-testid="run-count">
+          {loadedQuery ? `${total.toLocaleString()} run${total === 1 ? '' : 's'}` : 'loading…'}
+          {selected.length ? ` · ${selected.length} selected` : ''}
+        </span>
+        <a className="button" href={api.runsCsvUrl(filters, sort)} download>
+          CSV
+        </a>
       </div>
-      <FacetSelect label="experiment" value={filters.experiment} values={facets?.experiments} onChange={(v) => onFilters((f) => ({ ...f, experiment: v }))} />
-      <FacetSelect label="model" value={filters.model} values={facets?.models} onChange={(v) => onFilters((f) => ({ ...f, model: v }))} />
-      <FacetSelect label="optimizer" value={filters.optimizer} values={facets?.optimizers} onChange={(v) => onFilters((f) => ({ ...f, optimizer: v }))} />
-      <input
-        className="tag-filter"
-        placeholder="tag or tag=value"
-        value={tag}
-        onChange={(e) => setTag(e.target.value)}
-        list="tag-keys"
-        data-testid="tag-filter"
-      />
-      <input
-        className="tag-filter where"
-        placeholder="max(val/accuracy)>0.9"
-        title="Metric condition: key, min(key) or max(key), then <, <=, >, >=, = or !=, then a number"
-        value={where}
-        onChange={(e) => setWhere(e.target.value)}
-        data-testid="where-filter"
-      />
-      <datalist id="tag-keys">
-        {facets?.tagKeys.map((t) => <option key={t.value} value={t.value} />)}
-      </datalist>
-      <span className="spacer" />
-      <span className="muted small" data-testid="run-count">
-        {loadedQuery ? `${total.toLocaleString()} run${total === 1 ? '' : 's'}` : 'loading…'}
-        {selected.length ? ` · ${selected.length} selected` : ''}
-      </span>
-      <a className="button" href={api.runsCsvUrl(filters, sort)} download>
-        CSV
-      </a>
+      <div className="filter-row">
+        <FacetSelect label="experiment" value={filters.experiment} values={facets?.experiments} onChange={(v) => onFilters((f) => ({ ...f, experiment: v }))} />
+        <FacetSelect label="model" value={filters.model} values={facets?.models} onChange={(v) => onFilters((f) => ({ ...f, model: v }))} />
+        <FacetSelect label="optimizer" value={filters.optimizer} values={facets?.optimizers} onChange={(v) => onFilters((f) => ({ ...f, optimizer: v }))} />
+        <input
+          className="tag-filter"
+          placeholder="tag or tag=value"
+          value={tag}
+          onChange={(e) => setTag(e.target.value)}
+          list="tag-keys"
+          data-testid="tag-filter"
+        />
+        <input
+          className="tag-filter where"
+          placeholder="max(val/accuracy)>0.9"
+          title="Metric condition: key, min(key) or max(key), then <, <=, >, >=, = or !=, then a number"
+          value={where}
+          onChange={(e) => setWhere(e.target.value)}
+          data-testid="where-filter"
+        />
+        <datalist id="tag-keys">
+          {facets?.tagKeys.map((t) => <option key={t.value} value={t.value} />)}
+        </datalist>
+      </div>
     </div>
   );
 }

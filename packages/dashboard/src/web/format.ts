@@ -35,7 +35,11 @@ export function formatNumber(value: number | null | undefined, digits = 4): stri
   if (!Number.isFinite(value)) return value > 0 ? '∞' : '−∞';
   if (value === 0) return '0';
   const abs = Math.abs(value);
-  if (abs >= 1e5 || abs < 1e-3) return value.toExponential(2);
+  if (abs >= 1e5 || abs < 1e-3) {
+    // 9.00e-4 -> 9e-4: short enough for an axis.
+    const [mantissa, exponent] = value.toExponential(Math.max(0, Math.min(digits, 4) - 2)).split('e');
+    return `${Number(mantissa)}e${exponent}`;
+  }
   return String(Number(value.toPrecision(digits)));
 }
 
