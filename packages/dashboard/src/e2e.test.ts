@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
 import { openStore } from '@vgglab/store';
-import { createServer } from './server.ts';
+import { createServer, type PredictFn } from './server.ts';
 import { makeFixture, type Fixture } from './testing/fixture.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -68,7 +68,14 @@ describe('dashboard in a browser', () => {
   beforeAll(async () => {
     if (!hasChromium) return;
     fixture = makeFixture();
-    app = await createServer({ dbFile: fixture.dbFile, livePollMs: 200 });
+    // A stand-in for the runner's model code: the page's upload and top-5 display are what is tested here.
+    const predict: PredictFn = async (_runId, image) => [
+      { label: 'circle', probability: 0.05 },
+      { label: 'star', probability: image.length > 10 ? 0.8 : 0.1 },
+      { label: 'square', probability: 0.1 },
+      { label: 'triangle', probability: 0.05 },
+    ];
+    app = await createServer({ dbFile: fixture.dbFile, livePollMs: 200, predict });
     await app.listen({ host: '127.0.0.1', port: 0 });
     url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/`;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
@@ -82,7 +89,7 @@ describe('dashboard in a browser', () => {
   });
 
   it.skipIf(!hasChromium && !inCi)(
-    'filters runs, compares two of them, opens a confusion matrix and follows a running run live',
+    'filters runs, compares two of them, opens a confusion matrix, predicts an uploaded image and follows a running run live',
     async () => {
       if (!hasChromium) {
         throw new Error(`chromium not found at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (.ci/run does)`);
@@ -137,6 +144,14 @@ describe('dashboard in a browser', () => {
       expect(await heatmap.locator('.heat-cell').nth(10).textContent()).toBe('19');
       expect(await page.getByTestId('per-class').locator('tbody tr').count()).toBe(4);
       expect(await page.getByTestId('repro').textContent()).toContain('a1b2c3d4e5f6');
+      // Predict: an image dropped (here: chosen) in the drop zone shows the classes, most likely first.
+      await page
+        .getByTestId('predict')
+        .locator('input[type="file"]')
+        .setInputFiles({ name: 'star.png', mimeType: 'image/png', buffer: Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex') });
+      const predictions = page.getByTestId('predict').locator('.predictions li');
+      await expect.poll(() => predictions.count()).toBe(4);
+      expect(await predictions.first().textContent()).toMatch(/^star\s*80\.0%$/);
       await page.screenshot({ path: join(SCREENSHOT_DIR, 'run.png'), fullPage: true });
 
       // Live: the running run's curve grows while points are logged, without a reload.
