@@ -151,12 +151,22 @@ describe('profileModel reads a built tf.LayersModel', () => {
     expect(estimate.advice).toEqual([]);
     expect(estimate.message).toMatch(/^training at batch 32 with adam on wasm needs about \d+ MB .*: fits within wasm's 32-bit limit of 4\.29 GB$/);
 
-    layerFreeze: {
-      model.layers[0]!.trainable = false;
-      const frozen = profileModel(model);
-      expect(frozen.frozenParams).toBe(3 * 3 * 3 * 16 + 16);
-      expect(frozen.trainableParams + frozen.frozenParams).toBe(model.countParams());
-    }
+    // A sub-model used as a layer counts through to its layers.
+    const features = tf.sequential({
+      layers: [tf.layers.conv2d({ inputShape: [32, 32, 3], filters: 16, kernelSize: 3, padding: 'same', activation: 'relu' })],
+    });
+    const nested = tf.sequential({ layers: [features, tf.layers.flatten(), tf.layers.dense({ units: 10 })] });
+    const nestedProfile = profileModel(nested);
+    expect(nestedProfile.featureParams).toBe(3 * 3 * 3 * 16 + 16);
+    expect(nestedProfile.largestActivationPerSample).toBe(32 * 32 * 16);
+    expect(nestedProfile.trainableParams).toBe(nested.countParams());
+    nested.dispose();
+
+    // Freezing a layer moves its weights from trainable to frozen.
+    model.layers[0]!.trainable = false;
+    const frozen = profileModel(model);
+    expect(frozen.frozenParams).toBe(3 * 3 * 3 * 16 + 16);
+    expect(frozen.trainableParams + frozen.frozenParams).toBe(model.countParams());
     model.dispose();
   });
 });

@@ -112,7 +112,14 @@ export function profileModel(model: tf.LayersModel): ModelMemoryProfile {
   let largestActivation = 0;
   let lastFeatureIndex = -1;
   let featureChannels: number | undefined;
-  model.layers.forEach((layer, index) => {
+  // A model used as a layer (e.g. a features sub-model) contributes its own layers.
+  const flatten = (layers: tf.layers.Layer[]): tf.layers.Layer[] =>
+    layers.flatMap((layer) => {
+      const inner = (layer as unknown as { layers?: tf.layers.Layer[] }).layers;
+      return Array.isArray(inner) ? flatten(inner) : [layer];
+    });
+  const layers = flatten(model.layers);
+  layers.forEach((layer, index) => {
     const className = layer.getClassName();
     if (FEATURE_LAYERS.test(className)) {
       lastFeatureIndex = index;
@@ -130,7 +137,7 @@ export function profileModel(model: tf.LayersModel): ModelMemoryProfile {
     }
   });
   const count = (weights: tf.LayerVariable[]) => weights.reduce((a, w) => a + size(w.shape), 0);
-  const featureParams = model.layers
+  const featureParams = layers
     .slice(0, lastFeatureIndex + 1)
     .reduce((a, layer) => a + count(layer.weights), 0);
   const outputShape = model.outputs[0]?.shape ?? [];
