@@ -2,7 +2,7 @@
  * End to end in headless Debian chromium (playwright-core, never a downloaded browser): a store with a few runs,
  * the page filtered, two runs compared (two curves drawn), a confusion matrix opened, a running run's curve
  * growing live. Screenshots go to packages/dashboard/e2e-output/ (gitignored).
- * Without /usr/bin/chromium the test fails under CI=true and is skipped otherwise.
+ * Without /usr/bin/chromium (or VGGLAB_CHROMIUM) the test fails under CI=true and is skipped otherwise.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +14,8 @@ import { openStore } from '@vgglab/store';
 import { createServer, type PredictFn } from './server.ts';
 import { makeFixture, type Fixture } from './testing/fixture.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
+/** Debian's chromium; VGGLAB_CHROMIUM points elsewhere (another distribution's path). */
+const CHROMIUM = process.env.VGGLAB_CHROMIUM || '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
@@ -27,6 +28,10 @@ const CHROMIUM_ARGS = [
 ];
 export const SCREENSHOT_DIR = fileURLToPath(new URL('../e2e-output/', import.meta.url));
 const hasChromium = existsSync(CHROMIUM);
+const ONE_PIXEL_PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
+  'base64',
+);
 const inCi = process.env.CI === 'true' || process.env.CI === '1';
 
 /** Series count and drawn pixels of each run colour in one chart. */
@@ -148,7 +153,7 @@ describe('dashboard in a browser', () => {
       await page
         .getByTestId('predict')
         .locator('input[type="file"]')
-        .setInputFiles({ name: 'star.png', mimeType: 'image/png', buffer: Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex') });
+        .setInputFiles({ name: 'star.png', mimeType: 'image/png', buffer: ONE_PIXEL_PNG });
       const predictions = page.getByTestId('predict').locator('.predictions li');
       await expect.poll(() => predictions.count()).toBe(4);
       expect(await predictions.first().textContent()).toMatch(/^star\s*80\.0%$/);
