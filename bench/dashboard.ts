@@ -17,7 +17,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { loadavg } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openStore, SCHEMA_VERSION, type MetricInput } from '@vgglab/store';
+import { openStore, type MetricInput } from '@vgglab/store';
 import { createServer } from '@vgglab/dashboard';
 
 const args = process.argv.slice(2);
@@ -45,8 +45,12 @@ function rng(seed: number): () => number {
 }
 
 function generate(): { seconds: number } {
-  const wanted = JSON.stringify({ RUNS, POINTS, KEYS, SCHEMA_VERSION });
-  if (existsSync(marker) && readFileSync(marker, 'utf8') === wanted) return { seconds: 0 };
+  const wanted = JSON.stringify({ RUNS, POINTS, KEYS });
+  if (existsSync(marker) && readFileSync(marker, 'utf8') === wanted) {
+    // Opening for writing migrates a store made by an older schema version (the dashboard opens read-only).
+    openStore(dbFile).close();
+    return { seconds: 0 };
+  }
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   const started = Date.now();
