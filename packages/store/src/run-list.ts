@@ -26,6 +26,8 @@ interface Sort {
   join: string;
   joinArgs: SqlValue[];
   parts: SortPart[];
+  /** Metric sorts are driven from the series index (see metricDrivenRows). */
+  metric?: { key: string; column: string };
 }
 
 const RUN_COLUMN_SORTS: Record<string, SortPart[]> = {
@@ -66,6 +68,7 @@ function parseSort(sortBy: string): Sort {
       joinArgs: [key],
       // a NaN latest value is stored as NULL and sorts with the runs that lack the metric
       parts: [{ expr: `sm.${metricColumn} IS NULL`, fixed: true }, { expr: `coalesce(sm.${metricColumn}, 0)` }],
+      metric: { key, column: metricColumn },
     };
   }
   throw invalid(
@@ -227,14 +230,16 @@ export function listRuns(db: Database.Database, query: RunListQuery, now: number
   }
   const orderBy = parts.map((p) => `(${p.expr}) ${p.fixed || order === 'asc' ? 'ASC' : 'DESC'}`).join(', ');
   const sortColumns = parts.map((p, i) => `(${p.expr}) AS k${i}`).join(', ');
-  const rows = db
-    .prepare(
-      withNow(
-        `SELECT ${RUN_SUMMARY_COLUMNS}, ${sortColumns} ${from} ${sort.join}
-         ${whereSql([...where.sql, ...keyset])} ORDER BY ${orderBy} LIMIT ?`,
-      ),
-    )
-    .all(...sort.joinArgs, ...where.args, ...keysetArgs, limit + 1) as (RunRow & Record<string, SqlValue>)[];
+  const rows = sort.metric
+    ? metricDrivenRows(db, sort.metric, order, where, token, limit + 1)
+    : (db
+        .prepare(
+          withNow(
+            `SELECT ${RUN_SUMMARY_COLUMNS}, ${sortColumns} ${from} ${sort.join}
+             ${whereSql([...where.sql, ...keyset])} ORDER BY ${orderBy} LIMIT ?`,
+          ),
+        )
+        .all(...sort.joinArgs, ...where.args, ...keysetArgs, limit + 1) as (RunRow & Record<string, SqlValue>)[]);
   // Counted for the first page only; later pages carry that total in their token rather than filter every run
   // again. (A count(*) OVER () window in the page query would make SQLite build every matching row in full.)
   const total = token ? token.n : (db.prepare(`SELECT count(*) ${from} ${whereSql(where.sql)}`).pluck().get(...where.args) as number);
@@ -245,6 +250,56 @@ export function listRuns(db: Database.Database, query: RunListQuery, now: number
   const nextPageToken =
     hasMore && last ? encodeToken({ f: print, k: parts.map((_, i) => last[`k${i}`] ?? null), t: now, n: total }) : null;
   return { runs: attach(db, page, query, now), nextPageToken, total };
+}
+
+/**
+ * The same rows and sort keys (k0 = missing flag, k1 = value, k2 = pk) as the generic query for a metric sort,
+ * found in two phases: runs that have the metric, walked in order along the series_key_<column> index (only
+ * the rows of the page are looked up), then runs without it (or whose value is NaN) by pk.
+ */
+function metricDrivenRows(
+  db: Database.Database,
+  metric: { key: string; column: string },
+  order: 'asc' | 'desc',
+  where: Where,
+  token: PageToken | undefined,
+  wanted: number,
+): (RunRow & Record<string, SqlValue>)[] {
+  const dir = order === 'asc' ? 'ASC' : 'DESC';
+  const cmp = order === 'asc' ? '>' : '<';
+  const col = `sm.${metric.column}`;
+  const filters = where.sql.length ? ` AND ${where.sql.join(' AND ')}` : '';
+  const rows: (RunRow & Record<string, SqlValue>)[] = [];
+  const inMissingPhase = token !== undefined && token.k[0] === 1;
+  if (!inMissingPhase) {
+    const keyset = token ? ` AND (${col} ${cmp} ? OR (${col} = ? AND sm.run_pk ${cmp} ?))` : '';
+    const keysetArgs = token ? [token.k[1]!, token.k[1]!, token.k[2]!] : [];
+    rows.push(
+      ...(db
+        .prepare(
+          `SELECT ${RUN_SUMMARY_COLUMNS}, 0 AS k0, ${col} AS k1, r.pk AS k2
+           FROM series sm INDEXED BY series_key_${metric.column}
+             CROSS JOIN runs r ON r.pk = sm.run_pk CROSS JOIN experiments e ON e.id = r.experiment_id
+           WHERE sm.key = ? AND ${col} IS NOT NULL${filters}${keyset}
+           ORDER BY ${col} ${dir}, sm.run_pk ${dir} LIMIT ?`,
+        )
+        .all(metric.key, ...where.args, ...keysetArgs, wanted) as (RunRow & Record<string, SqlValue>)[]),
+    );
+  }
+  if (rows.length < wanted) {
+    const keyset = inMissingPhase ? ` AND r.pk ${cmp} ?` : '';
+    rows.push(
+      ...(db
+        .prepare(
+          `SELECT ${RUN_SUMMARY_COLUMNS}, 1 AS k0, 0 AS k1, r.pk AS k2
+           FROM runs r JOIN experiments e ON e.id = r.experiment_id
+           WHERE NOT EXISTS (SELECT 1 FROM series s WHERE s.run_pk = r.pk AND s.key = ? AND s.${metric.column} IS NOT NULL)${filters}${keyset}
+           ORDER BY r.pk ${dir} LIMIT ?`,
+        )
+        .all(metric.key, ...where.args, ...(inMissingPhase ? [token!.k[2]!] : []), wanted - rows.length) as (RunRow & Record<string, SqlValue>)[]),
+    );
+  }
+  return rows;
 }
 
 function keyFilter(include: 'all' | readonly string[] | undefined, what: string): { sql: string; args: string[] } {
