@@ -117,6 +117,7 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<RunResu
   const rng = new SeededRandom(seed);
   const restoreRandom = installAsMathRandom(rng);
   let built: BuiltModel | undefined;
+  let optimizer: tf.Optimizer | undefined;
   let data: DatasetSource | undefined;
   let queue: MetricQueue | undefined;
   let runId: string | undefined;
@@ -137,6 +138,7 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<RunResu
     if (estimate) progress.line(`memory: about ${formatBytes(estimate.bytes)} for training at batch ${batchSize} (limit ${formatBytes(estimate.limitBytes)})`);
     const probabilities = endsInSoftmax(model);
     const opt = createOptimizer(registry, spec, stepsPerEpoch);
+    optimizer = opt.optimizer;
 
     // --- the run row: new, or the interrupted one being resumed.
     let state: Pick<CheckpointState, 'epoch' | 'stepInEpoch' | 'globalStep' | 'best' | 'epochProgress'> = {
@@ -400,6 +402,8 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<RunResu
   } finally {
     await queue?.close().catch(() => undefined);
     await data?.close?.();
+    // The optimizer's slots (Adam's moments) are variables of their own: free them with the model.
+    optimizer?.dispose();
     built?.model.dispose();
     restoreRandom();
   }
