@@ -11,7 +11,10 @@ export function openStoreForWriting(dbFile: string): RunStore {
   return openStore(dbFile);
 }
 
-/** Opens an existing store; a missing file is an error that says where it looked and how to create one. */
+/**
+ * Opens an existing store; a missing file is an error that says where it looked and how to create one. The
+ * runner opens for writing by default, which migrates a store written by an older vgglab first.
+ */
 export function openExistingStore(dbFlag: string | undefined, env: NodeJS.ProcessEnv, options: { readonly?: boolean } = {}): RunStore {
   const file = resolveDbFile({ flag: dbFlag }, env);
   if (!fs.existsSync(file)) {

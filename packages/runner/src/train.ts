@@ -222,7 +222,8 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<RunResu
         kind: which === BEST_CHECKPOINT ? ARTIFACT_BEST : ARTIFACT_LAST,
         path: dir,
         step: state.globalStep,
-        epoch: state.epoch,
+        // The 0-based epoch the checkpoint belongs to, as metric points count epochs.
+        epoch: state.stepInEpoch > 0 ? state.epoch : Math.max(0, state.epoch - 1),
         metadata: which === BEST_CHECKPOINT ? { monitor, mode, value: state.best.value } : { stepInEpoch: state.stepInEpoch },
       });
     };

@@ -34,7 +34,7 @@ export const predictCommand: Command = {
     let checkpoint: string;
     let runId: string | undefined;
     if (runArg) {
-      const store = openExistingStore(str(values, 'db'), io.env, { readonly: true });
+      const store = openExistingStore(str(values, 'db'), io.env);
       try {
         runId = store.resolveRunId(runArg);
         checkpoint = runCheckpoint(store, runId);
