@@ -100,13 +100,14 @@ export async function initEngine(options: EngineOptions = {}): Promise<EngineInf
 
 async function start(options: EngineOptions): Promise<EngineInfo> {
   const log = options.log ?? ((line: string) => console.error(line));
-  const envBackend = process.env.VGGLAB_BACKEND;
-  const request: BackendRequest =
-    envBackend !== undefined && envBackend !== ''
-      ? parseRequest(envBackend, 'VGGLAB_BACKEND')
-      : parseRequest(options.backend ?? 'auto', 'backend option');
-  const requestSource =
-    envBackend !== undefined && envBackend !== '' ? 'requested by VGGLAB_BACKEND' : options.backend && options.backend !== 'auto' ? 'requested by the backend option' : '';
+  // The environment variable wins over the option (it is how a user overrides a spec without editing it).
+  const envBackend = process.env.VGGLAB_BACKEND || undefined;
+  const request: BackendRequest = envBackend
+    ? parseRequest(envBackend, 'VGGLAB_BACKEND')
+    : parseRequest(options.backend ?? 'auto', 'backend option');
+  let requestSource = '';
+  if (envBackend) requestSource = 'requested by VGGLAB_BACKEND';
+  else if (options.backend && options.backend !== 'auto') requestSource = 'requested by the backend option';
   const envThreads = process.env.VGGLAB_THREADS;
   const threadsRequest =
     envThreads !== undefined && envThreads !== ''
