@@ -3,7 +3,7 @@
  * a margin) are in the DOM; pages are fetched in order as the view scrolls, so 10,000 runs stay fluid.
  */
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
-import { api, type Facets, type RunFilters, type RunSort, type RunStatus, type RunSummary } from './api.ts';
+import { api, NO_FILTERS, type Facets, type RunFilters, type RunSort, type RunStatus, type RunSummary } from './api.ts';
 import { formatDateTime, formatDuration, formatLr, formatPercent, runColor, shortId } from './format.ts';
 import { StatusBadge } from './StatusBadge.tsx';
 
@@ -207,7 +207,16 @@ export function RunsTable(props: TableProps) {
             )}
           </div>
           {loaded.queryKey === queryKey && loaded.total === 0 && !error ? (
-            <div className="empty">No runs match these filters.</div>
+            <div className="empty">
+              {JSON.stringify(filters) === JSON.stringify(NO_FILTERS) ? (
+                <>
+                  No runs in this store yet. Start one with <code>npm run quickstart</code> or{' '}
+                  <code>vgglab exp experiments/quickstart.yaml</code>; it appears here while it trains.
+                </>
+              ) : (
+                'No runs match these filters.'
+              )}
+            </div>
           ) : null}
         </div>
       </div>

@@ -112,6 +112,8 @@ export interface RunFilters {
   where: string;
 }
 
+export const NO_FILTERS: RunFilters = { q: '', status: [], model: '', optimizer: '', experiment: '', tag: '', where: '' };
+
 export interface RunSort {
   by: string;
   order: 'asc' | 'desc';

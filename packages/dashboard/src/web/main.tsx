@@ -4,7 +4,7 @@
  */
 import { StrictMode, useCallback, useEffect, useMemo, useState } from 'react';
 import { createRoot } from 'react-dom/client';
-import { api, type Facets, type RunFilters, type RunSort, type RunStatus, type RunSummary } from './api.ts';
+import { api, NO_FILTERS, type Facets, type RunFilters, type RunSort, type RunStatus, type RunSummary } from './api.ts';
 import { ComparePanel } from './ComparePanel.tsx';
 import { RunsTable } from './RunsTable.tsx';
 import { RunView } from './RunView.tsx';
@@ -25,7 +25,6 @@ function toHash(route: Route): string {
   return route.view === 'run' ? `#/run/${route.runId}${search}` : `#/${search}`;
 }
 
-const NO_FILTERS: RunFilters = { q: '', status: [], model: '', optimizer: '', experiment: '', tag: '', where: '' };
 const DEFAULT_SORT: RunSort = { by: 'startTime', order: 'desc' };
 /** Comparing more runs than this stops being readable. */
 const MAX_COMPARED = 20;
