@@ -94,7 +94,7 @@ describe('dashboard in a browser', () => {
   });
 
   it.skipIf(!hasChromium && !inCi)(
-    'filters runs, compares two of them, opens a confusion matrix, predicts an uploaded image and follows a running run live',
+    'filters runs, compares two of them, opens a confusion matrix, predicts an uploaded image, follows a running run live and shows a new run',
     async () => {
       if (!hasChromium) {
         throw new Error(`chromium not found at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (.ci/run does)`);
@@ -182,6 +182,16 @@ describe('dashboard in a browser', () => {
       }
       await expect.poll(async () => (await chartStats(page, 'train/loss', []))?.points, { timeout: 10_000 }).toBe(15);
       expect((await chartStats(page, 'train/loss', []))!.lastX).toBe(150);
+
+      // A run that starts now appears in the table without a reload.
+      const starter = openStore(fixture.dbFile);
+      try {
+        starter.createRun({ experiment: 'quickstart', name: 'started-just-now', resolvedSpec: { model: { name: 'vgg11' } } });
+      } finally {
+        starter.close();
+      }
+      await expect.poll(() => rows.count()).toBe(2);
+      expect(await rows.locator('.name .link').allTextContents()).toContain('started-just-now');
       expect(pageErrors).toEqual([]);
       await page.close();
     },

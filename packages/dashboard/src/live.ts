@@ -27,6 +27,8 @@ interface LiveClient {
   response: ServerResponse;
   runIds: Set<string> | null;
   keys: Set<string> | null;
+  /** false: run events only. */
+  metrics: boolean;
 }
 
 /** Most points read in one tick; a burst larger than this is read over the following ticks. */
@@ -66,7 +68,7 @@ export class LiveHub {
   }
 
   /** Starts a stream on a raw response. `after` replays points logged since that cursor first. */
-  open(response: ServerResponse, filter: { runIds?: string[]; keys?: string[]; after?: number }): void {
+  open(response: ServerResponse, filter: { runIds?: string[]; keys?: string[]; after?: number; metrics?: boolean }): void {
     response.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
@@ -77,6 +79,7 @@ export class LiveHub {
       response,
       runIds: filter.runIds?.length ? new Set(filter.runIds) : null,
       keys: filter.keys?.length ? new Set(filter.keys) : null,
+      metrics: filter.metrics ?? true,
     };
     if (this.clients.size === 0) this.start();
     this.clients.add(client);
@@ -86,7 +89,7 @@ export class LiveHub {
     });
     response.write(`retry: 2000\n\n`);
     // Replay what the client missed (a reconnect, or points logged after its series request).
-    if (filter.after !== undefined && filter.after < this.cursor) {
+    if (client.metrics && filter.after !== undefined && filter.after < this.cursor) {
       let after = filter.after;
       while (after < this.cursor) {
         const page = this.store.getMetricsAfter({
@@ -177,6 +180,7 @@ export class LiveHub {
 
   private fanOut(points: MetricPoint[]): void {
     for (const client of this.clients) {
+      if (!client.metrics) continue;
       const mine = points.filter(
         (p) => (client.runIds === null || client.runIds.has(p.runId)) && (client.keys === null || client.keys.has(p.key)),
       );

@@ -105,6 +105,7 @@ export const liveQuery = {
     runs: stringList(runId, DASHBOARD_DEFAULTS.maxRunsPerRequest),
     keys: stringList(metricKey, DASHBOARD_DEFAULTS.maxKeysPerRequest),
     after: { type: 'integer', minimum: 0, description: 'Metric cursor to resume from (as /api/metrics returns).' },
+    metrics: { type: 'boolean', default: true, description: 'false: only run events (the run table listens so).' },
   },
 } as const;
 

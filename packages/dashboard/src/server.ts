@@ -395,7 +395,7 @@ export async function createServer(options: DashboardOptions): Promise<FastifyIn
     },
   );
 
-  app.get<{ Querystring: { runs?: string[]; keys?: string[]; after?: number } }>(
+  app.get<{ Querystring: { runs?: string[]; keys?: string[]; after?: number; metrics: boolean } }>(
     '/api/live',
     { schema: { querystring: schemas.liveQuery } },
     async (request, reply) => {
@@ -403,7 +403,7 @@ export async function createServer(options: DashboardOptions): Promise<FastifyIn
       const lastEventId = Number(request.headers['last-event-id']);
       const after = Number.isSafeInteger(lastEventId) && lastEventId >= 0 ? lastEventId : request.query.after;
       reply.hijack();
-      hub.open(reply.raw, { runIds, keys: request.query.keys, after });
+      hub.open(reply.raw, { runIds, keys: request.query.keys, after, metrics: request.query.metrics });
     },
   );
 

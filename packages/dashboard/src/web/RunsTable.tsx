@@ -51,6 +51,8 @@ interface TableProps {
   /** Latest rows seen for these ids (keeps the comparison's statuses current). */
   onRowsSeen?: (rows: RunSummary[]) => void;
   refreshKey?: number;
+  /** Bumped when the server reports a run that started or stopped. */
+  liveTick?: number;
 }
 
 interface Loaded {
@@ -61,7 +63,7 @@ interface Loaded {
 }
 
 export function RunsTable(props: TableProps) {
-  const { filters, sort, selected, onToggle, onOpen, onRowsSeen, refreshKey = 0 } = props;
+  const { filters, sort, selected, onToggle, onOpen, onRowsSeen, refreshKey = 0, liveTick = 0 } = props;
   const queryKey = JSON.stringify([filters, sort, refreshKey]);
   const [loaded, setLoaded] = useState<Loaded>({ queryKey: '', rows: [], total: 0, nextPageToken: null });
   const [error, setError] = useState<string | null>(null);
@@ -121,28 +123,36 @@ export function RunsTable(props: TableProps) {
   }, [loaded, range, queryKey]);
 
   // Keep running runs current without a reload: re-read the first page; merge rows in place if the order held.
+  const refreshFirstPage = useCallback(() => {
+    const current = loadedRef.current;
+    if (current.queryKey !== queryKey) return;
+    api
+      .runs(filters, sort, { limit: Math.min(MAX_PAGE, Math.max(FIRST_PAGE, current.rows.length)) })
+      .then((page) => {
+        setLoaded((prev) => {
+          if (prev.queryKey !== current.queryKey) return prev;
+          const sameOrder = page.total === prev.total && page.runs.every((r, i) => prev.rows[i]?.id === r.id);
+          const rows = sameOrder ? page.runs.concat(prev.rows.slice(page.runs.length)) : page.runs;
+          return { ...prev, rows, total: page.total, nextPageToken: sameOrder ? prev.nextPageToken : page.nextPageToken };
+        });
+        onRowsSeenRef.current?.(page.runs);
+      })
+      .catch(() => {
+        // A failed refresh keeps the rows shown; the next one tries again.
+      });
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [queryKey]);
   const hasRunning = loaded.rows.some((r) => r.status === 'running');
   useEffect(() => {
     if (!hasRunning) return;
-    const timer = setInterval(() => {
-      const current = loadedRef.current;
-      api
-        .runs(filters, sort, { limit: Math.min(MAX_PAGE, Math.max(FIRST_PAGE, current.rows.length)) })
-        .then((page) => {
-          setLoaded((prev) => {
-            if (prev.queryKey !== current.queryKey) return prev;
-            const sameOrder = page.total === prev.total && page.runs.every((r, i) => prev.rows[i]?.id === r.id);
-            const rows = sameOrder ? page.runs.concat(prev.rows.slice(page.runs.length)) : page.runs;
-            return { ...prev, rows, total: page.total, nextPageToken: sameOrder ? prev.nextPageToken : page.nextPageToken };
-          });
-          onRowsSeenRef.current?.(page.runs);
-        })
-        .catch(() => {
-          // A failed refresh keeps the rows shown; the next tick tries again.
-        });
-    }, REFRESH_MS);
+    const timer = setInterval(refreshFirstPage, REFRESH_MS);
     return () => clearInterval(timer);
-  }, [hasRunning, filters, sort]);
+  }, [hasRunning, refreshFirstPage]);
+  // A run started or stopped somewhere (server-sent event): show it now.
+  useEffect(() => {
+    if (liveTick > 0) refreshFirstPage();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [liveTick]);
 
   const updateRange = useCallback(() => {
     const el = scroller.current;

@@ -166,6 +166,7 @@ export const api = {
   fileUrl: (runId: string, path: string) =>
     `api/runs/${encodeURIComponent(runId)}/files/${path.split('/').map(encodeURIComponent).join('/')}`,
   liveUrl: (runIds: readonly string[], after: number) => `api/live${queryString({ runs: runIds, after })}`,
+  runEventsUrl: () => 'api/live?metrics=false',
   async predict(runId: string, file: File, top = 5): Promise<Prediction[]> {
     const response = await fetch(`api/runs/${encodeURIComponent(runId)}/predict?top=${top}`, {
       method: 'POST',

@@ -48,8 +48,15 @@ function App() {
     setRoute(next);
   }, []);
 
+  // Runs that start or stop anywhere reach the table and the filter counts without a reload.
+  const [liveTick, setLiveTick] = useState(0);
   useEffect(() => {
     api.facets().then(setFacets, () => setFacets(null));
+  }, [liveTick]);
+  useEffect(() => {
+    const source = new EventSource(api.runEventsUrl());
+    source.addEventListener('runs', () => setLiveTick((t) => t + 1));
+    return () => source.close();
   }, []);
 
   // Runs selected by the URL but not seen in the table yet (a shared link) are fetched one by one.
@@ -145,6 +152,7 @@ function App() {
             onToggle={toggle}
             onOpen={(id) => navigate({ view: 'run', runId: id, selected: route.selected })}
             onRowsSeen={remember}
+            liveTick={liveTick}
           />
           <ComparePanel
             runs={selectedRuns}
