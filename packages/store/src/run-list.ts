@@ -127,7 +127,8 @@ function buildFilters(db: Database.Database, query: RunListQuery): Where | undef
     if (typeof f.value !== 'number' || Number.isNaN(f.value)) throw invalid(`metrics[${i}].value must be a number, received ${show(f.value)}`);
     const column = METRIC_OF[f.of ?? 'latest'];
     if (!column) throw invalid(`metrics[${i}].of must be latest, min or max, received ${show(f.of)}`);
-    add(`EXISTS (SELECT 1 FROM series s WHERE s.run_pk = r.pk AND s.key = ? AND s.${column} ${f.op} ?)`, f.key, f.value);
+    // unary + keeps the planner on the (run_pk, key) lookup: a range on series_key_<column> per run is far slower
+    add(`EXISTS (SELECT 1 FROM series s WHERE s.run_pk = r.pk AND s.key = ? AND +s.${column} ${f.op} ?)`, f.key, f.value);
   });
   if (query.text !== undefined && query.text !== '') {
     if (typeof query.text !== 'string') throw invalid(`text must be a string, received ${show(query.text)}`);
