@@ -75,3 +75,4 @@ export function conv2dBackpropFilterByConv(args: {
     return tf.transpose(taps, [1, 2, 0, 3]) as tf.Tensor4D; // [kh, kw, Cin, Cout]
   });
 }
+
