@@ -45,10 +45,23 @@ export interface ExpOutcome {
   failed: { label: string; message: string }[];
 }
 
-/** `model.name=vgg11,optimizer.name=adam`: a sweep point's run name. */
-function sweepLabel(values: Record<string, unknown>): string {
+/**
+ * A sweep point's short name for run names and output: `model.name=vgg11,optimizer=sgd(lr=0.02)`. A whole
+ * block swept as an object shows its `name` and its other scalar fields.
+ */
+export function sweepLabel(values: Readonly<Record<string, unknown>>): string {
+  const show = (v: unknown): string => {
+    if (v && typeof v === 'object' && !Array.isArray(v)) {
+      const { name, ...rest } = v as Record<string, unknown>;
+      const scalars = Object.entries(rest)
+        .filter(([, x]) => x === null || typeof x !== 'object')
+        .map(([k, x]) => `${k}=${String(x)}`);
+      if (typeof name === 'string') return scalars.length ? `${name}(${scalars.join(',')})` : name;
+    }
+    return typeof v === 'string' ? v : JSON.stringify(v);
+  };
   return Object.entries(values)
-    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .map(([k, v]) => `${k}=${show(v)}`)
     .join(',');
 }
 
@@ -170,8 +183,8 @@ export async function runExp(opts: ExpOptions): Promise<ExpOutcome> {
     for (const point of selected) {
       const plan = planPoint(store, point.spec.name, point.hash);
       if (plan.action === 'skip') {
-        outcome.skipped.push({ label: point.label, runId: plan.runId, reason: plan.reason });
-        if (opts.sweepPoint === undefined) opts.stdout.write(`sweep ${point.label}: skipped, ${plan.reason} as run ${plan.runId}\n`);
+        outcome.skipped.push({ label: sweepLabel(point.values), runId: plan.runId, reason: plan.reason });
+        if (opts.sweepPoint === undefined) opts.stdout.write(`sweep ${sweepLabel(point.values)}: skipped, ${plan.reason} as run ${plan.runId}\n`);
       } else jobs.push({ point, resumeRunId: plan.action === 'resume' ? plan.runId : undefined });
     }
   } finally {
@@ -184,24 +197,24 @@ export async function runExp(opts: ExpOptions): Promise<ExpOutcome> {
   if (opts.workers <= 1 || opts.sweepPoint !== undefined) {
     for (const job of jobs) {
       if (opts.stop.requested) break;
-      opts.stdout.write(`sweep ${job.point.label}: ${job.resumeRunId ? `resuming run ${job.resumeRunId}` : 'starting'}\n`);
+      opts.stdout.write(`sweep ${sweepLabel(job.point.values)}: ${job.resumeRunId ? `resuming run ${job.resumeRunId}` : 'starting'}\n`);
       try {
         const r = await runInProcess(
           job.point.spec,
           { specText: loaded.text, specHash: job.point.hash, specFile: opts.file, resumeRunId: job.resumeRunId, sweepValues: { ...job.point.values } },
           opts,
         );
-        outcome.runs.push({ ...r, label: job.point.label });
+        outcome.runs.push({ ...r, label: sweepLabel(job.point.values) });
       } catch (err) {
         if (opts.sweepPoint !== undefined) throw err;
-        outcome.failed.push({ label: job.point.label, message: (err as Error).message });
-        opts.stderr.write(`sweep ${job.point.label}: failed: ${(err as Error).message}\n`);
+        outcome.failed.push({ label: sweepLabel(job.point.values), message: (err as Error).message });
+        opts.stderr.write(`sweep ${sweepLabel(job.point.values)}: failed: ${(err as Error).message}\n`);
       }
     }
     return outcome;
   }
 
-  await runInChildren(jobs.map((j) => j.point.index), jobs.map((j) => j.point.label), opts, outcome);
+  await runInChildren(jobs.map((j) => j.point.index), jobs.map((j) => sweepLabel(j.point.values)), opts, outcome);
   return outcome;
 }
 
