@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { openStore, type RunPage, type RunSummary } from '@vgglab/store';
-import { createServer, startServer, type PredictFn } from './server.ts';
+import { createServer, seriesColumns, startServer, type PredictFn } from './server.ts';
 import { makeFixture, type Fixture } from './testing/fixture.ts';
 
 let fixture: Fixture;
@@ -200,6 +200,18 @@ describe('metric series', () => {
     expect(loss.epoch[24]).toBe(5);
     expect(loss.value).toHaveLength(25);
     expect(typeof body.cursor).toBe('number');
+  });
+
+  it('sends short series exactly as the store reads them (direct column read)', async () => {
+    const ids = [fixture.ids['vgg11-adam'], fixture.ids['quickstart-nan']];
+    const { body } = await getJson(`/api/metrics?runs=${ids.join(',')}&keys=train/loss,val/accuracy`);
+    const reader = openStore(fixture.dbFile, { readonly: true });
+    try {
+      const expected = reader.getMetricSeries({ runIds: ids, keys: ['train/loss', 'val/accuracy'], maxPoints: 1000 });
+      expect(body.series).toEqual(JSON.parse(JSON.stringify(expected.map(seriesColumns))));
+    } finally {
+      reader.close();
+    }
   });
 
   it('downsamples long series keeping each bucket min and max', async () => {

@@ -18,7 +18,7 @@ import {
 } from '@vgglab/store';
 import { ensurePageBuilt, defaultDistDir } from './build-page.ts';
 import { DASHBOARD_DEFAULTS } from './defaults.ts';
-import { FacetReader } from './facets.ts';
+import { ExtraQueries, type SeriesColumnsRaw } from './extra-queries.ts';
 import { artifactFiles, checkArtifactFile } from './files.ts';
 import { LiveHub } from './live.ts';
 import { SeriesCache } from './series-cache.ts';
@@ -104,36 +104,52 @@ function nonFiniteName(value: number): 'NaN' | 'Infinity' | '-Infinity' {
 /** A series as columns (compact JSON; what uPlot takes). min/max are sent only for downsampled series. */
 export function seriesColumns(series: MetricSeries) {
   const n = series.points.length;
-  const step = new Array<number>(n);
-  const epoch = new Array<number | null>(n);
-  const timestamp = new Array<number>(n);
-  const value = new Array<number | null>(n);
-  const nonFinite: Record<number, string> = {};
-  let hasNonFinite = false;
+  const columns: SeriesColumnsRaw = { step: new Array(n), epoch: new Array(n), timestamp: new Array(n), value: new Array(n) };
   for (let i = 0; i < n; i++) {
     const p = series.points[i];
-    step[i] = p.step;
-    epoch[i] = p.epoch;
-    timestamp[i] = p.timestamp;
-    value[i] = finiteOrNull(p.value);
+    columns.step[i] = p.step;
+    columns.epoch[i] = p.epoch;
+    columns.timestamp[i] = p.timestamp;
+    columns.value[i] = p.value;
+  }
+  const range = series.downsampled
+    ? { min: series.points.map((p) => finiteOrNull(p.min)), max: series.points.map((p) => finiteOrNull(p.max)) }
+    : undefined;
+  return columnsJson(series.runId, series.key, series.totalPoints, series.downsampled, columns, range);
+}
+
+function columnsJson(
+  runId: string,
+  key: string,
+  totalPoints: number,
+  downsampled: boolean,
+  columns: SeriesColumnsRaw,
+  range?: { min: (number | null)[]; max: (number | null)[] },
+) {
+  const value = new Array<number | null>(columns.value.length);
+  const nonFinite: Record<number, string> = {};
+  let hasNonFinite = false;
+  for (let i = 0; i < value.length; i++) {
+    const v = columns.value[i];
+    value[i] = finiteOrNull(v);
     if (value[i] === null) {
-      nonFinite[i] = nonFiniteName(p.value);
+      nonFinite[i] = nonFiniteName(v);
       hasNonFinite = true;
     }
   }
   const out: Record<string, unknown> = {
-    runId: series.runId,
-    key: series.key,
-    totalPoints: series.totalPoints,
-    downsampled: series.downsampled,
-    step,
-    epoch,
-    timestamp,
+    runId,
+    key,
+    totalPoints,
+    downsampled,
+    step: columns.step,
+    epoch: columns.epoch,
+    timestamp: columns.timestamp,
     value,
   };
-  if (series.downsampled) {
-    out.min = series.points.map((p) => finiteOrNull(p.min));
-    out.max = series.points.map((p) => finiteOrNull(p.max));
+  if (range) {
+    out.min = range.min;
+    out.max = range.max;
   }
   if (hasNonFinite) out.nonFinite = nonFinite;
   return out;
@@ -174,11 +190,11 @@ export async function createServer(options: DashboardOptions): Promise<FastifyIn
     app.log.error({ err: error }, 'live poll failed'),
   );
   app.decorate('liveHub', hub);
-  const facets = new FacetReader(dbFile);
+  const extra = new ExtraQueries(dbFile);
   const seriesCache = new SeriesCache(options.seriesCacheBytes ?? DASHBOARD_DEFAULTS.seriesCacheBytes);
   app.addHook('onClose', async () => {
     hub.close();
-    facets.close();
+    extra.close();
     store.close();
   });
 
@@ -241,7 +257,7 @@ export async function createServer(options: DashboardOptions): Promise<FastifyIn
     experiments: store.listExperiments(),
   }));
 
-  app.get('/api/facets', { schema: { querystring: schemas.emptyQuery } }, async () => facets.read());
+  app.get('/api/facets', { schema: { querystring: schemas.emptyQuery } }, async () => extra.read());
 
   app.get<{ Querystring: RunListQuerystring }>(
     '/api/runs',
@@ -331,18 +347,29 @@ export async function createServer(options: DashboardOptions): Promise<FastifyIn
       // Series whose version stamp is unchanged come from the cache; the rest are read per run in one call.
       const parts: string[] = [];
       for (const runId of runIds) {
-        const versions = facets.seriesVersions(runId);
+        const info = extra.seriesInfo(runId);
         const found = new Map<string, string>();
+        const downsample: string[] = [];
         for (const key of keys) {
-          const json = seriesCache.get(SeriesCache.key(runId, key, maxPoints), versions.get(key));
-          if (json !== undefined) found.set(key, json);
+          const series = info.get(key);
+          const cacheKey = SeriesCache.key(runId, key, maxPoints);
+          const cached = seriesCache.get(cacheKey, series?.version);
+          if (cached !== undefined) {
+            found.set(key, cached);
+          } else if (series !== undefined && series.count <= maxPoints) {
+            // Short enough to send whole: read the columns directly (no per-point objects).
+            const json = JSON.stringify(columnsJson(runId, key, series.count, false, extra.seriesPoints(series.id)));
+            found.set(key, json);
+            seriesCache.set(cacheKey, series.version, json);
+          } else {
+            downsample.push(key);
+          }
         }
-        const missing = keys.filter((key) => !found.has(key));
-        if (missing.length > 0) {
-          for (const series of store.getMetricSeries({ runIds: [runId], keys: missing, maxPoints })) {
+        if (downsample.length > 0) {
+          for (const series of store.getMetricSeries({ runIds: [runId], keys: downsample, maxPoints })) {
             const json = JSON.stringify(seriesColumns(series));
             found.set(series.key, json);
-            seriesCache.set(SeriesCache.key(runId, series.key, maxPoints), versions.get(series.key), json);
+            seriesCache.set(SeriesCache.key(runId, series.key, maxPoints), info.get(series.key)?.version, json);
           }
         }
         for (const key of keys) parts.push(found.get(key)!);
