@@ -1,11 +1,9 @@
 /**
  * Read-only queries over the store's tables that its API does not offer (or not fast enough) yet, on the
  * dashboard's own connection: values for the run table's filter menus (statuses, experiments, models,
- * optimizers, tag keys, with counts), version stamps of a run's series (for the series cache), and a series'
- * points as columns when it needs no downsampling (measured 2x faster than getMetricSeries' aggregate function
- * on 10 runs x 4 keys x 1,000 points). The store's schema version is checked so another layout fails loudly.
- * TODO(store): replace with store queries (`listParamValues(key)`, `listTagKeys()`, series versions, a faster
- * getMetricSeries) once they exist.
+ * optimizers, tag keys, with counts) and version stamps of a run's series (for the series cache). The store's
+ * schema version is checked so another layout fails loudly.
+ * TODO(store): replace with store queries (`listParamValues(key)`, `listTagKeys()`, series versions) once they exist.
  */
 import Database from 'better-sqlite3';
 import { SCHEMA_VERSION } from '@vgglab/store';
@@ -26,18 +24,9 @@ export interface Facets {
 const MAX_VALUES = 200;
 
 export interface SeriesInfo {
-  id: number;
   count: number;
   /** Changes whenever the series changes: count, last step, last write time. */
   version: string;
-}
-
-/** Points of one series as columns. `value` is NaN where the store holds NULL (its encoding of NaN). */
-export interface SeriesColumnsRaw {
-  step: number[];
-  epoch: (number | null)[];
-  timestamp: number[];
-  value: number[];
 }
 
 export class ExtraQueries {
@@ -61,9 +50,8 @@ export class ExtraQueries {
         `SELECT value, COUNT(*) AS count FROM params WHERE key = ? GROUP BY value ORDER BY count DESC, value LIMIT ${MAX_VALUES}`,
       ),
       seriesInfo: this.db.prepare(
-        `SELECT s.id, s.key, s.count, s.step, s.timestamp FROM series s JOIN runs r ON r.pk = s.run_pk WHERE r.id = ?`,
+        `SELECT s.key, s.count, s.step, s.timestamp FROM series s JOIN runs r ON r.pk = s.run_pk WHERE r.id = ?`,
       ),
-      points: this.db.prepare('SELECT step, epoch, value, timestamp FROM metrics WHERE series_id = ? ORDER BY step').raw(),
       tagKeys: this.db.prepare(
         `SELECT key AS value, COUNT(*) AS count FROM tags GROUP BY key ORDER BY count DESC, key LIMIT ${MAX_VALUES}`,
       ),
@@ -85,23 +73,8 @@ export class ExtraQueries {
    * run's series changes (new points, or points replaced after a resume), so cached series can be reused.
    */
   seriesInfo(runId: string): Map<string, SeriesInfo> {
-    const rows = this.statements.seriesInfo.all(runId) as { id: number; key: string; count: number; step: number; timestamp: number }[];
-    return new Map(rows.map((r) => [r.key, { id: r.id, count: r.count, version: `${r.count}:${r.step}:${r.timestamp}` }]));
-  }
-
-  /** Every point of a series, in step order, as columns. */
-  seriesPoints(seriesId: number): SeriesColumnsRaw {
-    const rows = this.statements.points.all(seriesId) as [number, number | null, number | null, number][];
-    const n = rows.length;
-    const out: SeriesColumnsRaw = { step: new Array(n), epoch: new Array(n), timestamp: new Array(n), value: new Array(n) };
-    for (let i = 0; i < n; i++) {
-      const [step, epoch, value, timestamp] = rows[i];
-      out.step[i] = step;
-      out.epoch[i] = epoch;
-      out.timestamp[i] = timestamp;
-      out.value[i] = value === null ? Number.NaN : value;
-    }
-    return out;
+    const rows = this.statements.seriesInfo.all(runId) as { key: string; count: number; step: number; timestamp: number }[];
+    return new Map(rows.map((r) => [r.key, { count: r.count, version: `${r.count}:${r.step}:${r.timestamp}` }]));
   }
 
   close(): void {

@@ -202,7 +202,7 @@ describe('metric series', () => {
     expect(typeof body.cursor).toBe('number');
   });
 
-  it('sends short series exactly as the store reads them (direct column read)', async () => {
+  it('sends series exactly as the store reads them, as columns', async () => {
     const ids = [fixture.ids['vgg11-adam'], fixture.ids['quickstart-nan']];
     const { body } = await getJson(`/api/metrics?runs=${ids.join(',')}&keys=train/loss,val/accuracy`);
     const reader = openStore(fixture.dbFile, { readonly: true });

@@ -18,7 +18,7 @@ import {
 } from '@vgglab/store';
 import { ensurePageBuilt, defaultDistDir } from './build-page.ts';
 import { DASHBOARD_DEFAULTS } from './defaults.ts';
-import { ExtraQueries, type SeriesColumnsRaw } from './extra-queries.ts';
+import { ExtraQueries } from './extra-queries.ts';
 import { artifactFiles, checkArtifactFile } from './files.ts';
 import { LiveHub } from './live.ts';
 import { SeriesCache } from './series-cache.ts';
@@ -101,10 +101,17 @@ function nonFiniteName(value: number): 'NaN' | 'Infinity' | '-Infinity' {
   return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
 }
 
+interface SeriesColumns {
+  step: number[];
+  epoch: (number | null)[];
+  timestamp: number[];
+  value: number[];
+}
+
 /** A series as columns (compact JSON; what uPlot takes). min/max are sent only for downsampled series. */
 export function seriesColumns(series: MetricSeries) {
   const n = series.points.length;
-  const columns: SeriesColumnsRaw = { step: new Array(n), epoch: new Array(n), timestamp: new Array(n), value: new Array(n) };
+  const columns: SeriesColumns = { step: new Array(n), epoch: new Array(n), timestamp: new Array(n), value: new Array(n) };
   for (let i = 0; i < n; i++) {
     const p = series.points[i];
     columns.step[i] = p.step;
@@ -123,7 +130,7 @@ function columnsJson(
   key: string,
   totalPoints: number,
   downsampled: boolean,
-  columns: SeriesColumnsRaw,
+  columns: SeriesColumns,
   range?: { min: (number | null)[]; max: (number | null)[] },
 ) {
   const value = new Array<number | null>(columns.value.length);
@@ -349,24 +356,13 @@ export async function createServer(options: DashboardOptions): Promise<FastifyIn
       for (const runId of runIds) {
         const info = extra.seriesInfo(runId);
         const found = new Map<string, string>();
-        const downsample: string[] = [];
         for (const key of keys) {
-          const series = info.get(key);
-          const cacheKey = SeriesCache.key(runId, key, maxPoints);
-          const cached = seriesCache.get(cacheKey, series?.version);
-          if (cached !== undefined) {
-            found.set(key, cached);
-          } else if (series !== undefined && series.count <= maxPoints) {
-            // Short enough to send whole: read the columns directly (no per-point objects).
-            const json = JSON.stringify(columnsJson(runId, key, series.count, false, extra.seriesPoints(series.id)));
-            found.set(key, json);
-            seriesCache.set(cacheKey, series.version, json);
-          } else {
-            downsample.push(key);
-          }
+          const json = seriesCache.get(SeriesCache.key(runId, key, maxPoints), info.get(key)?.version);
+          if (json !== undefined) found.set(key, json);
         }
-        if (downsample.length > 0) {
-          for (const series of store.getMetricSeries({ runIds: [runId], keys: downsample, maxPoints })) {
+        const missing = keys.filter((key) => !found.has(key));
+        if (missing.length > 0) {
+          for (const series of store.getMetricSeries({ runIds: [runId], keys: missing, maxPoints })) {
             const json = JSON.stringify(seriesColumns(series));
             found.set(series.key, json);
             seriesCache.set(SeriesCache.key(runId, series.key, maxPoints), info.get(series.key)?.version, json);
