@@ -522,7 +522,7 @@ async function openStream(port: number, path: string) {
 }
 
 async function waitFor(predicate: () => boolean): Promise<void> {
-  for (let i = 0; i < 100 && !predicate(); i++) await new Promise((r) => setTimeout(r, 30));
+  for (let i = 0; i < 300 && !predicate(); i++) await new Promise((r) => setTimeout(r, 30));
   expect(predicate()).toBe(true);
 }
 
