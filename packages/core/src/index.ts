@@ -83,11 +83,12 @@ export {
   assertFits,
   estimateTrainingMemory,
   formatBytes,
+  optimizerMemoryOf,
   profileModel,
 } from './engine/capacity.ts';
 export type {
+  MemoryReportingOptimizer,
   ModelMemoryProfile,
-  OptimizerKind,
   OptimizerMemorySpec,
   TrainingMemoryBreakdown,
   TrainingMemoryEstimate,

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createRegistry, type ExperimentSpec } from '@vgglab/core';
+import { CapacityError, coreOptimizersPlugin, createRegistry, type ExperimentSpec } from '@vgglab/core';
 import { openStore } from '@vgglab/store';
 import { Progress } from './progress.ts';
 import { testPlugins, tinySpec } from './test-plugins.ts';
@@ -148,6 +148,30 @@ describe('runExperiment', () => {
     expect(y.shape).toEqual([1, 3]);
     tf.dispose([x, y]);
     loaded.dispose();
+    o.store.close();
+  });
+
+  it('refuses a run that cannot fit before it exists in the store, counting the created optimizer (amsgrad: 3 slots)', async () => {
+    const dir = tmpDir();
+    // 64x64 inputs at batch 8192 need ~7 GB of activations: over wasm's 4 GB (the check reads the backend name).
+    const spec = tinySpec({
+      model: { name: 'tiny-cnn', inputShape: [64, 64, 3] },
+      data: { name: 'colours', batchSize: 8192, options: { train: 48, val: 12 } },
+      optimizer: { name: 'adam', lr: 0.01, options: { amsgrad: true } },
+    });
+    const o = options(dir, spec, { registry: createRegistry([...testPlugins(), coreOptimizersPlugin()]), backend: 'wasm' });
+    const before = tf.memory().numTensors;
+    let created = false;
+    const error = await runExperiment({ ...o, onRunCreated: () => (created = true) }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CapacityError);
+    const message = (error as CapacityError).message;
+    expect(message).toMatch(/^training at batch 8192 with adam \(amsgrad\) on wasm needs about [\d.]+ GB \(.*optimizer state [\d.]+ kB \(3 slots\)/);
+    expect(message).toContain("more than wasm's 32-bit limit of 4.29 GB");
+    expect(message).toMatch(/reduce the batch size to \d+ or less/);
+    expect(created).toBe(false);
+    expect(o.store.listRuns().runs).toHaveLength(0);
+    // The built model and the created optimizer are given back.
+    expect(tf.memory().numTensors).toBe(before);
     o.store.close();
   });
 

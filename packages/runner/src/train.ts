@@ -9,7 +9,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { assertFits, formatBytes, type DatasetSource, type ExperimentSpec, type OptimizerMemorySpec, type Registry, type TrainingMemoryEstimate } from '@vgglab/core';
+import { assertFits, formatBytes, type DatasetSource, type ExperimentSpec, type Registry, type ScheduledOptimizer, type TrainingMemoryEstimate } from '@vgglab/core';
 import { createMetricQueue, type MetricInput, type MetricQueue, type RunStore } from '@vgglab/store';
 import {
   assignWeights,
@@ -78,18 +78,10 @@ export interface RunResult {
   lastMetrics: Record<string, number>;
 }
 
-/** The memory the optimizer's state takes: core's estimate knows adam, sgd and rmsprop; others count as adam. */
-function optimizerMemorySpec(spec: ExperimentSpec): OptimizerMemorySpec {
-  const o = (spec.optimizer.options ?? {}) as { momentum?: number; nesterov?: boolean; centered?: boolean };
-  const name = spec.optimizer.name;
-  if (name === 'sgd') return { kind: 'sgd', momentum: o.momentum ?? 0, nesterov: o.nesterov ?? false };
-  if (name === 'rmsprop') return { kind: 'rmsprop', centered: o.centered ?? false };
-  return { kind: 'adam' };
-}
-
-function checkCapacity(model: tf.LayersModel, spec: ExperimentSpec, batchSize: number, backend: string): TrainingMemoryEstimate | null {
+/** The run's memory estimate with the optimizer it will train with (its own slot count and update model). */
+function checkCapacity(model: tf.LayersModel, optimizer: ScheduledOptimizer, batchSize: number, backend: string): TrainingMemoryEstimate | null {
   if (backend !== 'wasm' && backend !== 'cpu' && backend !== 'tensorflow') return null;
-  return assertFits({ model, batchSize, optimizer: optimizerMemorySpec(spec), backend });
+  return assertFits({ model, batchSize, optimizer, backend });
 }
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -133,12 +125,15 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<RunResu
 
     built = await buildModel(registry, spec, classNames.length, seed, (m) => progress.line(m));
     const { model } = built;
-    // Refuse a run that cannot fit before its first step (wasm has 4 GB), with the estimate and what to change.
-    const estimate = checkCapacity(model, spec, batchSize, opts.backend);
-    if (estimate) progress.line(`memory: about ${formatBytes(estimate.bytes)} for training at batch ${batchSize} (limit ${formatBytes(estimate.limitBytes)})`);
     const probabilities = endsInSoftmax(model);
+    // Created before the capacity check (it holds no state until its first step) so the estimate counts
+    // what this optimizer keeps per weight, with its options (amsgrad, momentum, centred, …).
     const opt = createOptimizer(registry, spec, stepsPerEpoch);
     optimizer = opt.optimizer;
+    // Refuse a run that cannot fit before its first step (wasm has 4 GB), with the estimate and what to
+    // change; before the run exists in the store.
+    const estimate = checkCapacity(model, opt.scheduled, batchSize, opts.backend);
+    if (estimate) progress.line(`memory: about ${formatBytes(estimate.bytes)} for training at batch ${batchSize} with ${estimate.optimizer.name} (limit ${formatBytes(estimate.limitBytes)})`);
 
     // --- the run row: new, or the interrupted one being resumed.
     let state: Pick<CheckpointState, 'epoch' | 'stepInEpoch' | 'globalStep' | 'best' | 'epochProgress'> = {

@@ -16,10 +16,19 @@ export const WASM_MEMORY_LIMIT_BYTES = 4 * 1024 ** 3;
 /**
  * wasm only, an empirical factor on top of the counted tensors: dlmalloc inside one linear memory
  * fragments under tensors of hundreds of MB, XNNPACK keeps packed copies of weights, and reads copy data
- * out. Calibrated on what was measured for full VGG16 on wasm (shared/notes/engine.md): SGD at batch 1
- * trained while SGD at batch 8 and Adam at batch 1 ran out of memory; the counted tensors of the SGD
- * batch-8 run come to ~2.6 GB, so at least ~1.65x was really in use. Refusing a run at the edge is
- * better than crashing it mid-epoch; the message gives the largest batch that fits.
+ * out. What it rests on, full VGG16 (5 classes, 134.3M parameters) at 224x224 on wasm, 2 threads:
+ * - measured 2026-11-28 with vgglab's TorchSgd (no momentum), batch 1: trains (15 s for the first step,
+ *   6 s for the second); the tracked tensors peaked at 1.970 GB (tf.profile) while the wasm heap had
+ *   grown to 2.97 GB after the first step and 3.38 GB after the second: 1.72x the tensors (longer runs
+ *   not measured). This estimate counts 2.03 GB (x 1.7 = 3.46 GB): fits.
+ * - measured 2026-11-28 with vgglab's TorchAdam, batch 1: aborted in the first step with the heap at
+ *   4.20 GB. This estimate counts 3.52 GB (x 1.7 = 5.98 GB): refused.
+ * - shared/notes/engine.md, with tfjs's own SGD (no state, updated variable by variable like TorchSgd):
+ *   batch 1 trained, batch 8 ran out of memory; counted now 2.03 GB and 3.00 GB, so the factor lies
+ *   between 1.43 and 2.11. (Its Adam batch-1 crash was tfjs's whole-model Adam update and is no anchor
+ *   for vgglab's optimizers.)
+ * Refusing a run at the edge is better than crashing it mid-epoch; the message gives the largest batch
+ * that fits.
  */
 const WASM_ALLOCATOR_OVERHEAD = 1.7;
 /**
@@ -28,16 +37,38 @@ const WASM_ALLOCATOR_OVERHEAD = 1.7;
  */
 const BACKWARD_WORKSPACE_ACTIVATIONS = 6;
 
-export type OptimizerKind = 'adam' | 'sgd' | 'rmsprop';
-
+/**
+ * What the estimate needs to know about the optimizer: the weight-sized state it keeps and how its update
+ * allocates temporaries. `optimizerMemoryOf` reads it from a created optimizer.
+ */
 export interface OptimizerMemorySpec {
-  kind: OptimizerKind;
-  /** sgd: > 0 adds the momentum slot; rmsprop keeps its moments slot in tfjs whatever the value. */
-  momentum?: number;
-  nesterov?: boolean;
-  /** rmsprop: centered adds a mean-gradient slot. */
-  centered?: boolean;
+  /** For messages: 'adam', 'adamw (amsgrad)', 'sgd (momentum)', … */
+  name: string;
+  /** Weight-sized state tensors kept per trainable weight (TorchAdam 2, 3 with amsgrad; TorchSgd 0, 1 with momentum). */
+  slotsPerWeight: number;
+  /**
+   * 'per-variable': the update runs one variable at a time in its own tidy (vgglab's optimizers), so its
+   * temporaries peak at a few copies of the LARGEST trainable weight. 'whole-model': one tidy over all
+   * variables (tfjs's AdamOptimizer), so they scale with every trainable parameter.
+   */
+  updateTemporaries: 'per-variable' | 'whole-model';
+  /**
+   * Weight-sized temporaries alive at the update's peak, per weight. Defaults: per-variable 4 (the bound
+   * optim/optimizers.test.ts enforces for TorchAdam with amsgrad + weight decay, centred RMSprop with
+   * momentum and nesterov SGD); whole-model 11 (tfjs 4.22's AdamOptimizer).
+   */
+  temporariesPerWeight?: number;
 }
+
+/** An optimizer that says how much state it keeps per weight (vgglab's TorchStyleOptimizer does). */
+export interface MemoryReportingOptimizer {
+  readonly stateSlotsPerWeight: number;
+}
+
+const PER_VARIABLE_TEMPORARIES = 4;
+/** TorchSgd without momentum or decay: lr·g, then p − lr·g (see describeOwnOptimizer). */
+const PLAIN_SGD_TEMPORARIES = 2;
+const WHOLE_MODEL_TEMPORARIES = 11;
 
 /** What memory planning needs to know about a model, per sample where it says so. Counts are floats. */
 export interface ModelMemoryProfile {
@@ -59,7 +90,11 @@ export interface ModelMemoryProfile {
 export interface TrainingMemoryRequest {
   model: tf.LayersModel | ModelMemoryProfile;
   batchSize: number;
-  optimizer: OptimizerKind | OptimizerMemorySpec;
+  /**
+   * The optimizer the run will train with: the created optimizer itself (a tf.Optimizer or a plugin's
+   * ScheduledOptimizer; read with `optimizerMemoryOf`) or its description.
+   */
+  optimizer: OptimizerMemorySpec | MemoryReportingOptimizer | tf.Optimizer | { readonly optimizer: tf.Optimizer };
   backend: BackendName;
   /** Overrides the backend's limit (bytes); defaults: wasm 4 GiB, cpu/tensorflow the machine's total memory. */
   limitBytes?: number;
@@ -69,7 +104,7 @@ export interface TrainingMemoryBreakdown {
   weights: number;
   gradients: number;
   optimizerState: number;
-  /** Temporaries alive during the optimizer update (tfjs's Adam updates all variables inside one tidy). */
+  /** Temporaries alive at the optimizer update's peak (per-variable: a few copies of the largest weight). */
   optimizerUpdate: number;
   activations: number;
   backwardWorkspace: number;
@@ -153,27 +188,121 @@ export function profileModel(model: tf.LayersModel): ModelMemoryProfile {
   };
 }
 
-function optimizerSpec(optimizer: OptimizerKind | OptimizerMemorySpec): OptimizerMemorySpec {
-  return typeof optimizer === 'string' ? { kind: optimizer } : optimizer;
+function isSpec(o: unknown): o is OptimizerMemorySpec {
+  const spec = o as OptimizerMemorySpec;
+  return typeof spec.slotsPerWeight === 'number' && (spec.updateTemporaries === 'per-variable' || spec.updateTemporaries === 'whole-model');
+}
+
+const on = (v: unknown) => v === true || (typeof v === 'number' && v !== 0);
+
+function className(o: object): string {
+  return typeof (o as tf.Optimizer).getClassName === 'function' ? (o as tf.Optimizer).getClassName() : o.constructor.name;
 }
 
 /**
- * Persistent slots per parameter and update temporaries, as tfjs 4.22's optimizers allocate them:
- * Adam keeps m and v and creates ~11 temporaries per parameter inside ONE tidy over all variables;
- * SGD and momentum and RMSProp update variable by variable (temporaries of the largest tensor only).
+ * Name and update peak (weight-sized temporaries alive at once) of vgglab's own optimizers, counted from
+ * their update code in optim/optimizers.ts, which frees each intermediate as soon as the next exists: a
+ * weighted sum a·x + b·y holds 3 (x·a, y·b, the sum), p − lr·d holds 2, and a kept gradient with weight
+ * decay or a kept denominator adds one. optim/optimizers.test.ts bounds the peak at 4 for the heaviest
+ * options it measures. Measured on wasm for plain TorchSgd on full VGG16 (see WASM_ALLOCATOR_OVERHEAD):
+ * the tracked-tensor peak was 1.970 GB, where this count (2 copies of fc1's 411 MB) gives 2.03 GB.
  */
-function optimizerCost(spec: OptimizerMemorySpec, p: ModelMemoryProfile): { slots: number; updateFloats: number } {
-  switch (spec.kind) {
-    case 'adam':
-      return { slots: 2, updateFloats: 11 * p.trainableParams };
-    case 'sgd':
-      if ((spec.momentum ?? 0) > 0) return { slots: 1, updateFloats: (spec.nesterov ? 4 : 2) * p.largestTrainableTensor };
-      return { slots: 0, updateFloats: 1 * p.largestTrainableTensor };
-    case 'rmsprop':
-      return { slots: spec.centered ? 3 : 2, updateFloats: (spec.centered ? 9 : 6) * p.largestTrainableTensor };
+function describeOwnOptimizer(o: object): { name: string; temporariesPerWeight: number } | undefined {
+  const cls = className(o);
+  const options = ((o as { options?: unknown }).options ?? {}) as Record<string, unknown>;
+  const flags = (list: [unknown, string][]) => {
+    const set = list.filter(([v]) => on(v)).map(([, name]) => name);
+    return set.length ? ` (${set.join(', ')})` : '';
+  };
+  const decay = on(options.weightDecay) ? 1 : 0;
+  switch (cls) {
+    case 'TorchAdam': {
+      const decoupled = (o as { decoupled?: boolean }).decoupled === true;
+      // m's weighted sum: 3; L2 decay keeps g = grad + λp beside it (AdamW's decay is a 1-temporary step).
+      return {
+        name: `${decoupled ? 'adamw' : 'adam'}${flags([[options.amsgrad, 'amsgrad']])}`,
+        temporariesPerWeight: 3 + (decoupled ? 0 : decay),
+      };
+    }
+    case 'TorchSgd': {
+      // p − lr·d: 2; the momentum buffer's weighted sum: 3; nesterov keeps its direction beside p − lr·d.
+      const momentum = on(options.momentum);
+      const base = momentum ? 3 : PLAIN_SGD_TEMPORARIES;
+      return {
+        name: `sgd${flags([[options.momentum, 'momentum'], [options.nesterov, 'nesterov']])}`,
+        temporariesPerWeight: base + (on(options.nesterov) ? 1 : 0) + decay,
+      };
+    }
+    case 'TorchRmsprop': {
+      // square_avg's weighted sum: 3; momentum keeps the denominator and g/avg beside b's weighted sum: 4.
+      return {
+        name: `rmsprop${flags([[options.centered, 'centred'], [options.momentum, 'momentum']])}`,
+        temporariesPerWeight: (on(options.momentum) ? 4 : 3) + decay,
+      };
+    }
     default:
-      throw new Error(`estimateTrainingMemory: unknown optimizer kind '${(spec as { kind: string }).kind}' (adam, sgd, rmsprop)`);
+      return undefined;
   }
+}
+
+/**
+ * tfjs 4.22's own optimizers (a plugin may use them), as their applyGradients allocate: SGD, momentum and
+ * RMSProp update variable by variable; Adam runs ONE tidy over all variables (~11 temporaries per parameter).
+ */
+function describeTfjsOptimizer(o: object): OptimizerMemorySpec | undefined {
+  const x = o as { useNesterov?: boolean; centered?: boolean };
+  switch (className(o)) {
+    case 'SGD':
+      return { name: "tfjs's sgd", slotsPerWeight: 0, updateTemporaries: 'per-variable', temporariesPerWeight: 2 };
+    case 'Momentum':
+      return { name: "tfjs's momentum", slotsPerWeight: 1, updateTemporaries: 'per-variable', temporariesPerWeight: x.useNesterov ? 4 : 2 };
+    case 'RMSProp':
+      return { name: "tfjs's rmsprop", slotsPerWeight: x.centered ? 3 : 2, updateTemporaries: 'per-variable', temporariesPerWeight: x.centered ? 9 : 6 };
+    case 'Adam':
+      return { name: "tfjs's adam", slotsPerWeight: 2, updateTemporaries: 'whole-model', temporariesPerWeight: WHOLE_MODEL_TEMPORARIES };
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The memory description of a created optimizer. vgglab's optimizers report their slots per weight and
+ * update variable by variable; tfjs's SGD, Momentum, RMSProp and Adam are known. Any other optimizer that
+ * does not report its state is assumed to cost what tfjs's AdamOptimizer does (2 slots, ~11 temporaries per parameter of the
+ * whole model): too much rather than a crash mid-epoch.
+ */
+export function optimizerMemoryOf(
+  optimizer: OptimizerMemorySpec | MemoryReportingOptimizer | tf.Optimizer | { readonly optimizer: tf.Optimizer },
+): OptimizerMemorySpec {
+  if (isSpec(optimizer)) return optimizer;
+  const reported = (optimizer as MemoryReportingOptimizer).stateSlotsPerWeight;
+  if (typeof reported === 'number') {
+    const own = describeOwnOptimizer(optimizer);
+    // A plugin's optimizer that reports its slots but not its update: the bound our own optimizers keep.
+    return own
+      ? { name: own.name, slotsPerWeight: reported, updateTemporaries: 'per-variable', temporariesPerWeight: own.temporariesPerWeight }
+      : { name: className(optimizer), slotsPerWeight: reported, updateTemporaries: 'per-variable' };
+  }
+  const inner = (optimizer as { optimizer?: unknown }).optimizer;
+  if (inner && inner !== optimizer && typeof inner === 'object') return optimizerMemoryOf(inner as tf.Optimizer);
+  const tfjs = describeTfjsOptimizer(optimizer);
+  if (tfjs) return tfjs;
+  return {
+    name: `${className(optimizer)} (its state size is not reported; counted as tfjs's Adam)`,
+    slotsPerWeight: 2,
+    updateTemporaries: 'whole-model',
+  };
+}
+
+/** Persistent slots per parameter and the floats the update's temporaries take at their peak. */
+function optimizerCost(spec: OptimizerMemorySpec, p: ModelMemoryProfile): { slots: number; updateFloats: number } {
+  if (!(Number.isInteger(spec.slotsPerWeight) && spec.slotsPerWeight >= 0)) {
+    throw new Error(`estimateTrainingMemory: optimizer slotsPerWeight must be an integer >= 0, received ${spec.slotsPerWeight}`);
+  }
+  if (spec.updateTemporaries === 'per-variable') {
+    return { slots: spec.slotsPerWeight, updateFloats: (spec.temporariesPerWeight ?? PER_VARIABLE_TEMPORARIES) * p.largestTrainableTensor };
+  }
+  return { slots: spec.slotsPerWeight, updateFloats: (spec.temporariesPerWeight ?? WHOLE_MODEL_TEMPORARIES) * p.trainableParams };
 }
 
 function isProfile(model: TrainingMemoryRequest['model']): model is ModelMemoryProfile {
@@ -219,7 +348,7 @@ export function estimateTrainingMemory(request: TrainingMemoryRequest): Training
     throw new Error(`estimateTrainingMemory: batchSize must be a positive integer, received ${batchSize}`);
   }
   const p = isProfile(request.model) ? request.model : profileModel(request.model);
-  const spec = optimizerSpec(request.optimizer);
+  const spec = optimizerMemoryOf(request.optimizer);
   const limitBytes = request.limitBytes ?? defaultLimit(backend);
   const { breakdown, bytes, slots } = compute(p, batchSize, spec, backend);
   const fits = bytes <= limitBytes;
@@ -228,12 +357,11 @@ export function estimateTrainingMemory(request: TrainingMemoryRequest): Training
 
   const b = breakdown;
   const limitText = `${backend === 'wasm' ? "wasm's 32-bit" : `${backend}'s`} limit of ${formatBytes(limitBytes)}${request.limitBytes === undefined && backend !== 'wasm' ? ' (machine memory)' : ''}`;
-  const optimizerText = `${spec.kind}${spec.kind === 'sgd' && (spec.momentum ?? 0) > 0 ? ' with momentum' : ''}`;
   const details =
     `weights ${formatBytes(b.weights)}, gradients ${formatBytes(b.gradients)}, optimizer state ${formatBytes(b.optimizerState)} (${slots} slot${slots === 1 ? '' : 's'}), ` +
     `optimizer update ${formatBytes(b.optimizerUpdate)}, activations ${formatBytes(b.activations)}, backward workspace ${formatBytes(b.backwardWorkspace)}` +
     (b.overhead > 0 ? `, wasm allocator overhead ${formatBytes(b.overhead)}` : '');
-  const head = `training at batch ${batchSize} with ${optimizerText} on ${backend} needs about ${formatBytes(bytes)} (${details})`;
+  const head = `training at batch ${batchSize} with ${spec.name} on ${backend} needs about ${formatBytes(bytes)} (${details})`;
   const message = fits
     ? `${head}: fits within ${limitText}`
     : `${head}: more than ${limitText}. To make it fit: ${advice.join('; ')}.`;
@@ -250,10 +378,10 @@ function adviseFit(
 ): string[] {
   const advice: string[] = [];
   // "X GB, fits" / "X GB; fits at batch N or less" / "X GB, too big even at batch 1", for one alternative.
-  const verdict = (q: ModelMemoryProfile, b: BackendName, limitBytes: number) => {
-    const bytes = compute(q, batchSize, spec, b).bytes;
+  const verdict = (q: ModelMemoryProfile, b: BackendName, limitBytes: number, o: OptimizerMemorySpec = spec) => {
+    const bytes = compute(q, batchSize, o, b).bytes;
     if (bytes <= limitBytes) return `${formatBytes(bytes)}, fits`;
-    const largest = largestBatch(q, spec, b, limitBytes);
+    const largest = largestBatch(q, o, b, limitBytes);
     return largest >= 1
       ? `${formatBytes(bytes)}; fits at batch ${largest} or less`
       : `${formatBytes(bytes)}, too big even at batch 1`;
@@ -291,8 +419,12 @@ function adviseFit(
       );
     }
   }
-  if (spec.kind === 'adam') {
-    advice.push(`use sgd (Adam's update alone needs ${formatBytes(compute(p, batchSize, spec, backend).breakdown.optimizerUpdate)} in tfjs)`);
+  if (spec.slotsPerWeight > 0) {
+    const stateless: OptimizerMemorySpec = { name: 'sgd', slotsPerWeight: 0, updateTemporaries: 'per-variable', temporariesPerWeight: PLAIN_SGD_TEMPORARIES };
+    const state = compute(p, batchSize, spec, backend).breakdown.optimizerState;
+    advice.push(
+      `use sgd without momentum (no optimizer state instead of ${formatBytes(state)} for ${spec.name}'s ${spec.slotsPerWeight} slot${spec.slotsPerWeight === 1 ? '' : 's'}: ${verdict(p, backend, limit, stateless)})`,
+    );
   }
   return advice;
 }
