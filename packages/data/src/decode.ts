@@ -2,6 +2,7 @@
  * Pixels: decoding with sharp (libvips) into 8-bit RGB (or gray), with the sample's geometry done in the
  * same libvips pipeline, and a JS resampler for pixels already in memory (synthetic data).
  */
+import fs from 'node:fs/promises';
 import sharp, { type KernelEnum, type OutputInfo, type Sharp } from 'sharp';
 import type { InputShape, Preprocessing, TransformSpec } from '@vgglab/core';
 import { FAIL_ON, PRESCALE_MIN_PIXELS } from './defaults.ts';
@@ -32,13 +33,28 @@ const KERNEL: Record<Interpolation, keyof KernelEnum> = {
 /** Source of a sharp pipeline: a file (with its header) or raw pixels. */
 export type PixelSource = { file: string; header: ImageHeader } | { raw: RawImage };
 
-function open(source: PixelSource, channels: 1 | 3): Sharp {
+/**
+ * The whole file in one read. Measured (bench/data.ts --breakdown): libvips reading the file itself costs
+ * more CPU per image than Node reading it and handing libvips the bytes (its file source reads in small
+ * chunks, and every system call is expensive on this kind of VM); the bytes are the same, so is the result.
+ */
+export async function readImageFile(file: string): Promise<Buffer> {
+  try {
+    return await fs.readFile(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new BadImageError(file, code === 'ENOENT' ? 'unreadable (file not found)' : `unreadable (${code ?? (e as Error).message})`);
+  }
+}
+
+/** A sharp pipeline over one source; a file source must come with its bytes (readImageFile). */
+function open(source: PixelSource, channels: 1 | 3, bytes?: Buffer): Sharp {
   if ('raw' in source) {
     const { data, width, height, channels: c } = source.raw;
     return sharp(data, { raw: { width, height, channels: c } });
   }
   // autoOrient only when needed: it would disable JPEG shrink-on-load for every image.
-  let img = sharp(source.file, { failOn: FAIL_ON, autoOrient: source.header.orientation > 1 });
+  let img = sharp(bytes ?? source.file, { failOn: FAIL_ON, autoOrient: source.header.orientation > 1 });
   img = img.removeAlpha();
   return channels === 3 ? img.toColourspace('srgb') : img.toColourspace('b-w');
 }
@@ -61,7 +77,7 @@ function jpegPrescale(source: PixelSource, geometry: Geometry): number {
 async function prescaled(source: { file: string; header: ImageHeader }, geometry: Geometry, channels: 1 | 3, k: number): Promise<Uint8Array> {
   const width = Math.ceil(source.header.width / k);
   const height = Math.ceil(source.header.height / k);
-  const small = await open(source, channels)
+  const small = await open(source, channels, await readImageFile(source.file))
     .resize(width, height, { fit: 'fill', kernel: KERNEL[geometry.interpolation] })
     .raw()
     .toBuffer({ resolveWithObject: true })
@@ -87,7 +103,7 @@ async function prescaled(source: { file: string; header: ImageHeader }, geometry
 export async function geometryWithSharp(source: PixelSource, geometry: Geometry, channels: 1 | 3): Promise<Uint8Array> {
   const k = jpegPrescale(source, geometry);
   if (k > 1 && 'file' in source) return prescaled(source, geometry, channels, k);
-  let img = open(source, channels);
+  let img = open(source, channels, 'file' in source ? await readImageFile(source.file) : undefined);
   if (geometry.pre) img = img.extract(geometry.pre);
   if (geometry.resize) img = img.resize(geometry.resize.width, geometry.resize.height, { fit: 'fill', kernel: KERNEL[geometry.interpolation] });
   if (geometry.post) img = img.extract(geometry.post);
@@ -110,7 +126,7 @@ export async function geometryWithSharp(source: PixelSource, geometry: Geometry,
 /** Decodes a whole image, EXIF-oriented, as 8-bit RGB (or gray). Throws BadImageError with the reason. */
 export async function decodeImage(file: string, options: { channels?: 1 | 3 } = {}): Promise<RawImage> {
   const channels = options.channels ?? 3;
-  const img = sharp(file, { failOn: FAIL_ON, autoOrient: true }).removeAlpha();
+  const img = sharp(await readImageFile(file), { failOn: FAIL_ON, autoOrient: true }).removeAlpha();
   try {
     const { data, info } = await (channels === 3 ? img.toColourspace('srgb') : img.toColourspace('b-w')).raw().toBuffer({ resolveWithObject: true });
     if (info.channels !== channels) throw new Error(`decoded to ${info.channels} channels`);
