@@ -454,3 +454,64 @@ describe('vgglab predict and evaluate on a trained tiny run', () => {
     await expect(predict(runId, Buffer.from('not an image'))).rejects.toMatchObject({ statusCode: 400 });
   }, 120_000);
 });
+
+/**
+ * The root README's "Writing a model plugin" guide, done as it says with the real example file: the commands
+ * and the spec fields it shows must keep working (the spec here is the README's, made tiny).
+ */
+describe("the README's model plugin guide (examples/tiny-cnn.ts through the real CLI)", () => {
+  const EXAMPLE = path.resolve(HERE, '..', '..', 'models-vgg', 'examples', 'tiny-cnn.ts');
+  // Only what the README loads: no test plugins from VGGLAB_PLUGINS.
+  const env = { VGGLAB_PLUGINS: '', VGGLAB_BACKEND: 'cpu' };
+
+  it("vgglab models 'tiny*' --plugin ./tiny-cnn.ts lists tiny_cnn with its parameter count", async () => {
+    const r = await run(['models', 'tiny*', '--plugin', EXAMPLE, '--json'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const rows = JSON.parse(r.stdout) as { name: string; plugin: string; params: number; inputShape: number[] }[];
+    expect(rows.map((x) => [x.name, x.plugin])).toEqual([['tiny_cnn', 'tiny-cnn']]);
+    // Defaults: 32x32x3, 10 classes, filters 8 then 16: conv 3x3x3x8+8, conv 3x3x8x16+16, dense 16x10+10.
+    expect(rows[0]!.params).toBe(3 * 3 * 3 * 8 + 8 + (3 * 3 * 8 * 16 + 16) + (16 * 10 + 10));
+    expect(rows[0]!.inputShape).toEqual([32, 32, 3]);
+    // Without the plugin there is no such model.
+    const without = await run(['models', 'tiny*'], { env });
+    expect(without.stdout).toContain("no model matches 'tiny*'");
+  }, 120_000);
+
+  it('vgglab exp experiments/tiny-shapes.yaml --plugin ./tiny-cnn.ts trains tiny_cnn on shapes to a finished run', async () => {
+    const dir = tmp();
+    fs.mkdirSync(path.join(dir, 'experiments'));
+    fs.writeFileSync(
+      path.join(dir, 'experiments', 'tiny-shapes.yaml'),
+      [
+        'name: tiny-shapes',
+        'model:',
+        '  name: tiny_cnn',
+        '  inputShape: [16, 16, 3]',
+        '  options: { filters: 4, blocks: 2 }',
+        '  freeze: none',
+        'data:',
+        '  name: shapes',
+        '  options: { classes: 3, trainCount: 60, valCount: 20 }',
+        'optimizer: { name: adam, lr: 0.001 }',
+        'train: { epochs: 2 }',
+        '',
+      ].join('\n'),
+    );
+    const r = await run(['exp', 'experiments/tiny-shapes.yaml', '--plugin', EXAMPLE], { env, cwd: dir });
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    // The default store: runs/vgglab.db where the command was run.
+    const store = openStore(path.join(dir, 'runs', 'vgglab.db'));
+    try {
+      const runs = store.listRuns().runs;
+      expect(runs).toHaveLength(1);
+      const stored = store.getRun(runs[0]!.id)!;
+      expect(stored.status).toBe('finished');
+      expect(stored.experimentName).toBe('tiny-shapes');
+      expect([stored.params['model.name'], stored.params['data.name'], stored.params['model.options.filters']]).toEqual(['tiny_cnn', 'shapes', '4']);
+      expect(store.getMetricHistory(stored.id, METRIC.trainEpochLoss)).toHaveLength(2);
+      expect(stored.artifacts.map((a) => a.kind).sort()).toEqual(['checkpoint-best', 'checkpoint-last']);
+    } finally {
+      store.close();
+    }
+  }, 120_000);
+});
