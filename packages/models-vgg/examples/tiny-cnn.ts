@@ -2,7 +2,7 @@
  * A complete model plugin in one file: a tiny CNN (conv-relu-pool blocks, global average pool, softmax head).
  * It is the example of the root README's "Writing a model plugin", kept working by tiny-cnn.test.ts. Copy it to start your own plugin.
  *
- *   vgglab run experiment.yaml --plugin ./tiny-cnn.ts    # the runner loads the module's default export
+ *   vgglab exp experiment.yaml --plugin ./tiny-cnn.ts    # the runner loads the module's default export
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ModelBuildOptions, ModelEntry, ModelPlugin, OptionsSchema, ParamCounts } from '@vgglab/core';
