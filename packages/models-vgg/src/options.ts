@@ -89,10 +89,11 @@ export const VGG_OPTIONS_SCHEMA: OptionsSchema = {
       enum: ['avg', 'max'],
       description: 'Global pooling of the last feature map (the extractor output, or a light head input with includeTop).',
     },
+    // No schema default: a filled-in `true` would collide with an explicit `pooling`, which replaces it.
     avgPoolTo7: {
       type: 'boolean',
-      default: VGG_OPTION_DEFAULTS.avgPoolTo7,
-      description: "torchvision's adaptive average pool to 7x7 before the flatten; false flattens block5_pool directly.",
+      description:
+        "torchvision's adaptive average pool to 7x7 before the flatten (defaults to true unless pooling is set); false flattens block5_pool directly.",
     },
     classifierActivation: {
       enum: ['softmax', 'linear'],

@@ -72,9 +72,15 @@ describe('vggPlugin', () => {
       classifierUnits: [...VGG_OPTION_DEFAULTS.classifierUnits],
       dropout: 0.5,
       includeTop: true,
-      avgPoolTo7: true,
       classifierActivation: 'softmax',
     });
+    // A pooled head (as the capacity advice suggests) resolves with the schema's defaults filled in.
+    const pooled: Record<string, unknown> = { pooling: 'avg', classifierUnits: [32] };
+    expect(validate(pooled)).toBe(true);
+    const model = vggPlugin().models.vgg11!.build({ numClasses: 3, inputShape: [32, 32, 3] }, { ...pooled, widthMultiplier: 1 / 16 });
+    expect(model.layers.map((l) => l.name)).toContain('avg_pool');
+    expect(model.layers.map((l) => l.name)).not.toContain('avgpool');
+    model.dispose();
     expect(validate({ widthMultipler: 0.5 })).toBe(false);
     expect(validate({ dropout: 1 })).toBe(false);
     expect(validate({ pooling: 'mean' })).toBe(false);
