@@ -221,6 +221,32 @@ describe('geometry', () => {
   });
 });
 
+describe('files are read by Node and decoded from the bytes', () => {
+  it('gives the same pixels as libvips reading the file itself', async () => {
+    const px = pattern(120, 90, [90, 140, 200]);
+    await sharp(px, { raw: { width: 120, height: 90, channels: 3 } }).jpeg({ quality: 90 }).toFile(f('bytes.jpg'));
+    const header = await probeImage(f('bytes.jpg'));
+    const g = { pre: { left: 7, top: 5, width: 80, height: 60 }, resize: { width: 32, height: 24 }, post: null, flip: true, interpolation: 'bilinear' as const, width: 32, height: 24 };
+    const ours = await geometryWithSharp({ file: f('bytes.jpg'), header }, g, 3);
+    const direct = await sharp(f('bytes.jpg')).extract(g.pre).resize(32, 24, { fit: 'fill', kernel: 'linear' }).flop().raw().toBuffer();
+    expect(Buffer.from(ours).equals(direct)).toBe(true);
+  });
+
+  it('a file removed after its header was read is unreadable (not corrupt), by name', async () => {
+    await rawImage(W, H, RED).jpeg().toFile(f('gone.jpg'));
+    const header = await probeImage(f('gone.jpg'));
+    await fs.rm(f('gone.jpg'));
+    const g = { pre: null, resize: { width: 8, height: 8 }, post: null, flip: false, interpolation: 'bilinear' as const, width: 8, height: 8 };
+    const err = await geometryWithSharp({ file: f('gone.jpg'), header }, g, 3).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BadImageError);
+    expect((err as BadImageError).file).toBe(f('gone.jpg'));
+    expect((err as BadImageError).reason).toBe('unreadable (file not found)');
+    const dirErr = await decodeImage(dir).catch((e: unknown) => e);
+    expect(dirErr).toBeInstanceOf(BadImageError);
+    expect((dirErr as BadImageError).reason).toBe('unreadable (EISDIR)');
+  });
+});
+
 describe('loadImageForInference', () => {
   it('resizes to the input shape and normalises', async () => {
     await rawImage(50, 40, [255, 0, 0]).png().toFile(f('predict.png'));
