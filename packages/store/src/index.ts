@@ -30,6 +30,7 @@ export type {
   KeyValue,
   LatestMetric,
   LogBatchInput,
+  MetricColumns,
   MetricExportQuery,
   MetricFilter,
   MetricHistoryOptions,
@@ -55,6 +56,7 @@ export type {
   RunStatus,
   RunStore,
   RunSummary,
+  SeriesColumns,
   SeriesPoint,
   StoreErrorCode,
 } from './types.ts';

@@ -174,6 +174,9 @@ describe('listRuns', () => {
       { value: 'note', count: 3 },
     ]);
     expect(store.listParamValues('optimizer.lr', { limit: 2 })).toHaveLength(2);
+    expect(store.listTagKeys()).toEqual(facets.tagKeys);
+    expect(store.listTagKeys({ limit: 1 })).toEqual([{ value: 'team', count: 6 }]);
+    expect(() => store.listTagKeys({ limit: 0 })).toThrow(/limit must be at least 1/);
     expect(store.getLatestMetrics(ids.a!)['val/accuracy']).toMatchObject({ count: 3, step: 2 });
   });
 });

@@ -86,6 +86,53 @@ describe('metric series', () => {
     }
   });
 
+  it('getMetricColumns gives the same buckets as getMetricSeries, as columns, with min/max kept when downsampled', () => {
+    const store = tempStore();
+    const a = store.createRun({ experiment: 'e', resolvedSpec: {} });
+    const b = store.createRun({ experiment: 'e', resolvedSpec: {} });
+    const metrics = [];
+    for (let step = 1; step <= 900; step++) {
+      const value = step === 400 ? 50 : step === 401 ? -50 : step % 97 === 0 ? Number.NaN : step % 211 === 0 ? Infinity : Math.cos(step / 40);
+      metrics.push({ key: 'loss', value, step: step * 3, epoch: step % 5 === 0 ? null : step / 100, timestamp: 5000 + step });
+    }
+    store.logBatch(a.id, { metrics });
+    store.logBatch(b.id, { metrics: [{ key: 'loss', value: Number.NaN, step: 0 }, { key: 'loss', value: 2, step: 1, epoch: 0 }] });
+    for (const maxPoints of [2, 50, 899, 900, 1000]) {
+      const query = { runIds: [a.id, b.id], keys: ['loss', 'absent'], maxPoints };
+      const columns = store.getMetricColumns(query);
+      const series = store.getMetricSeries(query);
+      expect(columns.map((c) => [c.runId, c.key, c.totalPoints, c.downsampled])).toEqual(series.map((s) => [s.runId, s.key, s.totalPoints, s.downsampled]));
+      columns.forEach((c, i) => {
+        const points = series[i]!.points;
+        expect(c.step, `maxPoints ${maxPoints}`).toEqual(points.map((p) => p.step));
+        expect(c.epoch).toEqual(points.map((p) => p.epoch));
+        expect(c.timestamp).toEqual(points.map((p) => p.timestamp));
+        expect(c.value).toEqual(points.map((p) => p.value));
+        if (c.downsampled) {
+          expect(c.min).toEqual(points.map((p) => p.min));
+          expect(c.max).toEqual(points.map((p) => p.max));
+          expect(c.count).toEqual(points.map((p) => p.count));
+        } else {
+          expect([c.min, c.max, c.count]).toEqual([undefined, undefined, undefined]);
+        }
+      });
+    }
+    const [raw] = store.getMetricColumns({ runIds: [a.id], keys: ['loss'], maxPoints: 900 });
+    expect(raw!.downsampled).toBe(false);
+    expect(raw!.value[96]).toBeNaN(); // step 97: NaN read back as NaN
+    expect(raw!.value[210]).toBe(Infinity);
+    const [down] = store.getMetricColumns({ runIds: [a.id], keys: ['loss'], maxPoints: 10 });
+    expect(down!.step.length).toBeLessThanOrEqual(10);
+    expect(down!.count!.reduce((x, y) => x + y, 0)).toBe(900);
+    // the spikes survive in min/max although neither is its bucket's last point
+    expect(Math.min(...down!.min!)).toBe(-50);
+    expect(down!.max).toContain(Infinity);
+    const spike = down!.min!.indexOf(-50);
+    expect(down!.value[spike]).not.toBe(-50);
+    expect(() => store.getMetricColumns({ runIds: [a.id], keys: ['loss'], maxPoints: 1 })).toThrow(/maxPoints must be at least 2/);
+    expect(() => store.getMetricColumns({ runIds: ['nope'], keys: ['loss'] })).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+  });
+
   it('getMetricsAfter streams new points by cursor, filtered by runs and keys, across runs', () => {
     const store = tempStore();
     const a = store.createRun({ experiment: 'e', resolvedSpec: {} });

@@ -2,24 +2,42 @@
 import type Database from 'better-sqlite3';
 import { DEFAULT_METRICS_AFTER_LIMIT, DEFAULT_SERIES_MAX_POINTS } from './defaults.ts';
 import { fromDb } from './rows.ts';
-import type { MetricPoint, MetricSeries, MetricSeriesQuery, MetricsAfterQuery, MetricsAfterResult, SeriesPoint } from './types.ts';
+import type {
+  MetricColumns,
+  MetricPoint,
+  MetricSeries,
+  MetricSeriesQuery,
+  MetricsAfterQuery,
+  MetricsAfterResult,
+  SeriesColumns,
+  SeriesPoint,
+} from './types.ts';
 import { checkKey, checkSafeInteger, invalid, show } from './validate.ts';
 
 type RawPoint = [step: number, epoch: number | null, value: number | null, timestamp: number];
 
 const MAX_SERIES_PER_CALL = 1000;
 
-export function getMetricSeries(db: Database.Database, runPk: (id: string) => number, query: MetricSeriesQuery): MetricSeries[] {
-  if (query === null || typeof query !== 'object') throw invalid(`getMetricSeries expects { runIds, keys }, received ${show(query)}`);
+function checkSeriesQuery(query: MetricSeriesQuery, caller: string): number {
+  if (query === null || typeof query !== 'object') throw invalid(`${caller} expects { runIds, keys }, received ${show(query)}`);
   const { runIds, keys } = query;
-  if (!Array.isArray(runIds) || !Array.isArray(keys)) throw invalid('getMetricSeries: runIds and keys must be arrays');
+  if (!Array.isArray(runIds) || !Array.isArray(keys)) throw invalid(`${caller}: runIds and keys must be arrays`);
   keys.forEach((k, i) => checkKey(k, `keys[${i}]`));
   const maxPoints = query.maxPoints ?? DEFAULT_SERIES_MAX_POINTS;
   checkSafeInteger(maxPoints, 'maxPoints');
   if (maxPoints < 2) throw invalid(`maxPoints must be at least 2, received ${maxPoints}`);
   if (runIds.length * keys.length > MAX_SERIES_PER_CALL) {
-    throw invalid(`getMetricSeries: ${runIds.length} runs x ${keys.length} keys is more than ${MAX_SERIES_PER_CALL} series; ask in parts`);
+    throw invalid(`${caller}: ${runIds.length} runs x ${keys.length} keys is more than ${MAX_SERIES_PER_CALL} series; ask in parts`);
   }
+  return maxPoints;
+}
+
+/**
+ * Series as columns, straight from the query: the aggregate fills plain number arrays (no object per point), which
+ * is what charts and JSON want. Downsampled series also carry each bucket's min, max and point count.
+ */
+export function getMetricColumns(db: Database.Database, runPk: (id: string) => number, query: MetricSeriesQuery): MetricColumns[] {
+  const maxPoints = checkSeriesQuery(query, 'getMetricColumns');
   const findSeries = db.prepare('SELECT id, count, step FROM series WHERE run_pk = ? AND key = ?');
   const firstStep = db.prepare('SELECT step FROM metrics WHERE series_id = ? ORDER BY step LIMIT 1').pluck();
   // The subquery's ORDER BY matches the primary key, so SQLite feeds the aggregate in step order without sorting.
@@ -27,35 +45,72 @@ export function getMetricSeries(db: Database.Database, runPk: (id: string) => nu
     `SELECT ${SERIES_AGGREGATE}(step, epoch, value, timestamp)
      FROM (SELECT step, epoch, value, timestamp FROM metrics WHERE series_id = ? ORDER BY step)`,
   );
-  const out: MetricSeries[] = [];
-  for (const runId of runIds) {
+  const out: MetricColumns[] = [];
+  for (const runId of query.runIds) {
     const pk = runPk(runId);
-    for (const key of keys) {
+    for (const key of query.keys) {
       const series = findSeries.get(pk, key) as { id: number; count: number; step: number } | undefined;
       if (!series) {
-        out.push({ runId, key, totalPoints: 0, downsampled: false, points: [] });
+        out.push({ runId, key, totalPoints: 0, downsampled: false, step: [], epoch: [], timestamp: [], value: [] });
         continue;
       }
       const downsampled = series.count > maxPoints;
       const minStep = downsampled ? (firstStep.get(series.id) as number) : 0;
       // width 0: one point per bucket (no downsampling)
       const width = downsampled ? (series.step - minStep + 1) / maxPoints : 0;
-      const points = collectInto(collect, series.id, new Bucketer(minStep, width, maxPoints - 1));
-      out.push({ runId, key, totalPoints: series.count, downsampled, points });
+      const bucketer = new Bucketer(minStep, width, maxPoints - 1);
+      collectInto(collect, series.id, bucketer);
+      out.push({ runId, key, totalPoints: series.count, downsampled, ...bucketer.columns() });
     }
   }
   return out;
 }
 
+/** The same series as points (one object per bucket): built from the columns. */
+export function getMetricSeries(db: Database.Database, runPk: (id: string) => number, query: MetricSeriesQuery): MetricSeries[] {
+  checkSeriesQuery(query, 'getMetricSeries');
+  return getMetricColumns(db, runPk, query).map(({ runId, key, totalPoints, downsampled, ...columns }) => ({
+    runId,
+    key,
+    totalPoints,
+    downsampled,
+    points: toPoints(columns),
+  }));
+}
+
+function toPoints(c: SeriesColumns): SeriesPoint[] {
+  const points: SeriesPoint[] = new Array(c.step.length);
+  for (let i = 0; i < points.length; i++) {
+    const value = c.value[i]!;
+    points[i] = {
+      step: c.step[i]!,
+      epoch: c.epoch[i]!,
+      timestamp: c.timestamp[i]!,
+      value,
+      min: c.min ? c.min[i]! : value,
+      max: c.max ? c.max[i]! : value,
+      count: c.count ? c.count[i]! : 1,
+    };
+  }
+  return points;
+}
+
 /**
- * Turns points, fed in step order, into series points. Equal-width buckets over the step range (so the x axis
+ * Turns points, fed in step order, into series columns. Equal-width buckets over the step range (so the x axis
  * keeps its shape even when logging was uneven); each bucket becomes its last point, carrying the bucket's
- * min and max (NaN ignored) so spikes survive downsampling. A width of 0 keeps every point.
+ * min and max (NaN ignored) so spikes survive downsampling. A width of 0 keeps every point (and no min/max/count
+ * columns: they would repeat the value and 1).
  */
 class Bucketer {
-  readonly points: SeriesPoint[] = [];
+  private readonly step: number[] = [];
+  private readonly epoch: (number | null)[] = [];
+  private readonly timestamp: number[] = [];
+  private readonly value: number[] = [];
+  private readonly min: number[] = [];
+  private readonly max: number[] = [];
+  private readonly count: number[] = [];
   private bucket = -1;
-  private current: SeriesPoint | undefined;
+  private last = -1;
 
   constructor(
     private readonly minStep: number,
@@ -64,24 +119,45 @@ class Bucketer {
   ) {}
 
   add(step: number, epoch: number | null, raw: number | null, timestamp: number): void {
-    const value = fromDb(raw);
-    const b = this.width === 0 ? step : Math.min(this.lastBucket, Math.floor((step - this.minStep) / this.width));
-    let current = this.current;
-    if (b !== this.bucket || !current) {
-      current = { step, epoch, timestamp, value, min: Number.NaN, max: Number.NaN, count: 0 };
-      this.points.push(current);
-      this.current = current;
+    const value = raw === null ? Number.NaN : raw;
+    if (this.width === 0) {
+      this.step.push(step);
+      this.epoch.push(epoch);
+      this.timestamp.push(timestamp);
+      this.value.push(value);
+      return;
+    }
+    const b = Math.min(this.lastBucket, Math.floor((step - this.minStep) / this.width));
+    const finite = !Number.isNaN(value);
+    if (b !== this.bucket) {
       this.bucket = b;
+      this.last = this.step.length;
+      this.step.push(step);
+      this.epoch.push(epoch);
+      this.timestamp.push(timestamp);
+      this.value.push(value);
+      this.min.push(value);
+      this.max.push(value);
+      this.count.push(1);
+      return;
     }
-    current.step = step;
-    current.epoch = epoch;
-    current.timestamp = timestamp;
-    current.value = value;
-    current.count++;
-    if (!Number.isNaN(value)) {
-      if (Number.isNaN(current.min) || value < current.min) current.min = value;
-      if (Number.isNaN(current.max) || value > current.max) current.max = value;
+    const i = this.last;
+    this.step[i] = step;
+    this.epoch[i] = epoch;
+    this.timestamp[i] = timestamp;
+    this.value[i] = value;
+    this.count[i]!++;
+    if (finite) {
+      const min = this.min[i]!;
+      const max = this.max[i]!;
+      if (Number.isNaN(min) || value < min) this.min[i] = value;
+      if (Number.isNaN(max) || value > max) this.max[i] = value;
     }
+  }
+
+  columns(): SeriesColumns {
+    const { step, epoch, timestamp, value } = this;
+    return this.width === 0 ? { step, epoch, timestamp, value } : { step, epoch, timestamp, value, min: this.min, max: this.max, count: this.count };
   }
 }
 
@@ -89,18 +165,17 @@ export const SERIES_AGGREGATE = 'vgglab_series';
 /** The bucketer the next aggregate call fills (set just before the query, so rows carry only their 4 values). */
 let target: Bucketer | undefined;
 
-function collectInto(statement: Database.Statement, seriesId: number, bucketer: Bucketer): SeriesPoint[] {
+function collectInto(statement: Database.Statement, seriesId: number, bucketer: Bucketer): void {
   target = bucketer;
   try {
     statement.run(seriesId);
   } finally {
     target = undefined;
   }
-  return bucketer.points;
 }
 
 /**
- * Registers the aggregate that builds series points inside the query. Why: handing SQLite rows to JavaScript
+ * Registers the aggregate that builds series columns inside the query. Why: handing SQLite rows to JavaScript
  * one array per row costs several times the scan itself; a JavaScript aggregate receives the four values as
  * arguments and feeds them to a Bucketer, which makes a 10-run compare about 3x faster. The bucketer is passed
  * in through `target` (an aggregate only takes SQL values); queries are synchronous, so nothing else can run
@@ -118,11 +193,11 @@ export function registerSeriesAggregate(db: Database.Database): void {
   });
 }
 
-/** The same bucketing over points already in memory (rows in step order). */
+/** The same bucketing over points already in memory (rows in step order), as points (the tests' reference). */
 export function downsample(rows: readonly RawPoint[], minStep: number, maxStep: number, maxPoints: number): SeriesPoint[] {
   const bucketer = new Bucketer(minStep, (maxStep - minStep + 1) / maxPoints, maxPoints - 1);
   for (const [step, epoch, value, timestamp] of rows) bucketer.add(step, epoch, value, timestamp);
-  return bucketer.points;
+  return toPoints(bucketer.columns());
 }
 
 export function getMetricsAfter(db: Database.Database, query: MetricsAfterQuery): MetricsAfterResult {

@@ -22,7 +22,7 @@ import {
   toRun,
 } from './rows.ts';
 import { SCHEMA_VERSION, SEARCH_TEXT_EXPR, checkNotNewer, migrate, readSchemaVersion } from './schema.ts';
-import { getMetricSeries, getMetricsAfter, iterateMetrics, registerSeriesAggregate } from './series.ts';
+import { getMetricColumns, getMetricSeries, getMetricsAfter, iterateMetrics, registerSeriesAggregate } from './series.ts';
 import type {
   Artifact,
   Evaluation,
@@ -33,6 +33,7 @@ import type {
   KeyValue,
   LatestMetric,
   LogBatchInput,
+  MetricColumns,
   MetricExportQuery,
   MetricHistoryOptions,
   MetricInput,
@@ -666,8 +667,15 @@ class SqliteRunStore implements RunStore {
       ).all(MAX_FACET_VALUES) as FacetValue[],
       models: this.listParamValues(MODEL_NAME_PARAM),
       optimizers: this.listParamValues(OPTIMIZER_NAME_PARAM),
-      tagKeys: this.sql('SELECT key AS value, count(*) AS count FROM tags GROUP BY key ORDER BY count DESC, key LIMIT ?').all(MAX_FACET_VALUES) as FacetValue[],
+      tagKeys: this.listTagKeys(),
     }));
+  }
+
+  listTagKeys(options: { limit?: number } = {}): FacetValue[] {
+    const limit = options.limit ?? MAX_FACET_VALUES;
+    checkSafeInteger(limit, 'limit');
+    if (limit < 1) throw invalid(`limit must be at least 1, received ${limit}`);
+    return this.sql('SELECT key AS value, count(*) AS count FROM tags GROUP BY key ORDER BY count DESC, key LIMIT ?').all(limit) as FacetValue[];
   }
 
   getLatestMetrics(runId: string): Record<string, LatestMetric> {
@@ -676,6 +684,10 @@ class SqliteRunStore implements RunStore {
 
   getMetricSeries(query: MetricSeriesQuery): MetricSeries[] {
     return this.read(() => getMetricSeries(this.db, (id) => this.runPk(id), query));
+  }
+
+  getMetricColumns(query: MetricSeriesQuery): MetricColumns[] {
+    return this.read(() => getMetricColumns(this.db, (id) => this.runPk(id), query));
   }
 
   getMetricsAfter(query: MetricsAfterQuery): MetricsAfterResult {

@@ -298,6 +298,29 @@ export interface MetricSeries {
   points: SeriesPoint[];
 }
 
+/**
+ * A series as columns (index i of every column is one point or bucket), what charts and JSON take: no object per
+ * point. `value` holds NaN and ±Infinity as they are. `min`, `max` (non-NaN extremes, NaN when a bucket holds
+ * only NaN) and `count` (raw points per bucket) are present only when the series is downsampled.
+ */
+export interface SeriesColumns {
+  step: number[];
+  epoch: (number | null)[];
+  timestamp: number[];
+  value: number[];
+  min?: number[];
+  max?: number[];
+  count?: number[];
+}
+
+export interface MetricColumns extends SeriesColumns {
+  runId: string;
+  key: string;
+  /** Points stored for this run and key. */
+  totalPoints: number;
+  downsampled: boolean;
+}
+
 export interface MetricsAfterQuery {
   /** Return points with id > afterId (0 for everything). */
   afterId: number;
@@ -428,6 +451,8 @@ export interface RunStore {
   listParamKeys(runIds?: readonly string[]): string[];
   /** Distinct values of one param with run counts, most common first (e.g. `model.name`). Defaults to 200 values. */
   listParamValues(key: string, options?: { limit?: number }): FacetValue[];
+  /** Tag keys with the number of runs that carry them, most common first. Defaults to 200 keys. */
+  listTagKeys(options?: { limit?: number }): FacetValue[];
   /** Everything the run table's filter menus offer, in one snapshot. */
   getRunFacets(): RunFacets;
   /** Latest/best values of every metric of one run (cheap: one indexed read); e.g. to tell whether cached series
@@ -436,6 +461,8 @@ export interface RunStore {
   /** Several runs x keys in one call, each series downsampled to at most maxPoints buckets by step, keeping
    * each bucket's min and max. Series with no points are returned empty; order follows runIds, then keys. */
   getMetricSeries(query: MetricSeriesQuery): MetricSeries[];
+  /** The same series (same buckets, same order) as columns: the fast read for charts and JSON APIs. */
+  getMetricColumns(query: MetricSeriesQuery): MetricColumns[];
   /** New points since a cursor (for server-sent events), in id order. */
   getMetricsAfter(query: MetricsAfterQuery): MetricsAfterResult;
   /** Highest metric point id so far (0 when empty): where a live stream starts. */
