@@ -5,7 +5,10 @@
  * - the run list as the page asks for it (100 rows, sorted by best val accuracy, table columns only), on
  *   pages spread through the whole list (page tokens), and with a filter;
  * - the 10-run compare call (/api/metrics for 10 runs x 4 keys, 1,000 points each, JSON): cold (a different
- *   set of 10 runs each time, never read before) and warm (the same 10 again, served from the series cache).
+ *   set of 10 runs each time, never read before) and warm (the same 10 again, served from the series cache);
+ *   for the cold call also the server's share (`compare10RunsServerMs`: fastify's elapsed time until the body is
+ *   written; the rest is the transport and this process's own decoding of the 1.6 MB body). maxPoints=1000 is
+ *   what the page's compare view asks for (packages/dashboard/src/web/api.ts).
  * Prints one JSON line with p50/p95 in ms. Target: p95 below 50 ms.
  *
  *   flock /tmp/bench.lock npm run bench:dashboard [-- --runs 10000 --points 1000 --iterations 200]
@@ -165,6 +168,13 @@ async function main(): Promise<void> {
     return;
   }
   const app = await createServer({ dbFile });
+  // Server-side time of each compare call (request in -> last byte handed to the socket), to tell the server's
+  // share from the transport and the client's decoding of the 1.6 MB body (both in this process).
+  const compareServerMs: number[] = [];
+  let recordServer = false;
+  app.addHook('onResponse', async (request, reply) => {
+    if (recordServer && request.url.startsWith('/api/metrics?')) compareServerMs.push(reply.elapsedTime);
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
   const tableColumns = '&withParams=model.name,optimizer.name,optimizer.lr&withMetrics=val/accuracy,val/loss,train/loss';
@@ -216,7 +226,9 @@ async function main(): Promise<void> {
       listDeep.push((await time(pageToken ? `${listUrl}&pageToken=${encodeURIComponent(pageToken)}` : listUrl)).ms);
       filtered.push((await time(filteredUrl)).ms);
       // Cold: ten runs never read before (the series cache cannot help). Warm: the same ten again.
+      recordServer = true;
       compare.push((await time(compareUrlFor(runSet(i + 1)))).ms);
+      recordServer = false;
       const c = await time(compareUrl);
       compareWarm.push(c.ms);
       if (i === 0) {
@@ -237,6 +249,7 @@ async function main(): Promise<void> {
       runListDeepPageMs: summary(listDeep),
       runListFilteredMs: summary(filtered),
       compare10RunsMs: summary(compare),
+      compare10RunsServerMs: summary(compareServerMs),
       compare10RunsWarmMs: summary(compareWarm),
       compareResponse: { series: COMPARE_RUNS * KEYS.length, points: comparePoints, bytes: compareBytes },
       browser,
