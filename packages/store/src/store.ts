@@ -102,11 +102,16 @@ export function openStore(file: string, options: OpenStoreOptions = {}): RunStor
         );
       }
     } else {
-      // journal_mode is persistent in the file; setting it needs a lock, which the busy timeout waits for.
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
-      db.pragma('foreign_keys = ON');
-      migrate(db, absolute);
+      const opened = db;
+      // journal_mode is persistent in the file; setting it needs a lock. SQLite answers SQLITE_BUSY at once, without
+      // waiting out the busy timeout, when another process is creating the same new file (it would risk a
+      // deadlock), so both steps (each safe to repeat) are retried here until the timeout.
+      retryWhileBusy(busyTimeoutMs, () => {
+        opened.pragma('journal_mode = WAL');
+        opened.pragma('synchronous = NORMAL');
+        opened.pragma('foreign_keys = ON');
+        migrate(opened, absolute);
+      });
     }
     return new SqliteRunStore(db, absolute, readonly);
   } catch (err) {
@@ -115,6 +120,22 @@ export function openStore(file: string, options: OpenStoreOptions = {}): RunStor
     const code = (err as { code?: string }).code;
     if (code === 'SQLITE_NOTADB') throw invalid(`${absolute} is not a vgglab run store (not an SQLite database)`);
     throw new StoreError('SCHEMA', `cannot open run store ${absolute}: ${(err as Error).message}`);
+  }
+}
+
+/** Runs `fn` again while it fails with SQLITE_BUSY, sleeping 5-50 ms between tries, for at most `timeoutMs`. */
+function retryWhileBusy(timeoutMs: number, fn: () => void): void {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      fn();
+      return;
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? '';
+      if (!code.startsWith('SQLITE_BUSY') || Date.now() >= deadline) throw err;
+      // A synchronous sleep: openStore is synchronous, like the rest of better-sqlite3.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.min(50, 5 * (attempt + 1)));
+    }
   }
 }
 
