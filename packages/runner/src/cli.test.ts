@@ -36,7 +36,9 @@ const childEnv = (extra: Record<string, string> = {}) => {
   const env: Record<string, string> = { ...(process.env as Record<string, string>), VGGLAB_PLUGINS: TEST_PLUGINS, VGGLAB_BACKEND: 'cpu', ...extra };
   delete env.VITEST; // the child is a user's process, not a test worker
   delete env.VGGLAB_DB;
+  // Where the command was typed: the child's cwd. Under `npm test` / `nx run-many` these name the repo root.
   delete env.INIT_CWD;
+  delete env.NX_WORKSPACE_ROOT;
   return env;
 };
 
