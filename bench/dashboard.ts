@@ -8,7 +8,8 @@
  *   set of 10 runs each time, never read before) and warm (the same 10 again, served from the series cache);
  *   for the cold call also the server's share (`compare10RunsServerMs`: fastify's elapsed time until the body is
  *   written; the rest is the transport and this process's own decoding of the 1.6 MB body). maxPoints=1000 is
- *   what the page's compare view asks for (packages/dashboard/src/web/api.ts).
+ *   what the page's compare view asks for (packages/dashboard/src/web/api.ts), in the compact encoding it asks
+ *   for (`-- --encoding full` times the full-precision form instead).
  * Prints one JSON line with p50/p95 in ms. Target: p95 below 50 ms.
  *
  *   flock /tmp/bench.lock npm run bench:dashboard [-- --runs 10000 --points 1000 --iterations 200]
@@ -31,6 +32,9 @@ const arg = (name: string, fallback: number) => {
 const RUNS = arg('runs', 10_000);
 const POINTS = arg('points', 1000);
 const ITERATIONS = arg('iterations', 200);
+// The page asks for the compact encoding (float32 values, timestamp deltas); `--encoding full` times the full form.
+const ENCODING = args.includes('--encoding') ? args[args.indexOf('--encoding') + 1] : 'compact';
+if (ENCODING !== 'compact' && ENCODING !== 'full') throw new Error(`--encoding must be compact or full, received ${ENCODING}`);
 const KEYS = ['train/loss', 'train/accuracy', 'val/loss', 'val/accuracy'];
 const COMPARE_RUNS = 10;
 const here = dirname(fileURLToPath(import.meta.url));
@@ -202,7 +206,7 @@ async function main(): Promise<void> {
     } while (idToken);
     const stride = 7919; // prime: consecutive sets spread over the whole store
     const runSet = (n: number) => Array.from({ length: COMPARE_RUNS }, (_, j) => allIds[((n * COMPARE_RUNS + j) * stride) % allIds.length]);
-    const compareUrlFor = (ids: string[]) => `${base}/api/metrics?runs=${ids.join(',')}&keys=${KEYS.join(',')}&maxPoints=1000`;
+    const compareUrlFor = (ids: string[]) => `${base}/api/metrics?runs=${ids.join(',')}&keys=${KEYS.join(',')}&maxPoints=1000&encoding=${ENCODING}`;
     const compareUrl = compareUrlFor(runSet(0));
     const filteredUrl = `${base}/api/runs?limit=100&model=vgg16&optimizer=adam&sort=param:optimizer.lr${tableColumns}`;
 
@@ -251,7 +255,7 @@ async function main(): Promise<void> {
       compare10RunsMs: summary(compare),
       compare10RunsServerMs: summary(compareServerMs),
       compare10RunsWarmMs: summary(compareWarm),
-      compareResponse: { series: COMPARE_RUNS * KEYS.length, points: comparePoints, bytes: compareBytes },
+      compareResponse: { encoding: ENCODING, series: COMPARE_RUNS * KEYS.length, points: comparePoints, bytes: compareBytes },
       browser,
       targetP95Ms: 50,
       meetsTarget: Math.max(...[list, listDeep, filtered, compare].map((s) => summary(s).p95)) < 50,

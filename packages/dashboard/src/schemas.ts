@@ -67,6 +67,12 @@ export const seriesQuery = {
       maximum: DASHBOARD_DEFAULTS.maxPointsLimit,
       default: DASHBOARD_DEFAULTS.maxPoints,
     },
+    encoding: {
+      type: 'string',
+      enum: ['full', 'compact'],
+      default: 'full',
+      description: 'compact: float32 values, integer timestamps as timestampStart + timestampDelta (the page asks so).',
+    },
   },
 } as const;
 

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { openStore, type RunPage, type RunSummary } from '@vgglab/store';
 import { createServer, seriesColumns, startServer, type PredictFn } from './server.ts';
 import { makeFixture, type Fixture } from './testing/fixture.ts';
+import { decodeTimestamps } from './web/compact-series.ts';
 
 let fixture: Fixture;
 let app: FastifyInstance;
@@ -260,6 +261,46 @@ describe('metric series', () => {
     const s = body.series[0];
     expect(s.value).toEqual([2.3, null, null]);
     expect(s.nonFinite).toEqual({ 1: 'Infinity', 2: 'NaN' });
+  });
+
+  it('encoding=compact: same points within float32 precision, exact timestamps, non-finite values named', async () => {
+    const ids = [fixture.ids['vgg11-adam'], fixture.ids['quickstart-nan'], fixture.ids['vgg16-sgd']];
+    for (const maxPoints of [1000, 5]) {
+      const query = `runs=${ids.join(',')}&keys=train/loss,val/accuracy&maxPoints=${maxPoints}`;
+      const full = (await app.inject(`/api/metrics?${query}`)).body;
+      const compactResponse = await app.inject(`/api/metrics?${query}&encoding=compact`);
+      expect(compactResponse.statusCode).toBe(200);
+      // Fewer bytes (the 5-bucket case is mostly names and counts, so only the full series are held to it).
+      if (maxPoints === 1000) expect(compactResponse.body.length).toBeLessThan(full.length * 0.75);
+      const compact = compactResponse.json();
+      const expected = JSON.parse(full);
+      expect(compact.encoding).toBe('compact');
+      expect(expected.encoding).toBe('full');
+      expect(compact.series.some((s: any) => s.timestamp === undefined && Array.isArray(s.timestampDelta))).toBe(true);
+      const float32 = (column: (number | null)[] | undefined) => column?.map((v) => (v === null ? null : Math.fround(v)));
+      compact.series.forEach((s: any, i: number) => {
+        const want = expected.series[i];
+        const got = decodeTimestamps(s);
+        expect(got.timestamp).toEqual(want.timestamp);
+        expect(got.step).toEqual(want.step);
+        expect(got.epoch).toEqual(want.epoch);
+        expect(got.nonFinite).toEqual(want.nonFinite);
+        for (const column of ['value', 'min', 'max'] as const) {
+          expect(float32(got[column])).toEqual(float32(want[column]));
+          // No more digits than float32 needs (9 significant at most).
+          for (const v of got[column] ?? []) if (v !== null) expect(String(v).replace(/^-?0?\.?0*|e.*$|\./g, '').length).toBeLessThanOrEqual(9);
+        }
+      });
+    }
+    const nan = (await getJson(`/api/metrics?runs=${fixture.ids['quickstart-nan']}&encoding=compact`)).body.series[0];
+    expect(nan.value).toEqual([2.3, null, null]);
+    expect(nan.nonFinite).toEqual({ 1: 'Infinity', 2: 'NaN' });
+  });
+
+  it('rejects an unknown encoding with a 400 naming it', async () => {
+    const { status, body } = await getJson(`/api/metrics?runs=${fixture.ids['vgg11-adam']}&encoding=gzip`);
+    expect(status).toBe(400);
+    expect(body.message).toMatch(/encoding/);
   });
 
   it('exports metric points as CSV with NaN and infinities spelled out', async () => {

@@ -22,6 +22,7 @@ import { DASHBOARD_DEFAULTS } from './defaults.ts';
 import { artifactFiles, checkArtifactFile } from './files.ts';
 import { LiveHub } from './live.ts';
 import { SeriesCache } from './series-cache.ts';
+import { float32Column, timestampDeltas } from './web/compact-series.ts';
 import { BadQueryError, splitCommaLists, toRunListQuery, type RunFilterQuerystring, type RunListQuerystring } from './query.ts';
 import * as schemas from './schemas.ts';
 import { describeValidationError } from './validation.ts';
@@ -92,6 +93,9 @@ const STORE_ERROR_STATUS: Record<StoreErrorCode, number> = {
 
 const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/webp', 'image/gif', 'image/bmp', 'application/octet-stream'];
 
+/** `full`: values and timestamps as stored; `compact`: float32 values, timestamps as deltas (web/compact-series.ts). */
+export type SeriesEncoding = 'full' | 'compact';
+
 /** Name of a non-finite value, for `nonFinite` (JSON has no NaN or ±Inf: columns carry null there). */
 function nonFiniteName(value: number): 'NaN' | 'Infinity' | '-Infinity' {
   return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
@@ -103,12 +107,26 @@ function nonFiniteName(value: number): 'NaN' | 'Infinity' | '-Infinity' {
  * '-Infinity') when some values are not finite. The store's arrays go to JSON.stringify as they are (it writes
  * NaN and ±Inf as null): no copy, no object per point.
  */
-export function columnsJson(columns: MetricColumns): string {
+export function columnsJson(columns: MetricColumns, encoding: SeriesEncoding = 'full'): string {
   const { runId, key, totalPoints, downsampled, step, epoch, timestamp, value } = columns;
   const out: Record<string, unknown> = { runId, key, totalPoints, downsampled, step, epoch, timestamp, value };
   if (downsampled) {
     out.min = columns.min ?? [];
     out.max = columns.max ?? [];
+  }
+  if (encoding === 'compact') {
+    // See web/compact-series.ts: float32 values, integer timestamps as deltas (both restore what the page shows).
+    const deltas = timestampDeltas(timestamp);
+    if (deltas) {
+      delete out.timestamp;
+      out.timestampStart = deltas.timestampStart;
+      out.timestampDelta = deltas.timestampDelta;
+    }
+    out.value = float32Column(value);
+    if (downsampled) {
+      out.min = float32Column(columns.min ?? []);
+      out.max = float32Column(columns.max ?? []);
+    }
   }
   let nonFinite: Record<number, string> | undefined;
   for (let i = 0; i < value.length; i++) {
@@ -325,7 +343,7 @@ export async function createServer(options: DashboardOptions): Promise<FastifyIn
     },
   );
 
-  app.get<{ Querystring: { runs: string[]; keys?: string[]; maxPoints: number } }>(
+  app.get<{ Querystring: { runs: string[]; keys?: string[]; maxPoints: number; encoding: SeriesEncoding } }>(
     '/api/metrics',
     { schema: { querystring: schemas.seriesQuery } },
     async (request, reply) => {
@@ -333,28 +351,29 @@ export async function createServer(options: DashboardOptions): Promise<FastifyIn
       const cursor = store.lastMetricId();
       const runIds = request.query.runs.map(runIdOf);
       const keys = request.query.keys ?? store.listMetricKeys(runIds);
-      const { maxPoints } = request.query;
+      const { maxPoints, encoding } = request.query;
+      const cacheKey = (runId: string, key: string) => `${SeriesCache.key(runId, key, maxPoints)}\u0000${encoding}`;
       // Series whose version stamp is unchanged come from the cache; the rest are read per run in one call.
       const parts: string[] = [];
       for (const runId of runIds) {
         const versions = seriesVersions(store, runId);
         const found = new Map<string, string>();
         for (const key of keys) {
-          const json = seriesCache.get(SeriesCache.key(runId, key, maxPoints), versions.get(key));
+          const json = seriesCache.get(cacheKey(runId, key), versions.get(key));
           if (json !== undefined) found.set(key, json);
         }
         const missing = keys.filter((key) => !found.has(key));
         if (missing.length > 0) {
           for (const columns of store.getMetricColumns({ runIds: [runId], keys: missing, maxPoints })) {
-            const json = columnsJson(columns);
+            const json = columnsJson(columns, encoding);
             found.set(columns.key, json);
-            seriesCache.set(SeriesCache.key(runId, columns.key, maxPoints), versions.get(columns.key), json);
+            seriesCache.set(cacheKey(runId, columns.key), versions.get(columns.key), json);
           }
         }
         for (const key of keys) parts.push(found.get(key)!);
       }
       // Sent as bytes: a 1.6 MB string costs fastify/node noticeably more to write than one Buffer.
-      return reply.type('application/json; charset=utf-8').send(Buffer.from(`{"cursor":${cursor},"series":[${parts.join(',')}]}`));
+      return reply.type('application/json; charset=utf-8').send(Buffer.from(`{"cursor":${cursor},"encoding":"${encoding}","series":[${parts.join(',')}]}`));
     },
   );
 

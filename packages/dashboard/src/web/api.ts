@@ -1,4 +1,5 @@
 /** The page's client of the dashboard API (same origin). */
+import { decodeTimestamps } from './compact-series.ts';
 import type { Artifact, Evaluation, RunDetails, RunPage, RunStatus, RunSummary } from '@vgglab/store';
 
 export type { RunSummary, RunStatus, RunDetails, Evaluation };
@@ -19,6 +20,7 @@ export interface SeriesJson {
 
 export interface SeriesResponse {
   cursor: number;
+  encoding?: 'full' | 'compact';
   series: SeriesJson[];
 }
 
@@ -158,8 +160,14 @@ export const api = {
   facets: () => getJson<Facets>('api/facets'),
   run: (id: string) => getJson<RunDetailsJson>(`api/runs/${encodeURIComponent(id)}`),
   metricKeys: (runIds: readonly string[]) => getJson<{ keys: string[] }>(`api/metric-keys${queryString({ runs: runIds })}`),
-  series: (runIds: readonly string[], keys: readonly string[], maxPoints = 1000) =>
-    getJson<SeriesResponse>(`api/metrics${queryString({ runs: runIds, keys, maxPoints })}`),
+  /** Asks for the compact encoding (about half the bytes) and restores the full columns the charts read. */
+  async series(runIds: readonly string[], keys: readonly string[], maxPoints = 1000): Promise<SeriesResponse> {
+    const response = await getJson<SeriesResponse>(
+      `api/metrics${queryString({ runs: runIds, keys, maxPoints, encoding: 'compact' })}`,
+    );
+    for (const s of response.series) decodeTimestamps(s);
+    return response;
+  },
   metricsCsvUrl: (runIds: readonly string[]) => `api/metrics.csv${queryString({ runs: runIds })}`,
   params: (runIds: readonly string[]) => getJson<ParamsDiff>(`api/params${queryString({ runs: runIds })}`),
   confusion: (id: string) => getJson<ConfusionJson>(`api/runs/${encodeURIComponent(id)}/confusion-matrix`),
