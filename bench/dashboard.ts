@@ -237,7 +237,7 @@ async function main(): Promise<void> {
       compareWarm.push(c.ms);
       if (i === 0) {
         compareBytes = c.body.length;
-        comparePoints = JSON.parse(c.body).series.reduce((a: number, s: { step: number[] }) => a + s.step.length, 0);
+        comparePoints = JSON.parse(c.body).series.reduce((a: number, s: { value: unknown[] }) => a + s.value.length, 0);
       }
     }
     const browser = await browserFigures(`${base}/`);

@@ -71,7 +71,7 @@ export const seriesQuery = {
       type: 'string',
       enum: ['full', 'compact'],
       default: 'full',
-      description: 'compact: float32 values, integer timestamps as timestampStart + timestampDelta (the page asks so).',
+      description: 'compact: float32 values, timestamps as timestampStart + timestampDelta, steps/epochs as runs (the page asks so).',
     },
   },
 } as const;

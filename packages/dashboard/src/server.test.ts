@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { openStore, type RunPage, type RunSummary } from '@vgglab/store';
 import { createServer, seriesColumns, startServer, type PredictFn } from './server.ts';
 import { makeFixture, type Fixture } from './testing/fixture.ts';
-import { decodeTimestamps } from './web/compact-series.ts';
+import { decodeCompactSeries } from './web/compact-series.ts';
 
 let fixture: Fixture;
 let app: FastifyInstance;
@@ -277,10 +277,11 @@ describe('metric series', () => {
       expect(compact.encoding).toBe('compact');
       expect(expected.encoding).toBe('full');
       expect(compact.series.some((s: any) => s.timestamp === undefined && Array.isArray(s.timestampDelta))).toBe(true);
+      expect(compact.series.some((s: any) => s.step === undefined && Array.isArray(s.stepRuns))).toBe(true);
       const float32 = (column: (number | null)[] | undefined) => column?.map((v) => (v === null ? null : Math.fround(v)));
       compact.series.forEach((s: any, i: number) => {
         const want = expected.series[i];
-        const got = decodeTimestamps(s);
+        const got = decodeCompactSeries(s);
         expect(got.timestamp).toEqual(want.timestamp);
         expect(got.step).toEqual(want.step);
         expect(got.epoch).toEqual(want.epoch);

@@ -22,7 +22,7 @@ import { DASHBOARD_DEFAULTS } from './defaults.ts';
 import { artifactFiles, checkArtifactFile } from './files.ts';
 import { LiveHub } from './live.ts';
 import { SeriesCache } from './series-cache.ts';
-import { float32Column, timestampDeltas } from './web/compact-series.ts';
+import { arithmeticRuns, DELTA_COLUMNS, float32Column, integerDeltas, RUN_COLUMNS } from './web/compact-series.ts';
 import { BadQueryError, splitCommaLists, toRunListQuery, type RunFilterQuerystring, type RunListQuerystring } from './query.ts';
 import * as schemas from './schemas.ts';
 import { describeValidationError } from './validation.ts';
@@ -93,7 +93,7 @@ const STORE_ERROR_STATUS: Record<StoreErrorCode, number> = {
 
 const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/webp', 'image/gif', 'image/bmp', 'application/octet-stream'];
 
-/** `full`: values and timestamps as stored; `compact`: float32 values, timestamps as deltas (web/compact-series.ts). */
+/** `full`: values and timestamps as stored; `compact`: float32 values, timestamps as deltas, steps/epochs as runs (web/compact-series.ts). */
 export type SeriesEncoding = 'full' | 'compact';
 
 /** Name of a non-finite value, for `nonFinite` (JSON has no NaN or ±Inf: columns carry null there). */
@@ -115,12 +115,19 @@ export function columnsJson(columns: MetricColumns, encoding: SeriesEncoding = '
     out.max = columns.max ?? [];
   }
   if (encoding === 'compact') {
-    // See web/compact-series.ts: float32 values, integer timestamps as deltas (both restore what the page shows).
-    const deltas = timestampDeltas(timestamp);
-    if (deltas) {
-      delete out.timestamp;
-      out.timestampStart = deltas.timestampStart;
-      out.timestampDelta = deltas.timestampDelta;
+    // See web/compact-series.ts: float32 values, integer timestamps as deltas, steps/epochs as runs (all restore what the page shows).
+    for (const name of DELTA_COLUMNS) {
+      const deltas = integerDeltas(columns[name]);
+      if (!deltas) continue;
+      delete out[name];
+      out[`${name}Start`] = deltas.start;
+      out[`${name}Delta`] = deltas.delta;
+    }
+    for (const name of RUN_COLUMNS) {
+      const runs = arithmeticRuns(columns[name]);
+      if (!runs) continue;
+      delete out[name];
+      out[`${name}Runs`] = runs;
     }
     out.value = float32Column(value);
     if (downsampled) {

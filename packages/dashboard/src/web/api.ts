@@ -1,5 +1,5 @@
 /** The page's client of the dashboard API (same origin). */
-import { decodeTimestamps } from './compact-series.ts';
+import { decodeCompactSeries } from './compact-series.ts';
 import type { Artifact, Evaluation, RunDetails, RunPage, RunStatus, RunSummary } from '@vgglab/store';
 
 export type { RunSummary, RunStatus, RunDetails, Evaluation };
@@ -165,7 +165,7 @@ export const api = {
     const response = await getJson<SeriesResponse>(
       `api/metrics${queryString({ runs: runIds, keys, maxPoints, encoding: 'compact' })}`,
     );
-    for (const s of response.series) decodeTimestamps(s);
+    for (const s of response.series) decodeCompactSeries(s);
     return response;
   },
   metricsCsvUrl: (runIds: readonly string[]) => `api/metrics.csv${queryString({ runs: runIds })}`,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeTimestamps, float32Column, float32Shortest, timestampDeltas } from './compact-series.ts';
+import { arithmeticRuns, decodeCompactSeries, float32Column, float32Shortest, integerDeltas } from './compact-series.ts';
 
 describe('compact series encoding', () => {
   it('writes values as a decimal of at most 9 digits that reads back as the same float32', () => {
@@ -19,14 +19,31 @@ describe('compact series encoding', () => {
     expect(float32Column([NaN, Infinity, -Infinity, null, 1e300, 1e-300, 0])).toEqual([NaN, Infinity, -Infinity, null, 1e300, 1e-300, 0]);
   });
 
-  it('sends integer timestamps as deltas that add back exactly', () => {
+  it('sends integer timestamps as deltas, steps and epochs as runs, all expanding back exactly', () => {
     const timestamps = [1767225600500, 1767225601000, 1767225601000, 1767225699999, 1767225601234];
-    const encoded = timestampDeltas(timestamps)!;
-    expect(encoded.timestampStart).toBe(1767225600500);
-    expect(encoded.timestampDelta).toEqual([0, 500, 0, 98999, -98765]);
-    expect(decodeTimestamps({ ...encoded }).timestamp).toEqual(timestamps);
-    expect(timestampDeltas([])).toBeUndefined();
-    expect(timestampDeltas([1.5, 2])).toBeUndefined();
-    expect(decodeTimestamps({ timestamp: [1.5, 2] }).timestamp).toEqual([1.5, 2]);
+    expect(integerDeltas(timestamps)).toEqual({ start: 1767225600500, delta: [0, 500, 0, 98999, -98765] });
+    timestamps.push(...Array.from({ length: 7 }, (_, i) => 1767225700000 + i * 613));
+    const encoded = integerDeltas(timestamps)!;
+    const steps = [10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 105, 110];
+    const epochs = [1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 3, 3];
+    expect(arithmeticRuns(steps)).toEqual([10, 10, 10, 105, 5, 2]);
+    expect(arithmeticRuns(epochs)).toEqual([1, 0, 5, 2, 0, 5, 3, 0, 2]);
+    const wire = {
+      stepRuns: arithmeticRuns(steps),
+      epochRuns: arithmeticRuns(epochs),
+      timestampStart: encoded.start,
+      timestampDelta: encoded.delta,
+    };
+    const decoded = decodeCompactSeries(wire);
+    expect(decoded).toEqual({ step: steps, epoch: epochs, timestamp: timestamps });
+    expect(integerDeltas([])).toBeUndefined();
+    expect(integerDeltas([1.5, 2])).toBeUndefined();
+    expect(arithmeticRuns([1, null, 2])).toBeUndefined();
+    expect(arithmeticRuns([1, 5, 2, 9])).toBeUndefined(); // runs no shorter than the column
+    expect(arithmeticRuns([])).toEqual([]);
+    expect(decodeCompactSeries({ stepRuns: [], epochRuns: [], timestampDelta: [] })).toEqual({ step: [], epoch: [], timestamp: [] });
+    // Columns sent in full (null epochs, non-integer timestamps) stay as they are.
+    const full = { step: [1, 2], epoch: [null, 1], timestamp: [1.5, 2] };
+    expect(decodeCompactSeries({ ...full })).toEqual(full);
   });
 });

@@ -2,8 +2,8 @@
  * The compact wire form of /api/metrics (`encoding=compact`), shared by the server (encode) and the page (decode).
  * Why: the compare call carries 40,000 points; full-precision doubles and 13-digit timestamps were most of its
  * 1.6 MB. Values come from float32 tensors, so float32 precision loses nothing the run produced; integer
- * timestamps are sent as `timestampStart` plus the difference to the previous point (`timestampDelta`), which
- * adds back exactly. Non-finite values stay `null` in the columns and are named in `nonFinite`, as in the full form.
+ * timestamps are sent as `timestampStart` plus the difference to the previous point (`timestampDelta`), integer
+ * steps and epochs as arithmetic runs (`stepRuns`, `epochRuns`); both expand back exactly. Non-finite values stay `null` in the columns and are named in `nonFinite`, as in the full form.
  */
 
 const POWERS_OF_TEN = Array.from({ length: 23 }, (_, i) => 10 ** i); // exact doubles up to 1e22
@@ -38,40 +38,86 @@ export function float32Column(values: readonly (number | null)[]): (number | nul
   return out;
 }
 
-/** `{ timestampStart, timestampDelta }` when every timestamp is a safe integer (exact when added back), else undefined. */
-export function timestampDeltas(timestamps: readonly number[]): { timestampStart: number; timestampDelta: number[] } | undefined {
-  if (timestamps.length === 0) return undefined;
-  const delta = new Array<number>(timestamps.length);
-  let previous = timestamps[0];
-  for (let i = 0; i < timestamps.length; i++) {
-    const t = timestamps[i];
-    if (!Number.isSafeInteger(t)) return undefined;
-    delta[i] = t - previous;
-    previous = t;
+/**
+ * `{ start, delta }` (delta: difference to the previous value, 0 first) when every value is a safe integer, so adding
+ * back is exact; else undefined (the column is then sent as it is).
+ */
+export function integerDeltas(column: readonly number[]): { start: number; delta: number[] } | undefined {
+  if (column.length === 0) return undefined;
+  const delta = new Array<number>(column.length);
+  let previous = column[0];
+  for (let i = 0; i < column.length; i++) {
+    const v = column[i];
+    if (!Number.isSafeInteger(v)) return undefined;
+    delta[i] = v - previous;
+    previous = v;
   }
-  return { timestampStart: timestamps[0], timestampDelta: delta };
+  return { start: column[0], delta };
+}
+
+/** Columns the compact form may send as `<name>Start` + `<name>Delta` (irregular by nature). */
+export const DELTA_COLUMNS = ['timestamp'] as const;
+/** Columns the compact form may send as `<name>Runs` (regular by nature: steps every N, an epoch's points). */
+export const RUN_COLUMNS = ['step', 'epoch'] as const;
+
+/**
+ * Arithmetic runs `[start, stride, count, start, stride, count, …]` of an integer column (steps 1..1000 are
+ * `[1, 1, 1000]`; ten epochs of 100 points are ten runs of stride 0), or undefined when some value is not a safe
+ * integer (null epochs) or the runs would not be shorter than the column.
+ */
+export function arithmeticRuns(column: readonly (number | null)[]): number[] | undefined {
+  const runs: number[] = [];
+  for (const v of column) if (!Number.isSafeInteger(v)) return undefined;
+  const values = column as readonly number[];
+  let i = 0;
+  while (i < values.length) {
+    const stride = i + 1 < values.length ? values[i + 1] - values[i] : 0;
+    let j = i + 1;
+    while (j < values.length && values[j] - values[j - 1] === stride) j++;
+    runs.push(values[i], stride, j - i);
+    if (runs.length >= values.length) return undefined;
+    i = j;
+  }
+  return runs;
 }
 
 /** A series as the server sends it in either encoding. */
 export interface WireSeries {
+  step?: number[];
+  stepRuns?: number[];
+  epoch?: (number | null)[];
+  epochRuns?: number[];
   timestamp?: number[];
   timestampStart?: number;
   timestampDelta?: number[];
 }
 
-/** Restores `timestamp` of a compact series (in place; a series already in the full form is left as it is). */
-export function decodeTimestamps<T extends WireSeries>(series: T): T & { timestamp: number[] } {
-  if (series.timestamp === undefined) {
-    const delta = series.timestampDelta ?? [];
-    const timestamp = new Array<number>(delta.length);
-    let t = series.timestampStart ?? 0;
+/** Restores `step`, `epoch` and `timestamp` of a compact series (in place; columns already sent in full are left as they are). */
+export function decodeCompactSeries<T extends WireSeries>(series: T): T & { step: number[]; timestamp: number[] } {
+  const wire = series as unknown as Record<string, unknown>;
+  for (const name of DELTA_COLUMNS) {
+    if (wire[name] !== undefined) continue;
+    const delta = (wire[`${name}Delta`] as number[] | undefined) ?? [];
+    const column = new Array<number>(delta.length);
+    let v = (wire[`${name}Start`] as number | undefined) ?? 0;
     for (let i = 0; i < delta.length; i++) {
-      t += delta[i];
-      timestamp[i] = t;
+      v += delta[i];
+      column[i] = v;
     }
-    series.timestamp = timestamp;
-    delete series.timestampStart;
-    delete series.timestampDelta;
+    wire[name] = column;
+    delete wire[`${name}Start`];
+    delete wire[`${name}Delta`];
   }
-  return series as T & { timestamp: number[] };
+  for (const name of RUN_COLUMNS) {
+    const runs = wire[`${name}Runs`] as number[] | undefined;
+    if (wire[name] !== undefined || runs === undefined) continue;
+    const column: number[] = [];
+    for (let r = 0; r + 2 < runs.length; r += 3) {
+      const [start, stride, count] = [runs[r], runs[r + 1], runs[r + 2]];
+      for (let k = 0; k < count; k++) column.push(start + k * stride);
+    }
+    wire[name] = column;
+    delete wire[`${name}Runs`];
+  }
+  return series as T & { step: number[]; timestamp: number[] };
 }
