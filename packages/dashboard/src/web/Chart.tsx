@@ -36,6 +36,27 @@ const X_LABEL: Record<XMode, string> = {
   wall: 'wall time',
 };
 
+/** What the x-axis menu offers, in order. */
+const X_MODE_OPTIONS: [XMode, string][] = [
+  ['step', 'step'],
+  ['epoch', 'epoch'],
+  ['relative', 'relative time'],
+  ['wall', 'wall time'],
+];
+
+/** The x-axis menu shared by the compare and run views. */
+export function XAxisSelect({ value, onChange, testId }: { value: XMode; onChange: (mode: XMode) => void; testId?: string }) {
+  return (
+    <select value={value} onChange={(e) => onChange(e.target.value as XMode)} data-testid={testId}>
+      {X_MODE_OPTIONS.map(([mode, label]) => (
+        <option key={mode} value={mode}>
+          {label}
+        </option>
+      ))}
+    </select>
+  );
+}
+
 function alignedData(series: ChartSeries[]): uPlot.AlignedData {
   if (series.length === 0) return [[]];
   return uPlot.join(series.map((s) => [s.x, s.y] as uPlot.AlignedData));

@@ -1,7 +1,7 @@
 /** The compare view: the selected runs' curves overlaid, one chart per metric, and the params that differ. */
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { api, type LivePoint, type ParamsDiff, type RunStatus } from './api.ts';
-import { Chart, type ChartSeries, type XMode } from './Chart.tsx';
+import { Chart, XAxisSelect, type ChartSeries, type XMode } from './Chart.tsx';
 import { formatLr, runColor } from './format.ts';
 import { appendLivePoints, curve, epochMapper, orderMetricKeys, smooth, type RunSeries } from './series.ts';
 import type { RunLite } from './types.ts';
@@ -160,12 +160,7 @@ export function ComparePanel({ runs, onDeselect, onClear, onOpenRun, onStatusCha
         <div className="controls">
           <label>
             x axis
-            <select value={xMode} onChange={(e) => setXMode(e.target.value as XMode)} data-testid="x-axis">
-              <option value="step">step</option>
-              <option value="epoch">epoch</option>
-              <option value="relative">relative time</option>
-              <option value="wall">wall time</option>
-            </select>
+            <XAxisSelect value={xMode} onChange={setXMode} testId="x-axis" />
           </label>
           <label title="Exponential moving average, debiased (as TensorBoard)">
             smoothing

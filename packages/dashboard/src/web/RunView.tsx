@@ -1,7 +1,7 @@
 /** One run: reproducibility facts, curves, confusion matrix, per-class accuracy, checkpoints, spec, predict. */
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { api, ApiError, type ConfusionJson, type LivePoint, type Prediction, type RunDetailsJson, type SeriesJson } from './api.ts';
-import { Chart, type XMode } from './Chart.tsx';
+import { Chart, XAxisSelect, type XMode } from './Chart.tsx';
 import { formatDateTime, formatDuration, formatNumber, formatPercent, runColor } from './format.ts';
 import { appendLivePoints, curve, epochMapper, orderMetricKeys, type RunSeries } from './series.ts';
 import { StatusBadge } from './StatusBadge.tsx';
@@ -241,12 +241,7 @@ function RunCurves({ run, series, version }: { run: RunDetailsJson; series: Seri
     <section className="card">
       <header className="card-title">
         Curves
-        <select value={xMode} onChange={(e) => setXMode(e.target.value as XMode)}>
-          <option value="step">step</option>
-          <option value="epoch">epoch</option>
-          <option value="relative">relative time</option>
-          <option value="wall">wall time</option>
-        </select>
+        <XAxisSelect value={xMode} onChange={setXMode} />
       </header>
       <div className="chart-grid">
         {charts.map((c) => (
