@@ -82,6 +82,7 @@ function generate(): { seconds: number } {
         train: { epochs: POINTS / stepsPerEpoch },
       },
       seed: r % 7,
+      specHash: `bench-${r}`,
       backend: 'wasm',
       tags: { sweep: `s${Math.floor(r / 500)}`, ...(r % 10 === 0 ? { note: 'baseline' } : {}) },
       startTime,

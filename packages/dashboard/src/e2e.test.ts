@@ -186,7 +186,7 @@ describe('dashboard in a browser', () => {
       // A run that starts now appears in the table without a reload.
       const starter = openStore(fixture.dbFile);
       try {
-        starter.createRun({ experiment: 'quickstart', name: 'started-just-now', resolvedSpec: { model: { name: 'vgg11' } } });
+        starter.createRun({ specHash: 'e2e-started-just-now', experiment: 'quickstart', name: 'started-just-now', resolvedSpec: { model: { name: 'vgg11' } } });
       } finally {
         starter.close();
       }

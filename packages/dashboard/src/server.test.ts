@@ -601,7 +601,7 @@ describe('live stream', () => {
         expect.objectContaining({ id: runId, status: 'finished' }),
       ]);
       // The run-events-only stream saw the status change and a new run, and no metric points.
-      const started = writer.createRun({ experiment: 'quickstart', name: 'new', resolvedSpec: {} });
+      const started = writer.createRun({ specHash: 'test-spec', experiment: 'quickstart', name: 'new', resolvedSpec: {} });
       await waitFor(() => runEvents.events.some((e) => e.event === 'runs' && e.data.changed.some((c: any) => c.id === started.id)));
       const changes = runEvents.events.filter((e) => e.event === 'runs').flatMap((e) => e.data.changed);
       expect(changes).toEqual([

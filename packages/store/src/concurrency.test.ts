@@ -75,7 +75,7 @@ describe('several processes, one database', () => {
   it('a run killed with SIGKILL is found by gc and resumes from its checkpoint step without duplicate rows', async () => {
     const file = join(tempDir(), 'vgglab.db');
     const store = openStore(file);
-    const run = store.createRun({ experiment: 'resume', resolvedSpec: {} });
+    const run = store.createRun({ specHash: 'test-spec', experiment: 'resume', resolvedSpec: {} });
     const first = startWorker('train', file, run.id, '0');
     // let it log a few hundred steps, then kill it without warning
     await expect.poll(() => store.getRun(run.id)!.metrics['train/loss']?.count ?? 0, { timeout: 20_000, interval: 50 }).toBeGreaterThan(300);

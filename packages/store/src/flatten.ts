@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { KeyValue } from './types.ts';
 
 /**
@@ -47,9 +46,4 @@ function sortKeys(value: unknown): unknown {
     return sorted;
   }
   return value;
-}
-
-/** sha256 (hex) of the canonical JSON of a resolved spec: equal specs, equal hash, whatever the key order. */
-export function hashSpec(resolvedSpec: unknown): string {
-  return createHash('sha256').update(canonicalJson(resolvedSpec)).digest('hex');
 }

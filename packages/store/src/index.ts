@@ -6,7 +6,7 @@ export { createMetricQueue } from './queue.ts';
 export { generateSyntheticRuns } from './synthetic.ts';
 export type { SyntheticRunsOptions } from './synthetic.ts';
 export { runListCsv, metricsCsv } from './csv.ts';
-export { flattenParams, hashSpec, canonicalJson, paramString } from './flatten.ts';
+export { flattenParams, canonicalJson, paramString } from './flatten.ts';
 export { StoreError } from './errors.ts';
 export { RUN_STATUSES } from './validate.ts';
 export { SCHEMA_VERSION } from './schema.ts';

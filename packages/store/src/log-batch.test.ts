@@ -8,7 +8,7 @@ const points = (key: string, n: number, from = 0): MetricInput[] => Array.from({
 describe('logBatch', () => {
   it('stores NaN, Infinity and -Infinity faithfully in history, latest values, series, live points and export', () => {
     const store = tempStore();
-    const run = store.createRun({ experiment: 'e', resolvedSpec: spec() });
+    const run = store.createRun({ specHash: 'test-spec', experiment: 'e', resolvedSpec: spec() });
     store.logBatch(run.id, {
       metrics: [
         { key: 'loss', value: Number.NaN, step: 1 },
@@ -32,7 +32,7 @@ describe('logBatch', () => {
 
   it(`checks the limits (${MAX_METRICS_PER_BATCH} metrics, ${MAX_PARAMS_PER_BATCH} params, ${MAX_TAGS_PER_BATCH} tags) before writing anything, and says how to split`, () => {
     const store = tempStore();
-    const run = store.createRun({ experiment: 'e', resolvedSpec: {} });
+    const run = store.createRun({ specHash: 'test-spec', experiment: 'e', resolvedSpec: {} });
     expect(() => store.logBatch(run.id, { metrics: points('loss', 2500) })).toThrow(
       'logBatch received 2500 metrics; the limit is 1000 per batch. Split them into 3 batches of at most 1000',
     );
@@ -55,7 +55,7 @@ describe('logBatch', () => {
 
   it('names the bad entry and field, and writes nothing from a batch with one bad entry', () => {
     const store = tempStore();
-    const run = store.createRun({ experiment: 'e', resolvedSpec: {} });
+    const run = store.createRun({ specHash: 'test-spec', experiment: 'e', resolvedSpec: {} });
     const good = points('loss', 3);
     expect(() => store.logBatch(run.id, { metrics: [...good, { key: 'loss', value: 1, step: 1.5 }] })).toThrow(
       'metrics[3].step (loss) must be a safe integer, received 1.5',
@@ -71,7 +71,7 @@ describe('logBatch', () => {
 
   it('params are write-once: the same value again is fine, a different one fails and rolls back the whole batch', () => {
     const store = tempStore();
-    const run = store.createRun({ experiment: 'e', resolvedSpec: { optimizer: { lr: 0.001 } } });
+    const run = store.createRun({ specHash: 'test-spec', experiment: 'e', resolvedSpec: { optimizer: { lr: 0.001 } } });
     store.logParam(run.id, 'optimizer.lr', '0.001');
     expect(() => store.logBatch(run.id, { metrics: points('loss', 5), params: [{ key: 'optimizer.lr', value: '0.1' }] })).toThrow(
       /param "optimizer.lr" was already logged with value "0.001"; received "0.1"/,
@@ -82,7 +82,7 @@ describe('logBatch', () => {
 
   it('tags are upserted', () => {
     const store = tempStore();
-    const run = store.createRun({ experiment: 'e', resolvedSpec: {}, tags: { stage: 'draft' } });
+    const run = store.createRun({ specHash: 'test-spec', experiment: 'e', resolvedSpec: {}, tags: { stage: 'draft' } });
     store.setTag(run.id, 'stage', 'final');
     store.logBatch(run.id, { tags: [{ key: 'note', value: 'ok' }] });
     expect(store.getRun(run.id)!.tags).toEqual({ stage: 'final', note: 'ok' });
@@ -90,7 +90,7 @@ describe('logBatch', () => {
 
   it('keeps latest value and step, and best-so-far min/max with their steps, across batches', () => {
     const store = tempStore();
-    const run = store.createRun({ experiment: 'e', resolvedSpec: {} });
+    const run = store.createRun({ specHash: 'test-spec', experiment: 'e', resolvedSpec: {} });
     store.logBatch(run.id, { metrics: [0.5, 0.7, 0.6].map((value, i) => ({ key: 'val/accuracy', value, step: (i + 1) * 10, epoch: i + 1 })) });
     store.logBatch(run.id, { metrics: [{ key: 'val/accuracy', value: 0.65, step: 40, epoch: 4, timestamp: 1234 }] });
     expect(store.getRun(run.id)!.metrics['val/accuracy']).toEqual({
@@ -109,7 +109,7 @@ describe('logBatch', () => {
 
   it('is idempotent on (run, key, step): re-logging a step replaces the point and the best values follow', () => {
     const store = tempStore();
-    const run = store.createRun({ experiment: 'e', resolvedSpec: {} });
+    const run = store.createRun({ specHash: 'test-spec', experiment: 'e', resolvedSpec: {} });
     store.logBatch(run.id, { metrics: [1, 9, 3].map((value, i) => ({ key: 'loss', value, step: i })) });
     // step 1 had the max (9); overwrite it with 2: the max must drop to 3, not stay stale
     store.logBatch(run.id, { metrics: [{ key: 'loss', value: 2, step: 1 }] });
@@ -122,7 +122,7 @@ describe('logBatch', () => {
 
   it('a point logged for an earlier step does not become the latest value', () => {
     const store = tempStore();
-    const run = store.createRun({ experiment: 'e', resolvedSpec: {} });
+    const run = store.createRun({ specHash: 'test-spec', experiment: 'e', resolvedSpec: {} });
     store.logBatch(run.id, { metrics: [{ key: 'loss', value: 1, step: 100 }] });
     store.logBatch(run.id, { metrics: [{ key: 'loss', value: 5, step: 50 }] });
     expect(store.getRun(run.id)!.metrics.loss).toMatchObject({ value: 1, step: 100, max: 5, maxStep: 50, count: 2 });

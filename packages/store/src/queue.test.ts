@@ -10,7 +10,7 @@ import { tempDir, tempStore } from './testing/temp.ts';
 describe('createMetricQueue', () => {
   it('holds points until flush, then writes them; close flushes the rest and refuses later logs', async () => {
     const store = tempStore();
-    const run = store.createRun({ experiment: 'e', resolvedSpec: {} });
+    const run = store.createRun({ specHash: 'test-spec', experiment: 'e', resolvedSpec: {} });
     const queue = createMetricQueue(store, run.id, { flushEveryMs: 60_000 });
     queue.logMetric({ key: 'loss', value: 1, step: 1 });
     queue.logParam('batch', '32');
@@ -28,7 +28,7 @@ describe('createMetricQueue', () => {
 
   it('writes in the background every flushEveryMs, stamping points with the time they were logged', async () => {
     const store = tempStore();
-    const run = store.createRun({ experiment: 'e', resolvedSpec: {} });
+    const run = store.createRun({ specHash: 'test-spec', experiment: 'e', resolvedSpec: {} });
     const queue = createMetricQueue(store, run.id, { flushEveryMs: 20 });
     const before = Date.now();
     queue.logMetric({ key: 'loss', value: 1, step: 1 });
@@ -41,7 +41,7 @@ describe('createMetricQueue', () => {
 
   it('flushes synchronously at maxPending and splits anything beyond the batch limits', async () => {
     const store = tempStore();
-    const run = store.createRun({ experiment: 'e', resolvedSpec: {} });
+    const run = store.createRun({ specHash: 'test-spec', experiment: 'e', resolvedSpec: {} });
     const queue = createMetricQueue(store, run.id, { flushEveryMs: 60_000, maxPending: 10 });
     for (let step = 0; step < 9; step++) queue.logMetric({ key: 'loss', value: step, step });
     expect(store.getMetricHistory(run.id, 'loss')).toHaveLength(0);
@@ -64,7 +64,7 @@ describe('createMetricQueue', () => {
 
   it('rejects a bad point at the call that logged it, not at a later flush', async () => {
     const store = tempStore();
-    const run = store.createRun({ experiment: 'e', resolvedSpec: {} });
+    const run = store.createRun({ specHash: 'test-spec', experiment: 'e', resolvedSpec: {} });
     const queue = createMetricQueue(store, run.id);
     expect(() => queue.logMetric({ key: 'loss', value: 1, step: -0.5 })).toThrow('metrics[0].step (loss) must be a safe integer, received -0.5');
     expect(queue.pending).toBe(0);
@@ -75,7 +75,7 @@ describe('createMetricQueue', () => {
   it('keeps its points when the database stays locked past the timeout, and writes them on the next flush', async () => {
     const file = join(tempDir(), 'vgglab.db');
     const store = openStore(file, { busyTimeoutMs: 50 });
-    const run = store.createRun({ experiment: 'e', resolvedSpec: {} });
+    const run = store.createRun({ specHash: 'test-spec', experiment: 'e', resolvedSpec: {} });
     const queue = createMetricQueue(store, run.id, { flushEveryMs: 60_000 });
     queue.logMetric({ key: 'loss', value: 1, step: 1 });
     const other = new Database(file);
@@ -92,7 +92,7 @@ describe('createMetricQueue', () => {
 
   it('a background failure that cannot succeed (a param changing value) is reported at the next call', async () => {
     const store = tempStore();
-    const run = store.createRun({ experiment: 'e', resolvedSpec: { lr: 0.1 } });
+    const run = store.createRun({ specHash: 'test-spec', experiment: 'e', resolvedSpec: { lr: 0.1 } });
     const queue = createMetricQueue(store, run.id, { flushEveryMs: 10 });
     queue.logParam('lr', '0.2');
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -106,7 +106,7 @@ describe('createMetricQueue', () => {
   it('flushes pending points when the process exits without closing the queue', async () => {
     const file = join(tempDir(), 'vgglab.db');
     const store = openStore(file);
-    const run = store.createRun({ experiment: 'e', resolvedSpec: {} });
+    const run = store.createRun({ specHash: 'test-spec', experiment: 'e', resolvedSpec: {} });
     const worker = fileURLToPath(new URL('./testing/worker.ts', import.meta.url));
     const child = spawn(process.execPath, ['--import', 'tsx', worker, 'queue-exit', file, run.id], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';

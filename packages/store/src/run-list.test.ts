@@ -17,6 +17,7 @@ function fixture(store: RunStore): Record<string, string> {
     const run = store.createRun({
       experiment,
       name,
+      specHash: `hash-${name}`,
       resolvedSpec: spec(model, optimizer, lr),
       startTime: 1_000_000 + i * 1000,
       tags: i % 2 === 0 ? { team: 'vision', note: `run ${name} on ${model}` } : { team: 'audio' },
@@ -111,7 +112,7 @@ describe('listRuns', () => {
           token = page.nextPageToken;
           pages++;
           // runs created between pages must not shift the listing (they may show up later in it, never twice)
-          if (pages <= 2) store.createRun({ experiment: 'late', name: `late-${sortBy}-${order}-${pages}`, resolvedSpec: spec(), startTime: 0 });
+          if (pages <= 2) store.createRun({ specHash: 'test-spec', experiment: 'late', name: `late-${sortBy}-${order}-${pages}`, resolvedSpec: spec(), startTime: 0 });
         } while (token && pages < 50);
         expect(seen.filter((n) => !n.startsWith('late-')), `${sortBy} ${order}`).toEqual(all.filter((n) => !n.startsWith('late-')));
         expect(new Set(seen).size, `${sortBy} ${order}: no repeats`).toBe(seen.length);
@@ -137,7 +138,7 @@ describe('listRuns', () => {
     const store = tempStore();
     const values = [Infinity, -Infinity, 0, Number.NaN, 5];
     values.forEach((value, i) => {
-      const run = store.createRun({ experiment: 'e', name: `r${i}`, resolvedSpec: {}, startTime: i });
+      const run = store.createRun({ specHash: 'test-spec', experiment: 'e', name: `r${i}`, resolvedSpec: {}, startTime: i });
       store.logMetric(run.id, { key: 'loss', value, step: 0 });
     });
     const seen: string[] = [];

@@ -1,7 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { hashSpec } from './flatten.ts';
 import { spec, tempStore } from './testing/temp.ts';
 
 /** The pid of a process that has certainly exited. */
@@ -25,6 +24,7 @@ describe('run lifecycle', () => {
     const resolved = spec('vgg16', 'sgd', 0.01);
     const run = store.createRun({
       experiment: 'flowers',
+      specHash: 'sha256-of-the-spec',
       name: 'vgg16-sgd',
       specText: 'name: test\nmodel: { name: vgg16 }\n',
       resolvedSpec: resolved,
@@ -43,7 +43,7 @@ describe('run lifecycle', () => {
       endTime: null,
       specText: 'name: test\nmodel: { name: vgg16 }\n',
       resolvedSpec: resolved,
-      specHash: hashSpec(resolved),
+      specHash: 'sha256-of-the-spec',
       seed: 7,
       gitCommit: 'abc123',
       packageVersions: { '@tensorflow/tfjs': '4.22.0' },
@@ -65,21 +65,31 @@ describe('run lifecycle', () => {
     expect(run.id).toMatch(/^[0-9a-f]{32}$/);
   });
 
-  it('spec hashes ignore key order; findRunBySpecHash returns the newest run with that hash', () => {
+  it('findRunBySpecHash returns the newest run of the experiment with that hash', () => {
     const store = tempStore();
-    expect(hashSpec({ a: 1, b: { c: 2, d: 3 } })).toBe(hashSpec({ b: { d: 3, c: 2 }, a: 1 }));
-    const first = store.createRun({ experiment: 'sweep', resolvedSpec: spec('vgg11'), startTime: 1000 });
-    const second = store.createRun({ experiment: 'sweep', resolvedSpec: spec('vgg11'), startTime: 2000 });
-    store.createRun({ experiment: 'sweep', resolvedSpec: spec('vgg16'), startTime: 3000 });
-    store.createRun({ experiment: 'other', resolvedSpec: spec('vgg11'), startTime: 4000 });
-    expect(first.specHash).toBe(second.specHash);
-    expect(store.findRunBySpecHash('sweep', first.specHash)?.id).toBe(second.id);
-    expect(store.findRunBySpecHash('nope', first.specHash)).toBeUndefined();
+    const first = store.createRun({ specHash: 'hash-vgg11', experiment: 'sweep', resolvedSpec: spec('vgg11'), startTime: 1000 });
+    const second = store.createRun({ specHash: 'hash-vgg11', experiment: 'sweep', resolvedSpec: spec('vgg11'), startTime: 2000 });
+    store.createRun({ specHash: 'hash-vgg16', experiment: 'sweep', resolvedSpec: spec('vgg16'), startTime: 3000 });
+    store.createRun({ specHash: 'hash-vgg11', experiment: 'other', resolvedSpec: spec('vgg11'), startTime: 4000 });
+    expect(first.specHash).toBe('hash-vgg11');
+    expect(store.findRunBySpecHash('sweep', 'hash-vgg11')?.id).toBe(second.id);
+    expect(store.findRunBySpecHash('sweep', 'hash-vgg16')?.startTime).toBe(3000);
+    expect(store.findRunBySpecHash('nope', 'hash-vgg11')).toBeUndefined();
+  });
+
+  it('createRun refuses a missing or empty specHash, naming it, and writes nothing', () => {
+    const store = tempStore();
+    const without = { experiment: 'e', resolvedSpec: spec() } as unknown as Parameters<typeof store.createRun>[0];
+    expect(() => store.createRun(without)).toThrow(/createRun: specHash is required, a non-empty string .*received undefined/);
+    expect(() => store.createRun({ specHash: '', experiment: 'e', resolvedSpec: spec() })).toThrow(/specHash is required.*received ""/);
+    expect(() => store.createRun({ specHash: 42 as unknown as string, experiment: 'e', resolvedSpec: spec() })).toThrow(/specHash .*received 42/);
+    expect(store.listRuns().total).toBe(0);
+    expect(store.listExperiments()).toEqual([]);
   });
 
   it('setRunStatus sets the end time for terminal statuses and clears it for running; bad statuses are refused', () => {
     const store = tempStore();
-    const run = store.createRun({ experiment: 'e', resolvedSpec: {} });
+    const run = store.createRun({ specHash: 'test-spec', experiment: 'e', resolvedSpec: {} });
     store.setRunStatus(run.id, 'finished', { endTime: run.startTime + 5000 });
     expect(store.getRun(run.id)).toMatchObject({ status: 'finished', endTime: run.startTime + 5000, durationMs: 5000 });
     store.setRunStatus(run.id, 'running');
@@ -90,11 +100,11 @@ describe('run lifecycle', () => {
   it('gcRuns marks running runs whose pid is gone (same host) as killed, and leaves live and finished ones', async () => {
     const store = tempStore();
     const gonePid = deadPid();
-    const dead = store.createRun({ experiment: 'e', resolvedSpec: {}, pid: gonePid });
-    const alive = store.createRun({ experiment: 'e', resolvedSpec: {} }); // this process
-    const finished = store.createRun({ experiment: 'e', resolvedSpec: {}, pid: gonePid });
+    const dead = store.createRun({ specHash: 'test-spec', experiment: 'e', resolvedSpec: {}, pid: gonePid });
+    const alive = store.createRun({ specHash: 'test-spec', experiment: 'e', resolvedSpec: {} }); // this process
+    const finished = store.createRun({ specHash: 'test-spec', experiment: 'e', resolvedSpec: {}, pid: gonePid });
     store.setRunStatus(finished.id, 'finished');
-    const elsewhere = store.createRun({ experiment: 'e', resolvedSpec: {}, pid: gonePid, host: 'another-host' });
+    const elsewhere = store.createRun({ specHash: 'test-spec', experiment: 'e', resolvedSpec: {}, pid: gonePid, host: 'another-host' });
 
     expect(store.gcRuns({ dryRun: true }).killed).toEqual([dead.id]);
     expect(store.getRun(dead.id)!.status).toBe('running');
@@ -113,7 +123,7 @@ describe('run lifecycle', () => {
 
   it('resumeRun deletes points after the checkpoint step, recomputes latest/best, and re-logging leaves no duplicates', () => {
     const store = tempStore();
-    const run = store.createRun({ experiment: 'e', resolvedSpec: {} });
+    const run = store.createRun({ specHash: 'test-spec', experiment: 'e', resolvedSpec: {} });
     const loss = (step: number): number => 10 / step;
     // the first attempt got to step 150; its last checkpoint was at step 100; val/acc was logged at 50, 100, 150
     for (let from = 1; from <= 150; from += 50) {
@@ -143,21 +153,21 @@ describe('run lifecycle', () => {
 
   it('resolveRunId accepts a unique prefix of 4+ characters', () => {
     const store = tempStore();
-    const a = store.createRun({ experiment: 'e', resolvedSpec: {}, id: 'abcd1111' });
-    store.createRun({ experiment: 'e', resolvedSpec: {}, id: 'abcd2222' });
+    const a = store.createRun({ specHash: 'test-spec', experiment: 'e', resolvedSpec: {}, id: 'abcd1111' });
+    store.createRun({ specHash: 'test-spec', experiment: 'e', resolvedSpec: {}, id: 'abcd2222' });
     expect(store.resolveRunId('abcd1')).toBe(a.id);
     expect(store.resolveRunId('abcd1111')).toBe(a.id);
     expect(() => store.resolveRunId('abcd')).toThrow(expect.objectContaining({ code: 'AMBIGUOUS' }));
     expect(() => store.resolveRunId('abc')).toThrow(/at least 4 characters/);
     expect(() => store.resolveRunId('ffff')).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
-    expect(() => store.createRun({ experiment: 'e', resolvedSpec: {}, id: 'abcd1111' })).toThrow(/already exists/);
-    expect(() => store.createRun({ experiment: 'e', resolvedSpec: {}, id: '../etc' })).toThrow(/id must match/);
+    expect(() => store.createRun({ specHash: 'test-spec', experiment: 'e', resolvedSpec: {}, id: 'abcd1111' })).toThrow(/already exists/);
+    expect(() => store.createRun({ specHash: 'test-spec', experiment: 'e', resolvedSpec: {}, id: '../etc' })).toThrow(/id must match/);
   });
 
   it('deleteRun removes the run with its metrics, params, tags and artifacts', () => {
     const store = tempStore();
-    const gone = store.createRun({ experiment: 'e', resolvedSpec: spec(), tags: { a: 'b' } });
-    const kept = store.createRun({ experiment: 'e', resolvedSpec: spec() });
+    const gone = store.createRun({ specHash: 'test-spec', experiment: 'e', resolvedSpec: spec(), tags: { a: 'b' } });
+    const kept = store.createRun({ specHash: 'test-spec', experiment: 'e', resolvedSpec: spec() });
     for (const r of [gone, kept]) {
       store.logBatch(r.id, { metrics: [{ key: 'loss', value: 1, step: 1 }] });
       store.logArtifact(r.id, { kind: 'checkpoint-last', path: `runs/${r.id}/last` });
@@ -173,7 +183,7 @@ describe('run lifecycle', () => {
 describe('artifacts and evaluations', () => {
   it('artifacts upsert on (run, kind, path): a new best checkpoint updates step and metadata', () => {
     const store = tempStore();
-    const run = store.createRun({ experiment: 'e', resolvedSpec: {} });
+    const run = store.createRun({ specHash: 'test-spec', experiment: 'e', resolvedSpec: {} });
     const first = store.logArtifact(run.id, { kind: 'checkpoint-best', path: 'runs/x/best', step: 10, epoch: 1, metadata: { 'val/accuracy': 0.8 } });
     const second = store.logArtifact(run.id, { kind: 'checkpoint-best', path: 'runs/x/best', step: 30, epoch: 3, metadata: { 'val/accuracy': 0.9 } });
     store.logArtifact(run.id, { kind: 'checkpoint-last', path: 'runs/x/last', step: 40 });
@@ -184,7 +194,7 @@ describe('artifacts and evaluations', () => {
 
   it('evaluations keep accuracy, per-class precision/recall and the confusion matrix; bad shapes are refused', () => {
     const store = tempStore();
-    const run = store.createRun({ experiment: 'e', resolvedSpec: {} });
+    const run = store.createRun({ specHash: 'test-spec', experiment: 'e', resolvedSpec: {} });
     const evaluation = {
       dataset: 'val',
       checkpoint: 'runs/x/best',

@@ -25,7 +25,7 @@ describe('schema', () => {
   it('opening again is idempotent: no migration runs twice and data is kept', () => {
     const file = join(tempDir(), 'vgglab.db');
     const first = openStore(file);
-    const run = first.createRun({ experiment: 'e', resolvedSpec: spec() });
+    const run = first.createRun({ specHash: 'test-spec', experiment: 'e', resolvedSpec: spec() });
     first.logMetric(run.id, { key: 'loss', value: 1, step: 1 });
     first.close();
     for (let i = 0; i < 3; i++) {
@@ -81,7 +81,7 @@ describe('schema', () => {
     expect(existsSync(missing)).toBe(false);
     const file = join(dir, 'vgglab.db');
     const writer = openStore(file);
-    const run = writer.createRun({ experiment: 'e', resolvedSpec: spec() });
+    const run = writer.createRun({ specHash: 'test-spec', experiment: 'e', resolvedSpec: spec() });
     writer.close(); // a clean close removes the -wal/-shm files; readonly must still open it
     const reader = openStore(file, { readonly: true });
     expect(reader.getRun(run.id)?.id).toBe(run.id);
@@ -93,7 +93,7 @@ describe('schema', () => {
     const file = join(tempDir(), 'vgglab.db');
     const writer = openStore(file);
     const reader = openStore(file, { readonly: true });
-    const run = writer.createRun({ experiment: 'e', resolvedSpec: spec() });
+    const run = writer.createRun({ specHash: 'test-spec', experiment: 'e', resolvedSpec: spec() });
     writer.logMetric(run.id, { key: 'loss', value: 0.5, step: 1 });
     expect(reader.getRun(run.id)?.metrics.loss?.value).toBe(0.5);
     reader.close();

@@ -6,7 +6,7 @@ import { spec, tempStore } from './testing/temp.ts';
 describe('metric series', () => {
   it('downsamples long series to at most maxPoints, keeping each bucket\'s min and max (spikes survive)', () => {
     const store = tempStore();
-    const run = store.createRun({ experiment: 'e', resolvedSpec: {} });
+    const run = store.createRun({ specHash: 'test-spec', experiment: 'e', resolvedSpec: {} });
     const n = 5000;
     const value = (step: number): number => (step === 1234 ? 100 : step === 4321 ? -100 : Math.sin(step / 100));
     for (let from = 0; from < n; from += 1000) {
@@ -29,8 +29,8 @@ describe('metric series', () => {
 
   it('returns short series as they are, several runs and keys in one call, in request order', () => {
     const store = tempStore();
-    const a = store.createRun({ experiment: 'e', resolvedSpec: {} });
-    const b = store.createRun({ experiment: 'e', resolvedSpec: {} });
+    const a = store.createRun({ specHash: 'test-spec', experiment: 'e', resolvedSpec: {} });
+    const b = store.createRun({ specHash: 'test-spec', experiment: 'e', resolvedSpec: {} });
     store.logBatch(a.id, { metrics: [{ key: 'loss', value: 2, step: 1 }, { key: 'acc', value: 0.5, step: 1 }] });
     store.logBatch(b.id, { metrics: [{ key: 'loss', value: 3, step: 1 }, { key: 'loss', value: 1, step: 2 }] });
     const series = store.getMetricSeries({ runIds: [b.id, a.id], keys: ['loss', 'acc'] });
@@ -66,7 +66,7 @@ describe('metric series', () => {
 
   it('the SQL downsampling gives exactly the reference buckets, with NaN, infinities and uneven steps', () => {
     const store = tempStore();
-    const run = store.createRun({ experiment: 'e', resolvedSpec: {} });
+    const run = store.createRun({ specHash: 'test-spec', experiment: 'e', resolvedSpec: {} });
     let seed = 42;
     const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
     const metrics = [];
@@ -88,8 +88,8 @@ describe('metric series', () => {
 
   it('getMetricColumns gives the same buckets as getMetricSeries, as columns, with min/max kept when downsampled', () => {
     const store = tempStore();
-    const a = store.createRun({ experiment: 'e', resolvedSpec: {} });
-    const b = store.createRun({ experiment: 'e', resolvedSpec: {} });
+    const a = store.createRun({ specHash: 'test-spec', experiment: 'e', resolvedSpec: {} });
+    const b = store.createRun({ specHash: 'test-spec', experiment: 'e', resolvedSpec: {} });
     const metrics = [];
     for (let step = 1; step <= 900; step++) {
       const value = step === 400 ? 50 : step === 401 ? -50 : step % 97 === 0 ? Number.NaN : step % 211 === 0 ? Infinity : Math.cos(step / 40);
@@ -135,8 +135,8 @@ describe('metric series', () => {
 
   it('getMetricsAfter streams new points by cursor, filtered by runs and keys, across runs', () => {
     const store = tempStore();
-    const a = store.createRun({ experiment: 'e', resolvedSpec: {} });
-    const b = store.createRun({ experiment: 'e', resolvedSpec: {} });
+    const a = store.createRun({ specHash: 'test-spec', experiment: 'e', resolvedSpec: {} });
+    const b = store.createRun({ specHash: 'test-spec', experiment: 'e', resolvedSpec: {} });
     expect(store.lastMetricId()).toBe(0);
     store.logBatch(a.id, { metrics: [{ key: 'loss', value: 1, step: 1 }] });
     const start = store.getMetricsAfter({ afterId: 0 });
@@ -163,7 +163,7 @@ describe('metric series', () => {
 
   it('a resumed run\'s re-logged points get new ids, so live readers see them; ids are never reused', () => {
     const store = tempStore();
-    const run = store.createRun({ experiment: 'e', resolvedSpec: {} });
+    const run = store.createRun({ specHash: 'test-spec', experiment: 'e', resolvedSpec: {} });
     store.logBatch(run.id, { metrics: [1, 2, 3].map((step) => ({ key: 'loss', value: step, step })) });
     const cursor = store.lastMetricId();
     store.resumeRun(run.id, { fromStep: 1 });
@@ -177,9 +177,9 @@ describe('metric series', () => {
 describe('CSV export', () => {
   it('exports the run list with tag, param and metric columns, quoting where needed', () => {
     const store = tempStore();
-    const a = store.createRun({ experiment: 'e', name: 'has,comma', resolvedSpec: spec('vgg11'), tags: { note: 'say "hi"' }, startTime: 0 });
+    const a = store.createRun({ specHash: 'test-spec', experiment: 'e', name: 'has,comma', resolvedSpec: spec('vgg11'), tags: { note: 'say "hi"' }, startTime: 0 });
     store.logBatch(a.id, { metrics: [{ key: 'val/accuracy', value: 0.5, step: 1 }, { key: 'val/accuracy', value: 0.25, step: 2 }] });
-    store.createRun({ experiment: 'e', name: 'plain', resolvedSpec: spec('vgg16'), startTime: 1 });
+    store.createRun({ specHash: 'test-spec', experiment: 'e', name: 'plain', resolvedSpec: spec('vgg16'), startTime: 1 });
     const lines = [...runListCsv(store, { sortBy: 'startTime', order: 'asc' })];
     expect(lines).toHaveLength(3);
     const header = lines[0]!.trimEnd().split(',');
@@ -193,7 +193,7 @@ describe('CSV export', () => {
 
   it('exports metric points row by row, NaN and infinities as nan/inf', () => {
     const store = tempStore();
-    const run = store.createRun({ experiment: 'e', name: 'r', resolvedSpec: {} });
+    const run = store.createRun({ specHash: 'test-spec', experiment: 'e', name: 'r', resolvedSpec: {} });
     store.logBatch(run.id, { metrics: [{ key: 'loss', value: Number.NaN, step: 1, epoch: 0, timestamp: 0 }, { key: 'loss', value: -Infinity, step: 2, timestamp: 1000 }] });
     expect([...metricsCsv(store, { runIds: [run.id] })]).toEqual([
       'run_id,run_name,key,step,epoch,timestamp,value\n',
@@ -205,7 +205,7 @@ describe('CSV export', () => {
 
   it('a long export can be interleaved with other calls on the same store (as a streamed HTTP response is)', () => {
     const store = tempStore();
-    const run = store.createRun({ experiment: 'e', name: 'r', resolvedSpec: {} });
+    const run = store.createRun({ specHash: 'test-spec', experiment: 'e', name: 'r', resolvedSpec: {} });
     for (let from = 0; from < 12_000; from += 1000) {
       store.logBatch(run.id, { metrics: Array.from({ length: 1000 }, (_, i) => ({ key: 'loss', value: i, step: from + i })) });
     }

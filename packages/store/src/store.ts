@@ -5,7 +5,7 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { DEFAULT_BUSY_TIMEOUT_MS, MAX_FACET_VALUES, MIN_RUN_ID_PREFIX, MODEL_NAME_PARAM, OPTIMIZER_NAME_PARAM } from './defaults.ts';
 import { StoreError } from './errors.ts';
-import { canonicalJson, flattenParams, hashSpec } from './flatten.ts';
+import { canonicalJson, flattenParams } from './flatten.ts';
 import { listRuns } from './run-list.ts';
 import {
   type ArtifactRow,
@@ -241,6 +241,11 @@ class SqliteRunStore implements RunStore {
   createRun(input: NewRun): Run {
     if (input === null || typeof input !== 'object') throw invalid(`createRun expects a NewRun object, received ${show(input)}`);
     if (input.resolvedSpec === undefined) throw invalid('createRun: resolvedSpec is required (the spec after defaults and overrides)');
+    if (typeof input.specHash !== 'string' || input.specHash.length === 0) {
+      throw invalid(
+        `createRun: specHash is required, a non-empty string (core's specHash(spec), which the runner passes), received ${show(input.specHash)}`,
+      );
+    }
     const id = input.id ?? randomUUID().replaceAll('-', '');
     if (!RUN_ID_PATTERN.test(id)) throw invalid(`createRun: id must match ${RUN_ID_PATTERN}, received ${show(id)}`);
     const name = input.name ?? id.slice(0, 8);
@@ -272,7 +277,7 @@ class SqliteRunStore implements RunStore {
         startTime,
         input.specText ?? null,
         resolvedJson,
-        input.specHash ?? hashSpec(input.resolvedSpec),
+        input.specHash,
         input.seed ?? null,
         input.gitCommit ?? null,
         JSON.stringify(input.packageVersions ?? {}),

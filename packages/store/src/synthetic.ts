@@ -64,6 +64,8 @@ export function generateSyntheticRuns(store: RunStore, options: SyntheticRunsOpt
         optimizer: { name: optimizer, lr },
         train: { epochs: Math.ceil(points / stepsPerEpoch), monitor: 'val/accuracy' },
       },
+      // Every synthetic spec differs (its seed is the run's index), and so does its hash.
+      specHash: `synthetic-${options.seed ?? 0}-${r}`,
       seed: r,
       backend: 'wasm',
       startTime,

@@ -89,8 +89,10 @@ export interface NewRun {
    * (`optimizer.lr`, `model.name`, …) in the same transaction; params from the spec are not subject to the
    * per-batch limit. */
   resolvedSpec: unknown;
-  /** Defaults to hashSpec(resolvedSpec): sha256 of its canonical JSON. */
-  specHash?: string;
+  /** Identity of the experiment definition, required: core's `specHash(spec)` (sha256 of the canonical spec without
+   * sweep, description, tags and store), which `findRunBySpecHash` matches to skip or resume sweep points. The
+   * store does not compute it: one definition lives in core. */
+  specHash: string;
   seed?: number | null;
   gitCommit?: string | null;
   /** e.g. `{ "@tensorflow/tfjs": "4.22.0", node: "20.20.0" }`. */

@@ -19,7 +19,7 @@ switch (mode) {
   case 'log': {
     const [name, batches, perBatch, startAt] = rest;
     const store = openStore(file);
-    const run = store.createRun({ experiment: 'concurrent', name, resolvedSpec: { worker: name } });
+    const run = store.createRun({ specHash: 'test-spec', experiment: 'concurrent', name, resolvedSpec: { worker: name } });
     waitUntil(Number(startAt));
     let step = 0;
     for (let b = 0; b < Number(batches); b++) {
@@ -41,7 +41,7 @@ switch (mode) {
     for (let i = 0; i < count; i++) {
       waitUntil(startAt + i * gap);
       const store = openStore(`${file}-${i}.db`);
-      runIds.push(store.createRun({ experiment: 'race', resolvedSpec: { pid: process.pid } }).id);
+      runIds.push(store.createRun({ specHash: 'test-spec', experiment: 'race', resolvedSpec: { pid: process.pid } }).id);
       store.close();
     }
     console.log(JSON.stringify({ runIds }));
