@@ -5,7 +5,7 @@
  * torchvision's PIL pipeline on the same files in the same run when /usr/bin/python3 has torchvision
  * (DataLoader, num_workers=0, as the seed runs it), so the ratio is measured under the same machine load.
  *
- *   flock /tmp/bench.lock npm run bench:data [-- --images 1000 --no-reference --epochs 2]
+ *   flock /tmp/bench.lock npm run bench:data [-- --images 1000 --no-reference --no-release --epochs 2]
  *
  * `--breakdown` prints instead the CPU time per image of each step on its own, one image in flight
  * (ours: file read, a libvips call's fixed cost, JPEG decode, crop + resize, normalise; PIL's same steps),
@@ -28,6 +28,8 @@ const arg = (name: string, fallback: number) => {
 const IMAGES = arg('images', 1000);
 const EPOCHS = arg('epochs', 2);
 const REFERENCE = !args.includes('--no-reference');
+// `--no-release`: the consumer keeps every batch (no buffer reuse), to see what the pool saves.
+const RELEASE = !args.includes('--no-release');
 /** Images queued for libvips at once (imageFolder's `concurrency`); 0 = the dataset's default. */
 const CONCURRENCY = arg('concurrency', 0);
 /** libvips threads per image (sharp.concurrency); 0 = the data package's setting. */
@@ -81,6 +83,7 @@ async function epoch(source: Awaited<ReturnType<typeof openImageFolder>>, e: num
   for await (const b of source.batches('train', { batchSize: BATCH, epoch: e, shuffle: true, prefetch: 2 })) {
     n += b.labels.length;
     check += b.x[0]!; // touch the data
+    if (RELEASE) b.release?.(); // as the runner does once the step's input tensor is disposed
   }
   if (!Number.isFinite(check)) throw new Error('non-finite pixels');
   const cpu = process.cpuUsage(c0); // all threads of the process: JS and libvips
@@ -249,6 +252,7 @@ console.log(
     concurrency: CONCURRENCY > 0 ? CONCURRENCY : 'default',
     uv_threadpool_size: Number(process.env.UV_THREADPOOL_SIZE ?? 4),
     vips_threads: sharp.concurrency(),
+    batch_buffers: RELEASE ? 'reused' : 'fresh',
     open_ms: Math.round(openMs),
     cold_img_s: coldImgS,
     cold_with_open_img_s: Math.round((best.n / (best.ms + openMs)) * 1000),

@@ -75,6 +75,12 @@ export interface Batch {
   labels: Int32Array;
   /** Source of each sample (file path or synthetic id), for evaluation reports. */
   ids?: string[];
+  /**
+   * Hands `x` back to the source once the consumer no longer reads it (e.g. the tensor made from it was
+   * disposed), so a later batch can be written into the same memory instead of a fresh allocation. Optional
+   * on both sides: a source may omit it, and a consumer that keeps `x` must not call it.
+   */
+  release?(): void;
 }
 
 export type Split = 'train' | 'val';

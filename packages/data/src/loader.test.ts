@@ -59,6 +59,29 @@ describe('iterateBatches', () => {
     expect(seen).toEqual(Array.from(epochOrder(10, 0, 4, true)));
   });
 
+  it('writes later batches into the memory of released ones, with the same pixels as fresh batches', async () => {
+    const collect = async (release: boolean) => {
+      const out: { values: number[]; buffer: ArrayBufferLike }[] = [];
+      for await (const b of iterateBatches(fakeStore(23), pipeline, { batchSize: 4, epoch: 1, shuffle: true, prefetch: 1 }, options())) {
+        out.push({ values: Array.from(b.x), buffer: b.x.buffer });
+        expect(b.x.length).toBe(b.labels.length * 3);
+        if (release) {
+          b.release!();
+          b.release!(); // twice is harmless: the buffer is pooled once
+        }
+      }
+      return out;
+    };
+    const fresh = await collect(false);
+    const reused = await collect(true);
+    expect(reused.map((b) => b.values)).toEqual(fresh.map((b) => b.values));
+    // Never released: every batch has its own memory. Released: the held batch plus `prefetch` ahead (and one
+    // being refilled) is all the memory the 6 batches of the epoch need.
+    expect(new Set(fresh.map((b) => b.buffer)).size).toBe(6);
+    expect(new Set(reused.map((b) => b.buffer)).size).toBeLessThanOrEqual(3);
+    expect(reused[5]!.values).toHaveLength(3 * 3); // the last, short batch is a view of a pooled buffer
+  });
+
   it('replaces a bad sample by the next good one and reports it once', async () => {
     const store = fakeStore(6, [2]);
     const reports: string[][] = [];

@@ -61,6 +61,8 @@ export async function trainStep(
     optimizer.applyGradients(grads);
     return { loss: value, correct: correctCount! };
   });
+  // The input tensor was disposed with the tidy: the source may write a later batch into batch.x.
+  batch.release?.();
   const [lossValue, correctValue] = await Promise.all([loss.data(), correct.data()]);
   loss.dispose();
   correct.dispose();
@@ -86,6 +88,7 @@ export async function evalStep(model: tf.LayersModel, batch: Batch, probabilitie
       predicted: tf.cast(tf.argMax(output, -1), 'int32'),
     };
   });
+  batch.release?.();
   const [l, c, p] = await Promise.all([loss.data(), correct.data(), predicted.data()]);
   tf.dispose([loss, correct, predicted]);
   return { lossSum: l[0]!, correct: c[0]!, predicted: p as Int32Array };
