@@ -1,7 +1,8 @@
 /**
  * End to end in headless Debian chromium (playwright-core, never a downloaded browser): a store with a few runs,
  * the page filtered, two runs compared (two curves drawn), a confusion matrix opened, a running run's curve
- * growing live. Screenshots go to packages/dashboard/e2e-output/ (gitignored).
+ * growing live; two long runs compared with min/max bands and x zoom shared by the charts.
+ * Screenshots go to packages/dashboard/e2e-output/ (gitignored).
  * Without /usr/bin/chromium (or VGGLAB_CHROMIUM) the test fails under CI=true and is skipped otherwise.
  */
 import { existsSync, mkdirSync } from 'node:fs';
@@ -10,9 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
-import { openStore } from '@vgglab/store';
+import { openStore, type MetricInput } from '@vgglab/store';
 import { createServer, type PredictFn } from './server.ts';
-import { makeFixture, type Fixture } from './testing/fixture.ts';
+import { logAll, makeFixture, noise, type Fixture } from './testing/fixture.ts';
 
 /** Debian's chromium; VGGLAB_CHROMIUM points elsewhere (another distribution's path). */
 const CHROMIUM = process.env.VGGLAB_CHROMIUM || '/usr/bin/chromium';
@@ -33,6 +34,97 @@ const ONE_PIXEL_PNG = Buffer.from(
   'base64',
 );
 const inCi = process.env.CI === 'true' || process.env.CI === '1';
+
+/** Long runs for the band and zoom test: a step of logging each, so the compare view downsamples them. */
+const LONG_STEPS = 4000;
+const LONG_STEPS_PER_EPOCH = 400;
+/** train/loss of long-a jumps by this much every 500 steps, for one step: spikes a bucket's last value can miss. */
+const SPIKE = 3;
+
+/**
+ * Two finished runs of 4,000 steps (train loss and accuracy every step, validation every epoch): long-a with
+ * loss spikes, accuracy noisy by ±0.05 around 0.9; long-b around 0.55, so the two bands do not overlap.
+ */
+function addLongRuns(dbFile: string): void {
+  const store = openStore(dbFile);
+  try {
+    const t0 = Date.UTC(2026, 10, 27, 9, 0, 0);
+    (
+      [
+        ['long-a', 0.9, true],
+        ['long-b', 0.55, false],
+      ] as const
+    ).forEach(([name, accuracyLevel, spiky], i) => {
+      const startTime = t0 + i * 3_600_000;
+      const run = store.createRun({
+        experiment: 'long-training',
+        name,
+        resolvedSpec: { name: 'long-training', model: { name: 'vgg11' }, optimizer: { name: 'momentum', lr: 0.01 } },
+        specHash: `e2e-${name}`,
+        seed: i,
+        backend: 'wasm',
+        startTime,
+      });
+      const rand = noise(100 + i);
+      const metrics: MetricInput[] = [];
+      for (let step = 1; step <= LONG_STEPS; step++) {
+        const epoch = Math.ceil(step / LONG_STEPS_PER_EPOCH);
+        const timestamp = startTime + step * 100;
+        const loss = 0.3 + 1.2 * Math.exp(-step / 800) + rand() * 0.05 + (spiky && step % 500 === 250 ? SPIKE : 0);
+        const accuracy = accuracyLevel - 0.3 * Math.exp(-step / 600) + rand() * 0.05;
+        metrics.push({ key: 'train/loss', value: loss, step, epoch, timestamp });
+        metrics.push({ key: 'train/accuracy', value: accuracy, step, epoch, timestamp });
+        if (step % LONG_STEPS_PER_EPOCH === 0) metrics.push({ key: 'val/accuracy', value: accuracy - 0.02, step, epoch, timestamp });
+      }
+      logAll(store, run.id, metrics);
+      store.setRunStatus(run.id, 'finished', { endTime: startTime + LONG_STEPS * 100 + 1000 });
+    });
+  } finally {
+    store.close();
+  }
+}
+
+/** Drawn pixels of a colour blended at the band's opacity (0x33 alpha: the canvas keeps the alpha, the page is white behind). */
+async function bandPixels(page: Page, key: string, color: string) {
+  return page.evaluate(
+    ({ key, color }) => {
+      const canvas = document.querySelector(`[data-testid="chart-${key}"] .chart-holder canvas`) as HTMLCanvasElement | null;
+      if (!canvas) return -1;
+      const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+      const [r, g, b] = [1, 3, 5].map((i) => parseInt(color.slice(i, i + 2), 16));
+      let count = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        if (data[i + 3] >= 40 && data[i + 3] <= 62 && Math.abs(data[i] - r) < 12 && Math.abs(data[i + 1] - g) < 12 && Math.abs(data[i + 2] - b) < 12) count++;
+      }
+      return count;
+    },
+    { key, color },
+  );
+}
+
+/** What a chart shows: x range (from the card's data attributes and from uPlot), bands, y range, cursor. */
+async function chartView(page: Page, key: string) {
+  return page.evaluate((key) => {
+    const card = document.querySelector(`[data-testid="chart-${key}"]`) as HTMLElement | null;
+    const plot = (card?.querySelector('.chart-holder') as (HTMLElement & { __uplot?: any }) | null)?.__uplot;
+    if (!card || !plot) return null;
+    const columns = (plot.series as { label: string }[]).map((s) => s.label);
+    const column = (label: string) => (plot.data[columns.indexOf(label)] ?? []) as (number | null | undefined)[];
+    return {
+      xMin: Number(card.dataset.xMin),
+      xMax: Number(card.dataset.xMax),
+      zoomed: card.dataset.zoomed,
+      bands: Number(card.dataset.bands),
+      scaleXMin: plot.scales.x.min as number,
+      scaleXMax: plot.scales.x.max as number,
+      scaleYMax: plot.scales.y.max as number,
+      points: plot.data[0].length as number,
+      labels: columns,
+      column: Object.fromEntries(['long-a', 'long-a (max)', 'long-a (min)'].map((l) => [l, column(l)])),
+      cursorLeft: plot.cursor.left as number,
+    };
+  }, key);
+}
 
 /** Series count and drawn pixels of each run colour in one chart. */
 async function chartStats(page: Page, key: string, colors: string[]) {
@@ -192,6 +284,128 @@ describe('dashboard in a browser', () => {
       }
       await expect.poll(() => rows.count()).toBe(2);
       expect(await rows.locator('.name .link').allTextContents()).toContain('started-just-now');
+      expect(pageErrors).toEqual([]);
+      await page.close();
+    },
+    90_000,
+  );
+  it.skipIf(!hasChromium && !inCi)(
+    'draws min/max bands for runs downsampled at the chart width, toggles them from the legend and zooms every compare chart together',
+    async () => {
+      if (!hasChromium) {
+        throw new Error(`chromium not found at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (.ci/run does)`);
+      }
+      addLongRuns(fixture.dbFile);
+      const page = await browser!.newPage({ viewport: { width: 1440, height: 1100 } });
+      const pageErrors: string[] = [];
+      page.on('pageerror', (error) => pageErrors.push(error.message));
+      const metricRequests: string[] = [];
+      page.on('request', (request) => {
+        if (request.url().includes('/api/metrics?')) metricRequests.push(request.url());
+      });
+      await page.goto(url);
+      const rows = page.getByTestId('run-row');
+      await page.getByTestId('search').fill('long-');
+      await expect.poll(() => rows.count()).toBe(2);
+      await page.getByRole('checkbox', { name: 'compare long-a' }).check();
+      await page.getByRole('checkbox', { name: 'compare long-b' }).check();
+      await page.getByTestId('chart-train/loss').waitFor();
+      await expect.poll(async () => (await chartView(page, 'train/accuracy'))?.bands).toBe(2);
+
+      // The page asked for about one bucket per 2 px of chart width, so 4,000 steps came back downsampled.
+      const compare = page.getByTestId('compare');
+      const buckets = Number(await compare.getAttribute('data-buckets'));
+      const cardWidth = await page.getByTestId('chart-train/loss').evaluate((el) => el.getBoundingClientRect().width);
+      expect(Math.abs(buckets - cardWidth / 2)).toBeLessThanOrEqual(30);
+      expect(new URL(metricRequests.at(-1)!).searchParams.get('maxPoints')).toBe(String(buckets));
+      const loss = (await chartView(page, 'train/loss'))!;
+      expect(loss.points).toBeLessThanOrEqual(buckets);
+      expect(loss.points).toBeGreaterThan(buckets / 2);
+      // Bands are drawn before (under) the lines and stay out of the legend; runs with few points have no band.
+      expect(loss.labels).toEqual(['step', 'long-a (max)', 'long-a (min)', 'long-b (max)', 'long-b (min)', 'long-a', 'long-b']);
+      // The loss spikes (one step every 500) are in the band even where the line, a bucket's last value, misses them.
+      const spikeGap = loss.column['long-a (max)'].map((hi, i) => (hi ?? 0) - (loss.column['long-a'][i] ?? 0));
+      expect(Math.max(...spikeGap)).toBeGreaterThan(SPIKE * 0.8);
+      expect(loss.scaleYMax).toBeGreaterThan(SPIKE);
+
+      // Band pixels: the runs' colours at the band's opacity, in the accuracy chart (noise ±0.05 makes wide bands).
+      const [blue, orange] = ['#4e79a7', '#f28e2b'];
+      const bandA = await bandPixels(page, 'train/accuracy', blue);
+      const bandB = await bandPixels(page, 'train/accuracy', orange);
+      expect(bandA).toBeGreaterThan(3000);
+      expect(bandB).toBeGreaterThan(3000);
+      await page.screenshot({ path: join(SCREENSHOT_DIR, 'bands.png'), fullPage: true });
+
+      // Hiding long-a from the legend hides its band too; showing it brings both back.
+      const legendA = page
+        .getByTestId('chart-train/accuracy')
+        .locator('.u-legend tr.u-series:not(.u-hidden-legend) th', { hasText: /^long-a/ });
+      await legendA.click();
+      await expect.poll(() => bandPixels(page, 'train/accuracy', blue)).toBeLessThan(bandA / 20);
+      expect(await bandPixels(page, 'train/accuracy', orange)).toBeGreaterThan(3000);
+      await legendA.click();
+      await expect.poll(() => bandPixels(page, 'train/accuracy', blue)).toBeGreaterThan(3000);
+
+      // Smoothing changes the line, not the band.
+      await page.getByTestId('smoothing').fill('0.9');
+      await expect.poll(async () => (await chartView(page, 'train/accuracy'))?.labels.length).toBe(9);
+      expect(await bandPixels(page, 'train/accuracy', orange)).toBeGreaterThan(bandB * 0.8);
+      await page.getByTestId('smoothing').fill('0');
+      await expect.poll(async () => (await chartView(page, 'train/accuracy'))?.labels.length).toBe(7);
+
+      // Not zoomed: each chart shows all of its steps.
+      const full = (await chartView(page, 'train/accuracy'))!;
+      expect(full.zoomed).toBe('false');
+      expect(full.xMax).toBe(LONG_STEPS);
+
+      // The cursor is shared: hovering the loss chart moves the accuracy chart's cursor.
+      const over = page.getByTestId('chart-train/loss').locator('.u-over');
+      const box = (await over.boundingBox())!;
+      await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2);
+      await expect.poll(async () => (await chartView(page, 'train/accuracy'))?.cursorLeft).toBeGreaterThan(0);
+
+      // Drag-zoom on the loss chart: the accuracy charts (train and validation) show the same x range.
+      await page.mouse.move(box.x + box.width * 0.25, box.y + box.height / 2);
+      await page.mouse.down();
+      await page.mouse.move(box.x + box.width * 0.4, box.y + box.height / 2, { steps: 5 });
+      await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2, { steps: 5 });
+      await page.mouse.up();
+      await expect.poll(async () => (await chartView(page, 'train/loss'))?.zoomed).toBe('true');
+      const zoomedLoss = (await chartView(page, 'train/loss'))!;
+      expect(zoomedLoss.xMin).toBeGreaterThan(LONG_STEPS * 0.15);
+      expect(zoomedLoss.xMax).toBeLessThan(LONG_STEPS * 0.6);
+      expect(zoomedLoss.xMax - zoomedLoss.xMin).toBeGreaterThan(LONG_STEPS * 0.15);
+      for (const key of ['train/accuracy', 'val/accuracy']) {
+        await expect.poll(async () => (await chartView(page, key))?.zoomed).toBe('true');
+        const other = (await chartView(page, key))!;
+        expect(other.xMin).toBeCloseTo(zoomedLoss.xMin, 6);
+        expect(other.xMax).toBeCloseTo(zoomedLoss.xMax, 6);
+        expect(other.scaleXMin).toBeCloseTo(zoomedLoss.xMin, 6);
+        expect(other.scaleXMax).toBeCloseTo(zoomedLoss.xMax, 6);
+      }
+      await page.screenshot({ path: join(SCREENSHOT_DIR, 'zoom.png'), fullPage: true });
+
+      // Double click on another chart resets all of them.
+      const accuracyOver = page.getByTestId('chart-train/accuracy').locator('.u-over');
+      await accuracyOver.dblclick();
+      for (const key of ['train/loss', 'train/accuracy', 'val/accuracy']) {
+        await expect.poll(async () => (await chartView(page, key))?.zoomed).toBe('false');
+        expect((await chartView(page, key))!.xMax).toBe(LONG_STEPS);
+      }
+      // (a downsampled series starts at its first bucket's last step, as before the zoom)
+      expect((await chartView(page, 'train/loss'))!.xMin).toBe(loss.xMin);
+
+      // Zoomed again, then another x axis: every chart starts unzoomed, in epochs.
+      await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2);
+      await page.mouse.down();
+      await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2, { steps: 5 });
+      await page.mouse.up();
+      await expect.poll(async () => (await chartView(page, 'train/accuracy'))?.zoomed).toBe('true');
+      await page.getByTestId('x-axis').selectOption('epoch');
+      for (const key of ['train/loss', 'train/accuracy']) {
+        await expect.poll(async () => (await chartView(page, key))?.xMax).toBe(LONG_STEPS / LONG_STEPS_PER_EPOCH);
+        expect((await chartView(page, key))!.zoomed).toBe('false');
+      }
       expect(pageErrors).toEqual([]);
       await page.close();
     },

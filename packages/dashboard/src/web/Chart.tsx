@@ -1,21 +1,16 @@
-/** A uPlot line chart that follows its container's width and redraws in place when only the data changes. */
+/**
+ * A uPlot line chart that follows its container's width and redraws in place when only the data changes.
+ * Downsampled curves get a min/max band; charts given the same ZoomGroup zoom their x axis together.
+ */
 import { useEffect, useMemo, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { chartLayout, type ChartSeries } from './chart-layout.ts';
 import { formatDuration, formatNumber } from './format.ts';
+import { ZoomGroup, type XRange } from './zoom-group.ts';
 
+export type { ChartSeries } from './chart-layout.ts';
 export type XMode = 'step' | 'epoch' | 'relative' | 'wall';
-
-export interface ChartSeries {
-  label: string;
-  color: string;
-  x: number[];
-  y: (number | null)[];
-  /** Drawn thin and faint (the raw curve behind a smoothed one). */
-  faint?: boolean;
-  /** Shown in the legend (false for faint raw curves). */
-  legend?: boolean;
-}
 
 interface ChartProps {
   title: string;
@@ -26,7 +21,26 @@ interface ChartProps {
   height?: number;
   /** Charts with the same key share the cursor. */
   syncKey?: string;
+  /** Charts in one group zoom together (x axis); without one the chart zooms alone. */
+  zoomGroup?: ZoomGroup;
   testId?: string;
+}
+
+/** A drag narrower than this (CSS px) is a click, not a zoom. */
+const MIN_ZOOM_DRAG_PX = 4;
+
+/** Only the cursor position is shared through uPlot's sync: zoom goes through the ZoomGroup (uPlot would also
+ * replay the drag on every chart from pixel positions and zoom them a second time). */
+const publishCursorOnly: uPlot.Cursor.Sync.Filter = (type) => type === 'mousemove';
+
+/** The x range a chart shows, on its card for tests and tools (`data-x-min`, `data-x-max`, `data-zoomed`). */
+function exposeXRange(card: HTMLElement | null, u: uPlot, zoomed: boolean): void {
+  if (!card) return;
+  const { min, max } = u.scales.x;
+  if (min === undefined || max === undefined || min === null || max === null) return;
+  card.dataset.xMin = String(min);
+  card.dataset.xMax = String(max);
+  card.dataset.zoomed = String(zoomed);
 }
 
 const X_LABEL: Record<XMode, string> = {
@@ -57,29 +71,44 @@ export function XAxisSelect({ value, onChange, testId }: { value: XMode; onChang
   );
 }
 
-function alignedData(series: ChartSeries[]): uPlot.AlignedData {
-  if (series.length === 0) return [[]];
-  return uPlot.join(series.map((s) => [s.x, s.y] as uPlot.AlignedData));
-}
-
-export function Chart({ title, series, xMode, version = 0, height = 240, syncKey = 'compare', testId }: ChartProps) {
+export function Chart({ title, series, xMode, version = 0, height = 240, syncKey = 'compare', zoomGroup, testId }: ChartProps) {
+  const card = useRef<HTMLElement>(null);
   const holder = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
-  // A new chart only when the set of curves changes; otherwise setData keeps zoom and is cheap.
+  /** The live chart's way to show a group range (set while a chart exists). */
+  const zoomState = useRef<{ group: ZoomGroup; showRange: (range: XRange | null) => void } | null>(null);
+  const ownGroup = useMemo(() => new ZoomGroup(), []);
+  const group = zoomGroup ?? ownGroup;
+  // A new chart only when the set of curves changes; otherwise setData is cheap.
   const shape = useMemo(
-    () => JSON.stringify([xMode, height, series.map((s) => [s.label, s.color, s.faint ?? false])]),
+    () => JSON.stringify([xMode, height, series.map((s) => [s.label, s.color, s.faint ?? false, s.band !== undefined])]),
     [series, xMode, height],
   );
+  const layout = useMemo(() => chartLayout(series), [series, version]); // eslint-disable-line react-hooks/exhaustive-deps
 
   useEffect(() => {
     const el = holder.current;
     if (!el) return;
+    const { columns, bands, followers } = layout;
+    let showingGroupRange = false;
     const options: uPlot.Options = {
       width: Math.max(200, el.clientWidth),
       height,
       scales: { x: { time: xMode === 'wall' } },
-      cursor: { sync: { key: syncKey }, drag: { x: true, y: false }, points: { size: 6 } },
+      cursor: {
+        sync: { key: syncKey, filters: { pub: publishCursorOnly } },
+        // The drag only selects; the setSelect hook below zooms the whole group.
+        drag: { x: true, y: false, setScale: false },
+        points: { size: 6 },
+        bind: {
+          dblclick: () => (e) => {
+            if (e.button === 0) group.reset();
+            return null;
+          },
+        },
+      },
       legend: { show: true, live: true },
+      bands,
       axes: [
         {
           label: X_LABEL[xMode],
@@ -117,8 +146,22 @@ export function Chart({ title, series, xMode, version = 0, height = 240, syncKey
                   ? new Date(v * 1000).toLocaleTimeString()
                   : formatNumber(v, 5),
         },
-        ...series.map(
-          (s): uPlot.Series => ({
+        ...columns.map(({ kind, owner }): uPlot.Series => {
+          const s = series[owner];
+          if (kind !== 'line') {
+            // A band edge: no stroke of its own (the band's fill is drawn with the upper edge), never in the legend,
+            // and gaps where the bucket's extent is unknown (spanGaps false: null breaks the band).
+            return {
+              label: `${s.label} (${kind === 'band-hi' ? 'max' : 'min'})`,
+              stroke: 'transparent',
+              width: 0,
+              spanGaps: false,
+              points: { show: false },
+              value: (_u, v) => formatNumber(v, 4),
+              class: 'u-hidden-legend',
+            };
+          }
+          return {
             label: s.label,
             stroke: s.faint ? `${s.color}40` : s.color,
             width: s.faint ? 1 : 1.75,
@@ -127,34 +170,72 @@ export function Chart({ title, series, xMode, version = 0, height = 240, syncKey
             show: true,
             value: (_u, v) => formatNumber(v, 4),
             class: s.legend === false ? 'u-hidden-legend' : undefined,
-          }),
-        ),
+          };
+        }),
       ],
+      hooks: {
+        // Hiding or showing a run from the legend takes its band along.
+        setSeries: [
+          (u, index, opts) => {
+            if (index === null || opts.show === undefined) return;
+            for (const edge of followers.get(index) ?? []) u.setSeries(edge, { show: opts.show }, false);
+          },
+        ],
+        setSelect: [
+          (u) => {
+            const { left, width } = u.select;
+            u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+            if (width < MIN_ZOOM_DRAG_PX) return;
+            group.zoom({ min: u.posToVal(left, 'x'), max: u.posToVal(left + width, 'x') });
+          },
+        ],
+        setScale: [
+          (u, key) => {
+            if (key === 'x') exposeXRange(card.current, u, showingGroupRange);
+          },
+        ],
+      },
     };
-    const chart = new uPlot(options, alignedData(series), el);
+    const chart = new uPlot(options, layout.data, el);
     plot.current = chart;
     (el as HTMLDivElement & { __uplot?: uPlot }).__uplot = chart;
+    const showRange = (range: XRange | null) => {
+      showingGroupRange = range !== null;
+      if (range) chart.setScale('x', range);
+      // setData re-ranges x over all of the chart's own data (uPlot's autoscale, also right for one point).
+      else chart.setData(chart.data);
+    };
+    const leave = group.join({ showRange });
+    zoomState.current = { group, showRange };
     const observer = new ResizeObserver(() => {
       const width = Math.max(200, el.clientWidth);
       if (width !== chart.width) chart.setSize({ width, height });
     });
     observer.observe(el);
     return () => {
+      leave();
+      zoomState.current = null;
       observer.disconnect();
       chart.destroy();
       plot.current = null;
     };
-    // `series` is read through `shape`; data changes go through the effect below.
+    // `series` and `layout` are read through `shape`; data changes go through the effect below.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [shape, syncKey]);
+  }, [shape, syncKey, group]);
 
   useEffect(() => {
-    plot.current?.setData(alignedData(series));
-  }, [series, version]);
+    const chart = plot.current;
+    if (!chart) return;
+    chart.setData(layout.data);
+    // New points (live, or a reload) re-range x over the data; a zoomed group keeps its range.
+    const zoom = zoomState.current;
+    if (zoom?.group.range) zoom.showRange(zoom.group.range);
+  }, [layout]);
 
   const curves = series.filter((s) => !s.faint).length;
+  const bands = series.filter((s) => s.band !== undefined).length;
   return (
-    <section className="chart-card" data-testid={testId} data-curves={curves}>
+    <section ref={card} className="chart-card" data-testid={testId} data-curves={curves} data-bands={bands}>
       <header className="chart-title">{title}</header>
       {series.length === 0 ? <div className="chart-empty">no points</div> : null}
       <div ref={holder} className="chart-holder" />

@@ -1,11 +1,13 @@
 /** The compare view: the selected runs' curves overlaid, one chart per metric, and the params that differ. */
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { api, type LivePoint, type ParamsDiff, type RunStatus } from './api.ts';
+import { bucketsForWidth, firstColumnWidth } from './buckets.ts';
 import { Chart, XAxisSelect, type ChartSeries, type XMode } from './Chart.tsx';
 import { formatLr, runColor } from './format.ts';
 import { appendLivePoints, curve, epochMapper, orderMetricKeys, smooth, type RunSeries } from './series.ts';
 import type { RunLite } from './types.ts';
 import { StatusBadge } from './StatusBadge.tsx';
+import { ZoomGroup } from './zoom-group.ts';
 
 interface CompareProps {
   runs: RunLite[];
@@ -31,6 +33,26 @@ export function ComparePanel({ runs, onDeselect, onClear, onOpenRun, onStatusCha
   const [loading, setLoading] = useState(false);
   const [params, setParams] = useState<ParamsDiff | null>(null);
   const [live, setLive] = useState(false);
+  // Buckets per series the page asks for, from the charts' width (null until the grid is laid out).
+  const [buckets, setBuckets] = useState<number | null>(null);
+  const grid = useRef<HTMLDivElement>(null);
+  // One zoom for all charts; a new x axis starts unzoomed (a step range means nothing in epochs).
+  const zoomGroup = useMemo(() => new ZoomGroup(), [xMode]);
+  const hasRuns = runIds.length > 0;
+
+  // Every chart is one column of the grid wide: its width is known from the grid before any chart exists.
+  useLayoutEffect(() => {
+    const el = grid.current;
+    if (!el) return;
+    const measure = () => {
+      const width = firstColumnWidth(getComputedStyle(el).gridTemplateColumns) ?? el.clientWidth;
+      setBuckets(bucketsForWidth(width));
+    };
+    measure();
+    const observer = new ResizeObserver(measure);
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [hasRuns]);
 
   // Load every selected run's series (one request for all runs and keys).
   useEffect(() => {
@@ -40,6 +62,7 @@ export function ComparePanel({ runs, onDeselect, onClear, onOpenRun, onStatusCha
       setParams(null);
       return;
     }
+    if (buckets === null) return;
     let cancelled = false;
     setLoading(true);
     setError(null);
@@ -47,7 +70,7 @@ export function ComparePanel({ runs, onDeselect, onClear, onOpenRun, onStatusCha
       const { keys: available } = await api.metricKeys(runIds);
       const ordered = orderMetricKeys(available).slice(0, MAX_CHARTS);
       const [series, diff] = await Promise.all([
-        ordered.length ? api.series(runIds, ordered) : Promise.resolve({ cursor: 0, series: [] }),
+        ordered.length ? api.series(runIds, ordered, buckets) : Promise.resolve({ cursor: 0, series: [] }),
         api.params(runIds),
       ]);
       if (cancelled) return;
@@ -65,7 +88,7 @@ export function ComparePanel({ runs, onDeselect, onClear, onOpenRun, onStatusCha
       cancelled = true;
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [idsKey]);
+  }, [idsKey, buckets]);
 
   // Live: while a selected run is running, its new points stream in over server-sent events.
   const anyRunning = runs.some((r) => r.status === 'running');
@@ -114,10 +137,13 @@ export function ComparePanel({ runs, onDeselect, onClear, onOpenRun, onStatusCha
       runs.forEach((run, index) => {
         const s = data.get(run.id)?.get(key);
         if (!s || s.step.length === 0) return;
-        const { x, y } = curve(s, xMode, run.startTime, mappers.get(run.id)!);
+        const { x, y, band } = curve(s, xMode, run.startTime, mappers.get(run.id)!);
         const color = runColor(index);
         if (smoothing > 0) series.push({ label: `${run.name} (raw)`, color, x, y, faint: true, legend: false });
-        series.push({ label: run.name, color, x, y: smooth(y, smoothing) });
+        // Smoothing applies to the line only: the band is the raw extremes of each bucket, there to show the
+        // spikes and spread that the line (a bucket's last value, then averaged) hides; smoothing it would hide
+        // them again, and an average of minima is not the minimum of anything.
+        series.push({ label: run.name, color, x, y: smooth(y, smoothing), band });
       });
       return { key, series };
     });
@@ -135,7 +161,7 @@ export function ComparePanel({ runs, onDeselect, onClear, onOpenRun, onStatusCha
   }
 
   return (
-    <div className="compare" data-testid="compare">
+    <div className="compare" data-testid="compare" data-buckets={buckets ?? undefined}>
       <div className="compare-toolbar">
         <div className="legend" data-testid="run-legend">
           {runs.map((run, index) => (
@@ -184,9 +210,9 @@ export function ComparePanel({ runs, onDeselect, onClear, onOpenRun, onStatusCha
       {error ? <div className="error">Could not load metrics: {error}</div> : null}
       {loading && keys.length === 0 ? <div className="muted pad">loading curves…</div> : null}
       {!loading && keys.length === 0 && !error ? <div className="muted pad">These runs have logged no metrics yet.</div> : null}
-      <div className="chart-grid">
+      <div className="chart-grid" ref={grid}>
         {charts.map(({ key, series }) => (
-          <Chart key={key} title={key} series={series} xMode={xMode} version={version} testId={`chart-${key}`} />
+          <Chart key={key} title={key} series={series} xMode={xMode} version={version} zoomGroup={zoomGroup} testId={`chart-${key}`} />
         ))}
       </div>
       <ParamsTable diff={params} />

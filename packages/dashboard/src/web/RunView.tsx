@@ -5,6 +5,7 @@ import { Chart, XAxisSelect, type XMode } from './Chart.tsx';
 import { formatDateTime, formatDuration, formatNumber, formatPercent, runColor } from './format.ts';
 import { appendLivePoints, curve, epochMapper, orderMetricKeys, type RunSeries } from './series.ts';
 import { StatusBadge } from './StatusBadge.tsx';
+import { ZoomGroup } from './zoom-group.ts';
 
 export function RunView({ runId, onBack, onCompare }: { runId: string; onBack: () => void; onCompare: (id: string) => void }) {
   const [run, setRun] = useState<RunDetailsJson | null>(null);
@@ -228,12 +229,13 @@ function FactRow({ name, value }: { name: string; value: string }) {
 
 function RunCurves({ run, series, version }: { run: RunDetailsJson; series: SeriesJson[]; version: number }) {
   const [xMode, setXMode] = useState<XMode>('step');
+  const zoomGroup = useMemo(() => new ZoomGroup(), [xMode]);
   const charts = useMemo(() => {
     const byKey = new Map(series.map((s) => [s.key, s]));
     const toEpoch = epochMapper(byKey);
     return orderMetricKeys([...byKey.keys()]).map((key) => {
-      const { x, y } = curve(byKey.get(key)!, xMode, run.startTime, toEpoch);
-      return { key, series: [{ label: run.name, color: runColor(0), x, y }] };
+      const { x, y, band } = curve(byKey.get(key)!, xMode, run.startTime, toEpoch);
+      return { key, series: [{ label: run.name, color: runColor(0), x, y, band }] };
     });
   }, [series, xMode, run]);
   if (charts.length === 0) return null;
@@ -245,7 +247,7 @@ function RunCurves({ run, series, version }: { run: RunDetailsJson; series: Seri
       </header>
       <div className="chart-grid">
         {charts.map((c) => (
-          <Chart key={c.key} title={c.key} series={c.series} xMode={xMode} height={180} syncKey="run" version={version} testId={`run-chart-${c.key}`} />
+          <Chart key={c.key} title={c.key} series={c.series} xMode={xMode} height={180} syncKey="run" zoomGroup={zoomGroup} version={version} testId={`run-chart-${c.key}`} />
         ))}
       </div>
     </section>

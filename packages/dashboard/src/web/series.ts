@@ -1,4 +1,4 @@
-/** Turning stored series into chart curves: x axes, smoothing, live appends. */
+/** Turning stored series into chart curves: x axes, min/max bands of downsampled series, smoothing, live appends. */
 import type { LivePoint, SeriesJson } from './api.ts';
 import type { XMode } from './Chart.tsx';
 
@@ -38,15 +38,55 @@ export function epochMapper(runSeries: RunSeries): (step: number, epoch: number 
   };
 }
 
+/**
+ * The spread of a downsampled series: for each drawn point, the lowest and highest value of the raw points its
+ * bucket stands for. null where that is unknown (a bucket of NaN only, or one holding ±Infinity, which the API
+ * sends as null): the band has a gap there rather than a made-up extent.
+ */
+export interface Band {
+  lo: (number | null)[];
+  hi: (number | null)[];
+}
+
+export interface Curve {
+  x: number[];
+  y: (number | null)[];
+  /** Only for downsampled series (a raw series' band would be the line itself). */
+  band?: Band;
+}
+
+const finiteOrNull = (v: number | null | undefined): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+/**
+ * Band bounds of point i. Points past the end of `min`/`max` were appended live after the downsampled load and
+ * stand for themselves (their own value is their min and max).
+ */
+export function bandBounds(series: SeriesJson, i: number): [number | null, number | null] {
+  const { min, max } = series;
+  let lo: number | null;
+  let hi: number | null;
+  if (min && max && i < min.length && i < max.length) {
+    lo = finiteOrNull(min[i]);
+    hi = finiteOrNull(max[i]);
+  } else {
+    lo = hi = finiteOrNull(series.value[i]);
+  }
+  if (lo === null || hi === null) return [null, null];
+  return lo <= hi ? [lo, hi] : [hi, lo];
+}
+
 /** x and y of one series for the chosen axis; x strictly increasing (a repeated x keeps the later point). */
 export function curve(
   series: SeriesJson,
   xMode: XMode,
   runStart: number,
   toEpoch: (step: number, epoch: number | null) => number | null,
-): { x: number[]; y: (number | null)[] } {
+): Curve {
   const x: number[] = [];
   const y: (number | null)[] = [];
+  const withBand = series.downsampled && series.min !== undefined && series.max !== undefined;
+  const lo: (number | null)[] = [];
+  const hi: (number | null)[] = [];
   for (let i = 0; i < series.step.length; i++) {
     const xi =
       xMode === 'step'
@@ -59,13 +99,26 @@ export function curve(
     if (xi === null || !Number.isFinite(xi)) continue;
     const n = x.length;
     if (n > 0 && xi <= x[n - 1]) {
-      if (xi === x[n - 1]) y[n - 1] = series.value[i];
+      if (xi === x[n - 1]) {
+        y[n - 1] = series.value[i];
+        if (withBand) {
+          // Two buckets on one x (e.g. same timestamp): the band spans both.
+          const [l, h] = bandBounds(series, i);
+          lo[n - 1] = l === null ? lo[n - 1] : lo[n - 1] === null ? l : Math.min(lo[n - 1]!, l);
+          hi[n - 1] = h === null ? hi[n - 1] : hi[n - 1] === null ? h : Math.max(hi[n - 1]!, h);
+        }
+      }
       continue;
     }
     x.push(xi);
     y.push(series.value[i]);
+    if (withBand) {
+      const [l, h] = bandBounds(series, i);
+      lo.push(l);
+      hi.push(h);
+    }
   }
-  return { x, y };
+  return withBand ? { x, y, band: { lo, hi } } : { x, y };
 }
 
 /** Exponential moving average with TensorBoard's debiasing; weight 0 returns the values unchanged. */

@@ -1,0 +1,88 @@
+/**
+ * How a chart's curves become uPlot columns: every line, and for a downsampled curve two more columns (the upper
+ * and lower edge of its min/max band). Band columns come first so uPlot, which draws series in order, paints
+ * every band under every line.
+ */
+import uPlot from 'uplot';
+import type { Band } from './series.ts';
+
+export interface ChartSeries {
+  label: string;
+  color: string;
+  x: number[];
+  y: (number | null)[];
+  /** Drawn thin and faint (the raw curve behind a smoothed one). */
+  faint?: boolean;
+  /** Shown in the legend (false for faint raw curves). */
+  legend?: boolean;
+  /** Min/max of each point's bucket, aligned with x: drawn as a translucent band in the curve's colour. */
+  band?: Band;
+}
+
+/** Band fill opacity, as the hex alpha appended to the curve's `#rrggbb` colour (0x33: 20%). */
+export const BAND_ALPHA_HEX = '33';
+
+/** What one uPlot series (after the x column) draws, and for which of the chart's curves. */
+export interface LayoutColumn {
+  kind: 'line' | 'band-hi' | 'band-lo';
+  /** Index into the curves given to chartLayout. */
+  owner: number;
+}
+
+export interface ChartLayout {
+  /** x, then one column per entry of `columns`. */
+  data: uPlot.AlignedData;
+  /** columns[i] is uPlot series i + 1. */
+  columns: LayoutColumn[];
+  /** uPlot bands: upper and lower edge series indices, and the fill. */
+  bands: { series: [number, number]; fill: string }[];
+  /** uPlot series index of a line -> series indices of its band edges (hidden and shown with the line). */
+  followers: Map<number, number[]>;
+}
+
+export function bandFill(color: string): string {
+  return `${color}${BAND_ALPHA_HEX}`;
+}
+
+export function chartLayout(curves: readonly ChartSeries[]): ChartLayout {
+  if (curves.length === 0) return { data: [[]], columns: [], bands: [], followers: new Map() };
+  const tables = curves.map((c): uPlot.AlignedData => {
+    if (c.band && (c.band.hi.length !== c.x.length || c.band.lo.length !== c.x.length)) {
+      throw new Error(`band of '${c.label}' has ${c.band.lo.length}/${c.band.hi.length} bounds for ${c.x.length} points`);
+    }
+    return c.band ? [c.x, c.y, c.band.hi, c.band.lo] : [c.x, c.y];
+  });
+  // One shared x column; a curve's value is undefined at another curve's x (uPlot joins over it) and null
+  // where the curve itself has a gap.
+  const joined = uPlot.join(tables);
+  const lineColumn: number[] = [];
+  const bandColumns: [number, number][] = [];
+  let next = 1;
+  curves.forEach((c, k) => {
+    lineColumn[k] = next;
+    if (c.band) bandColumns[k] = [next + 1, next + 2];
+    next += c.band ? 3 : 1;
+  });
+
+  const data: uPlot.AlignedData[number][] = [joined[0]];
+  const columns: LayoutColumn[] = [];
+  const bands: ChartLayout['bands'] = [];
+  const bandIndex = new Map<number, [number, number]>();
+  curves.forEach((c, k) => {
+    if (!bandColumns[k]) return;
+    const [hi, lo] = bandColumns[k];
+    data.push(joined[hi], joined[lo]);
+    columns.push({ kind: 'band-hi', owner: k }, { kind: 'band-lo', owner: k });
+    const upper = columns.length - 1; // series index of band-hi (columns[i] is series i + 1)
+    bands.push({ series: [upper, upper + 1], fill: bandFill(c.color) });
+    bandIndex.set(k, [upper, upper + 1]);
+  });
+  const followers = new Map<number, number[]>();
+  curves.forEach((c, k) => {
+    data.push(joined[lineColumn[k]]);
+    columns.push({ kind: 'line', owner: k });
+    const edges = bandIndex.get(k);
+    if (edges) followers.set(columns.length, edges);
+  });
+  return { data: data as uPlot.AlignedData, columns, bands, followers };
+}
