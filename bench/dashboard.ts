@@ -16,8 +16,11 @@
  *
  * Writing the 40 million points takes a while (tens of minutes on a busy 2-core machine); `-- --generate-only`
  * makes the store without timing anything, so it need not hold the bench lock.
+ *
+ * `-- --write-throughput` instead times logBatch as a training run calls it (4 keys every step, 12 steps = 48 points
+ * per batch, 10,000 steps per run, 5 runs) into a fresh store in bench/out/, and prints points/s.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -166,7 +169,52 @@ async function time(url: string): Promise<{ ms: number; body: string }> {
   return { ms, body };
 }
 
+/** logBatch points/s for a runner-like pattern: every step logs the 4 keys; a batch holds 12 steps (48 points). */
+function writeThroughput() {
+  const STEPS = 10_000;
+  const STEPS_PER_BATCH = 12;
+  const RUN_COUNT = 5;
+  mkdirSync(join(here, 'out'), { recursive: true });
+  const dir = mkdtempSync(join(here, 'out', 'write-throughput-'));
+  const store = openStore(join(dir, 'vgglab.db'));
+  const batchMs: number[] = [];
+  let points = 0;
+  const started = performance.now();
+  try {
+    for (let r = 0; r < RUN_COUNT; r++) {
+      const run = store.createRun({ experiment: 'write-throughput', specHash: `write-${r}`, resolvedSpec: { run: r } });
+      const t0 = Date.now();
+      for (let from = 1; from <= STEPS; from += STEPS_PER_BATCH) {
+        const metrics: MetricInput[] = [];
+        for (let step = from; step < from + STEPS_PER_BATCH && step <= STEPS; step++) {
+          for (const key of KEYS) metrics.push({ key, value: Math.exp(-step / 3000) + key.length * 1e-3, step, epoch: Math.ceil(step / 100), timestamp: t0 + step * 50 });
+        }
+        const t = performance.now();
+        store.logBatch(run.id, { metrics });
+        batchMs.push(performance.now() - t);
+        points += metrics.length;
+      }
+    }
+  } finally {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    bench: 'dashboard-write-throughput',
+    pattern: `${KEYS.length} keys x ${STEPS_PER_BATCH} steps per logBatch, ${STEPS} steps x ${RUN_COUNT} runs`,
+    points,
+    pointsPerSecond: Math.round(points / seconds),
+    logBatchMs: summary(batchMs),
+    loadAverage: loadavg().map((v) => Math.round(v * 100) / 100),
+  };
+}
+
 async function main(): Promise<void> {
+  if (args.includes('--write-throughput')) {
+    process.stdout.write(`${JSON.stringify(writeThroughput())}\n`);
+    return;
+  }
   const generated = generate();
   if (args.includes('--generate-only')) {
     process.stdout.write(`${JSON.stringify({ bench: 'dashboard', generated: dbFile, generateSeconds: generated.seconds })}\n`);

@@ -18,6 +18,9 @@ export const MAX_PAGE_SIZE = 1000;
 export const DEFAULT_SORT_KEY = 'startTime';
 
 export const DEFAULT_SERIES_MAX_POINTS = 1000;
+/** Points per packed series block (series-blocks.ts): 16 KiB blobs. An append rewrites the last, partial block,
+ * so smaller blocks write less per logBatch; larger ones mean fewer reads per series. */
+export const SERIES_BLOCK_POINTS = 512;
 export const DEFAULT_METRICS_AFTER_LIMIT = 5000;
 
 export const DEFAULT_QUEUE_FLUSH_EVERY_MS = 1000;

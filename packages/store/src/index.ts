@@ -17,6 +17,7 @@ export {
   DEFAULT_PAGE_SIZE,
   MAX_PAGE_SIZE,
   DEFAULT_SERIES_MAX_POINTS,
+  SERIES_BLOCK_POINTS,
 } from './defaults.ts';
 
 export type {
@@ -31,6 +32,8 @@ export type {
   LatestMetric,
   LogBatchInput,
   MetricColumns,
+  PackedMetricColumns,
+  PackedSeriesColumns,
   MetricExportQuery,
   MetricFilter,
   MetricHistoryOptions,

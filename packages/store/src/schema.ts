@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { StoreError } from './errors.ts';
+import { buildAllSeriesBlocks } from './series-blocks.ts';
 
 /**
  * The schema, as an ordered list of migrations: MIGRATIONS[i] takes a file from version i to i + 1
@@ -15,6 +16,8 @@ import { StoreError } from './errors.ts';
  *   commit order and is never reused after deletes: a safe cursor for live streams.
  * - a NaN value is stored as NULL (SQLite turns NaN into NULL anyway); value is otherwise never NULL.
  *   ±Infinity are stored as IEEE REALs as they are.
+ * - `series_blocks` is a packed, read-only copy of each series (series-blocks.ts), rewritten by logBatch in the same
+ *   transaction as the rows: charts read a series as a few blobs instead of one JavaScript call per row.
  */
 /** What the free-text filter searches, for the row of `runs` being updated: run name, id, experiment, model,
  * optimizer and tag values, lowercased. Refreshed by createRun and whenever tags change. */
@@ -23,7 +26,10 @@ export const SEARCH_TEXT_EXPR = `lower(
   || ' ' || coalesce((SELECT group_concat(p.value, ' ') FROM params p WHERE p.run_pk = runs.pk AND p.key IN ('model.name', 'optimizer.name')), '')
   || ' ' || coalesce((SELECT group_concat(t.value, ' ') FROM tags t WHERE t.run_pk = runs.pk), ''))`;
 
-const MIGRATIONS: readonly string[] = [
+/** A migration is SQL, or a function for steps SQL cannot do (packing blobs). Both run inside one transaction. */
+type Migration = string | ((db: Database.Database) => void);
+
+const MIGRATIONS: readonly Migration[] = [
   // 0 -> 1
   `
   CREATE TABLE experiments (
@@ -151,6 +157,19 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX series_key_min ON series(key, min, run_pk);
   CREATE INDEX series_key_max ON series(key, max, run_pk);
   `,
+  // 3 -> 4: packed series blocks (series-blocks.ts), built here for every existing series from its rows.
+  (db) => {
+    db.exec(`
+      CREATE TABLE series_blocks (
+        series_id INTEGER NOT NULL,
+        first_step INTEGER NOT NULL,
+        count INTEGER NOT NULL,
+        data BLOB NOT NULL,
+        PRIMARY KEY (series_id, first_step)
+      ) WITHOUT ROWID;
+    `);
+    buildAllSeriesBlocks(db);
+  },
 ];
 
 /** Current schema version (PRAGMA user_version) this code reads and writes. */
@@ -173,7 +192,11 @@ export function migrate(db: Database.Database, file: string, target = SCHEMA_VER
   try {
     const current = readSchemaVersion(db);
     checkNotNewer(current, file);
-    for (let v = current; v < target; v++) db.exec(MIGRATIONS[v]!);
+    for (let v = current; v < target; v++) {
+      const migration = MIGRATIONS[v]!;
+      if (typeof migration === 'string') db.exec(migration);
+      else migration(db);
+    }
     // PRAGMA cannot take a bound parameter; the value is our own integer.
     if (current < target) db.exec(`PRAGMA user_version = ${target}`);
     db.exec('COMMIT');

@@ -64,7 +64,7 @@ describe('metric series', () => {
     expect(points[1]).toMatchObject({ step: 1001, value: 7, min: 5, max: 7, count: 2 });
   });
 
-  it('the SQL downsampling gives exactly the reference buckets, with NaN, infinities and uneven steps', () => {
+  it('downsampling through the packed blocks gives exactly the reference buckets, with NaN, infinities and uneven steps', () => {
     const store = tempStore();
     const run = store.createRun({ specHash: 'test-spec', experiment: 'e', resolvedSpec: {} });
     let seed = 42;

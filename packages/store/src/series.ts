@@ -1,7 +1,9 @@
 /** Metric reads: downsampled series for charts, points after a cursor for live streams, and full exports. */
 import type Database from 'better-sqlite3';
 import { DEFAULT_METRICS_AFTER_LIMIT, DEFAULT_SERIES_MAX_POINTS } from './defaults.ts';
+import { StoreError } from './errors.ts';
 import { fromDb } from './rows.ts';
+import { bucketPacked, type SeriesBlocks } from './series-blocks.ts';
 import type {
   MetricColumns,
   MetricPoint,
@@ -9,6 +11,7 @@ import type {
   MetricSeriesQuery,
   MetricsAfterQuery,
   MetricsAfterResult,
+  PackedMetricColumns,
   SeriesColumns,
   SeriesPoint,
 } from './types.ts';
@@ -33,43 +36,83 @@ function checkSeriesQuery(query: MetricSeriesQuery, caller: string): number {
 }
 
 /**
- * Series as columns, straight from the query: the aggregate fills plain number arrays (no object per point), which
- * is what charts and JSON want. Downsampled series also carry each bucket's min, max and point count.
+ * Series as float64 columns, from the packed blocks (series-blocks.ts): per series one indexed read of a few blobs,
+ * byte copies into typed arrays, and bucketing in a typed-array loop; no JavaScript call per stored point.
  */
-export function getMetricColumns(db: Database.Database, runPk: (id: string) => number, query: MetricSeriesQuery): MetricColumns[] {
-  const maxPoints = checkSeriesQuery(query, 'getMetricColumns');
-  const findSeries = db.prepare('SELECT id, count, step FROM series WHERE run_pk = ? AND key = ?');
-  const firstStep = db.prepare('SELECT step FROM metrics WHERE series_id = ? ORDER BY step LIMIT 1').pluck();
-  // The subquery's ORDER BY matches the primary key, so SQLite feeds the aggregate in step order without sorting.
-  const collect = db.prepare(
-    `SELECT ${SERIES_AGGREGATE}(step, epoch, value, timestamp)
-     FROM (SELECT step, epoch, value, timestamp FROM metrics WHERE series_id = ? ORDER BY step)`,
-  );
-  const out: MetricColumns[] = [];
+export function getPackedMetricColumns(
+  db: Database.Database,
+  blocks: SeriesBlocks,
+  runPk: (id: string) => number,
+  query: MetricSeriesQuery,
+): PackedMetricColumns[] {
+  const maxPoints = checkSeriesQuery(query, 'getPackedMetricColumns');
+  const findSeries = db.prepare('SELECT id, count FROM series WHERE run_pk = ? AND key = ?');
+  const out: PackedMetricColumns[] = [];
   for (const runId of query.runIds) {
     const pk = runPk(runId);
     for (const key of query.keys) {
-      const series = findSeries.get(pk, key) as { id: number; count: number; step: number } | undefined;
+      const series = findSeries.get(pk, key) as { id: number; count: number } | undefined;
       if (!series) {
-        out.push({ runId, key, totalPoints: 0, downsampled: false, step: [], epoch: [], timestamp: [], value: [] });
+        const empty = new Float64Array(0);
+        out.push({ runId, key, totalPoints: 0, downsampled: false, step: empty, epoch: empty, timestamp: empty, value: empty });
         continue;
       }
-      const downsampled = series.count > maxPoints;
-      const minStep = downsampled ? (firstStep.get(series.id) as number) : 0;
-      // width 0: one point per bucket (no downsampling)
-      const width = downsampled ? (series.step - minStep + 1) / maxPoints : 0;
-      const bucketer = new Bucketer(minStep, width, maxPoints - 1);
-      collectInto(collect, series.id, bucketer);
-      out.push({ runId, key, totalPoints: series.count, downsampled, ...bucketer.columns() });
+      const points = blocks.read(series.id);
+      if (points.length !== series.count) {
+        throw new StoreError('SCHEMA', `series ${show(key)} of run ${runId}: ${series.count} points stored but ${points.length} in its blocks; the run store is damaged`);
+      }
+      out.push({ runId, key, totalPoints: series.count, downsampled: series.count > maxPoints, ...bucketPacked(points, maxPoints) });
     }
   }
   return out;
 }
 
+/**
+ * The same series as plain number arrays (epoch null where there is none): what JSON and most callers want.
+ * Downsampled series also carry each bucket's min, max and point count.
+ */
+export function getMetricColumns(
+  db: Database.Database,
+  blocks: SeriesBlocks,
+  runPk: (id: string) => number,
+  query: MetricSeriesQuery,
+): MetricColumns[] {
+  checkSeriesQuery(query, 'getMetricColumns');
+  return getPackedMetricColumns(db, blocks, runPk, query).map((packed) => {
+    const { runId, key, totalPoints, downsampled, min, max, count } = packed;
+    const epoch: (number | null)[] = new Array(packed.epoch.length);
+    for (let i = 0; i < epoch.length; i++) {
+      const e = packed.epoch[i]!;
+      epoch[i] = e === e ? e : null;
+    }
+    const columns: MetricColumns = {
+      runId,
+      key,
+      totalPoints,
+      downsampled,
+      step: Array.from(packed.step),
+      epoch,
+      timestamp: Array.from(packed.timestamp),
+      value: Array.from(packed.value),
+    };
+    if (min && max && count) {
+      columns.min = Array.from(min);
+      columns.max = Array.from(max);
+      columns.count = Array.from(count);
+    }
+    return columns;
+  });
+}
+
 /** The same series as points (one object per bucket): built from the columns. */
-export function getMetricSeries(db: Database.Database, runPk: (id: string) => number, query: MetricSeriesQuery): MetricSeries[] {
+export function getMetricSeries(
+  db: Database.Database,
+  blocks: SeriesBlocks,
+  runPk: (id: string) => number,
+  query: MetricSeriesQuery,
+): MetricSeries[] {
   checkSeriesQuery(query, 'getMetricSeries');
-  return getMetricColumns(db, runPk, query).map(({ runId, key, totalPoints, downsampled, ...columns }) => ({
+  return getMetricColumns(db, blocks, runPk, query).map(({ runId, key, totalPoints, downsampled, ...columns }) => ({
     runId,
     key,
     totalPoints,
@@ -96,7 +139,8 @@ function toPoints(c: SeriesColumns): SeriesPoint[] {
 }
 
 /**
- * Turns points, fed in step order, into series columns. Equal-width buckets over the step range (so the x axis
+ * The reference bucketing, one point at a time (what `downsample` uses; the store reads with bucketPacked in
+ * series-blocks.ts, which the tests hold to this). Turns points, fed in step order, into series columns. Equal-width buckets over the step range (so the x axis
  * keeps its shape even when logging was uneven); each bucket becomes its last point, carrying the bucket's
  * min and max (NaN ignored) so spikes survive downsampling. A width of 0 keeps every point (and no min/max/count
  * columns: they would repeat the value and 1).
@@ -159,38 +203,6 @@ class Bucketer {
     const { step, epoch, timestamp, value } = this;
     return this.width === 0 ? { step, epoch, timestamp, value } : { step, epoch, timestamp, value, min: this.min, max: this.max, count: this.count };
   }
-}
-
-export const SERIES_AGGREGATE = 'vgglab_series';
-/** The bucketer the next aggregate call fills (set just before the query, so rows carry only their 4 values). */
-let target: Bucketer | undefined;
-
-function collectInto(statement: Database.Statement, seriesId: number, bucketer: Bucketer): void {
-  target = bucketer;
-  try {
-    statement.run(seriesId);
-  } finally {
-    target = undefined;
-  }
-}
-
-/**
- * Registers the aggregate that builds series columns inside the query. Why: handing SQLite rows to JavaScript
- * one array per row costs several times the scan itself; a JavaScript aggregate receives the four values as
- * arguments and feeds them to a Bucketer, which makes a 10-run compare about 3x faster. The bucketer is passed
- * in through `target` (an aggregate only takes SQL values); queries are synchronous, so nothing else can run
- * in between.
- */
-export function registerSeriesAggregate(db: Database.Database): void {
-  db.aggregate(SERIES_AGGREGATE, {
-    start: 0,
-    // @types/better-sqlite3 types step as (total, next); at run time it receives every SQL argument, and
-    // better-sqlite3 reads the arity from the function's length (named parameters, no rest array).
-    step: ((count: number, step: number, epoch: number | null, value: number | null, timestamp: number) => {
-      target!.add(step, epoch, value, timestamp);
-      return count + 1;
-    }) as unknown as (total: unknown, next: unknown) => unknown,
-  });
 }
 
 /** The same bucketing over points already in memory (rows in step order), as points (the tests' reference). */

@@ -22,7 +22,8 @@ import {
   toRun,
 } from './rows.ts';
 import { SCHEMA_VERSION, SEARCH_TEXT_EXPR, checkNotNewer, migrate, readSchemaVersion } from './schema.ts';
-import { getMetricColumns, getMetricSeries, getMetricsAfter, iterateMetrics, registerSeriesAggregate } from './series.ts';
+import { SeriesBlocks } from './series-blocks.ts';
+import { getMetricColumns, getMetricSeries, getMetricsAfter, getPackedMetricColumns, iterateMetrics } from './series.ts';
 import type {
   Artifact,
   Evaluation,
@@ -35,6 +36,7 @@ import type {
   LogBatchInput,
   MetricColumns,
   MetricExportQuery,
+  PackedMetricColumns,
   MetricHistoryOptions,
   MetricInput,
   MetricPoint,
@@ -155,13 +157,15 @@ class SqliteRunStore implements RunStore {
   readonly schemaVersion: number;
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
+  /** The packed copy of every series, kept in step with the metric rows by every write that changes them. */
+  private readonly blocks: SeriesBlocks;
 
   constructor(db: Database.Database, file: string, readonly: boolean) {
     this.db = db;
     this.file = file;
     this.readonly = readonly;
     this.schemaVersion = readSchemaVersion(db);
-    registerSeriesAggregate(db);
+    this.blocks = new SeriesBlocks(db);
   }
 
   /** Prepared statements, cached by their text. */
@@ -387,7 +391,10 @@ class SqliteRunStore implements RunStore {
     for (const s of series) {
       const info = this.sql('DELETE FROM metrics WHERE series_id = ? AND step > ?').run(s.id, step);
       deleted += info.changes;
-      if (info.changes > 0) this.recomputeSeries(s.id);
+      if (info.changes > 0) {
+        this.blocks.rebuildFrom(s.id, step + 1);
+        this.recomputeSeries(s.id);
+      }
     }
     return deleted;
   }
@@ -432,6 +439,7 @@ class SqliteRunStore implements RunStore {
   deleteRun(runId: string): void {
     this.write(() => {
       const pk = this.runPk(runId);
+      this.blocks.deleteRun(pk);
       this.sql('DELETE FROM metrics WHERE series_id IN (SELECT id FROM series WHERE run_pk = ?)').run(pk);
       this.sql('DELETE FROM runs WHERE pk = ?').run(pk);
     });
@@ -521,9 +529,13 @@ class SqliteRunStore implements RunStore {
         for (const p of chunk) values.push(seriesId, p.step, p.epoch ?? null, toDb(p.value), p.timestamp, p.seq);
         this.insertPointsStatement(chunk.length).run(values);
       }
-      if (series) {
-        if (points[0]!.step > series.step) this.appendSeries(series, stats, points.length);
-        else this.recomputeSeries(series.id); // overwrote or filled in earlier steps: derive everything again
+      if (!series || points[0]!.step > series.step) {
+        if (series) this.appendSeries(series, stats, points.length);
+        this.blocks.append(seriesId, points);
+      } else {
+        // Overwrote or filled in earlier steps: derive everything again from the rows.
+        this.blocks.rebuildFrom(seriesId, points[0]!.step);
+        this.recomputeSeries(series.id);
       }
     }
     this.sql("UPDATE counters SET value = ? WHERE name = 'metric_seq'").run(base + metrics.length);
@@ -709,11 +721,15 @@ class SqliteRunStore implements RunStore {
   }
 
   getMetricSeries(query: MetricSeriesQuery): MetricSeries[] {
-    return this.read(() => getMetricSeries(this.db, (id) => this.runPk(id), query));
+    return this.read(() => getMetricSeries(this.db, this.blocks, (id) => this.runPk(id), query));
   }
 
   getMetricColumns(query: MetricSeriesQuery): MetricColumns[] {
-    return this.read(() => getMetricColumns(this.db, (id) => this.runPk(id), query));
+    return this.read(() => getMetricColumns(this.db, this.blocks, (id) => this.runPk(id), query));
+  }
+
+  getPackedMetricColumns(query: MetricSeriesQuery): PackedMetricColumns[] {
+    return this.read(() => getPackedMetricColumns(this.db, this.blocks, (id) => this.runPk(id), query));
   }
 
   getMetricsAfter(query: MetricsAfterQuery): MetricsAfterResult {

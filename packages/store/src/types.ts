@@ -315,6 +315,29 @@ export interface SeriesColumns {
   count?: number[];
 }
 
+/**
+ * The same columns as float64 typed arrays, as the store reads them from its packed blocks: what binary wire formats
+ * take without copying value by value. `epoch` is NaN where a point has no epoch; `value`, `min` and `max` hold NaN
+ * and ±Infinity as they are.
+ */
+export interface PackedSeriesColumns {
+  step: Float64Array;
+  epoch: Float64Array;
+  timestamp: Float64Array;
+  value: Float64Array;
+  min?: Float64Array;
+  max?: Float64Array;
+  count?: Float64Array;
+}
+
+export interface PackedMetricColumns extends PackedSeriesColumns {
+  runId: string;
+  key: string;
+  /** Points stored for this run and key. */
+  totalPoints: number;
+  downsampled: boolean;
+}
+
 export interface MetricColumns extends SeriesColumns {
   runId: string;
   key: string;
@@ -465,6 +488,8 @@ export interface RunStore {
   getMetricSeries(query: MetricSeriesQuery): MetricSeries[];
   /** The same series (same buckets, same order) as columns: the fast read for charts and JSON APIs. */
   getMetricColumns(query: MetricSeriesQuery): MetricColumns[];
+  /** The same series again as float64 typed arrays (no per-value copy into JavaScript numbers): for binary APIs. */
+  getPackedMetricColumns(query: MetricSeriesQuery): PackedMetricColumns[];
   /** New points since a cursor (for server-sent events), in id order. */
   getMetricsAfter(query: MetricsAfterQuery): MetricsAfterResult;
   /** Highest metric point id so far (0 when empty): where a live stream starts. */
