@@ -89,7 +89,7 @@ export function Chart({ title, series, xMode, version = 0, height = 240, syncKey
   useEffect(() => {
     const el = holder.current;
     if (!el) return;
-    const { columns, bands, followers } = layout;
+    const { columns, bands, followers, edgesOf } = layout;
     let showingGroupRange = false;
     const options: uPlot.Options = {
       width: Math.max(200, el.clientWidth),
@@ -146,7 +146,7 @@ export function Chart({ title, series, xMode, version = 0, height = 240, syncKey
                   ? new Date(v * 1000).toLocaleTimeString()
                   : formatNumber(v, 5),
         },
-        ...columns.map(({ kind, owner }): uPlot.Series => {
+        ...columns.map(({ kind, owner }, index): uPlot.Series => {
           const s = series[owner];
           if (kind !== 'line') {
             // A band edge: no stroke of its own (the band's fill is drawn with the upper edge), never in the legend,
@@ -161,6 +161,7 @@ export function Chart({ title, series, xMode, version = 0, height = 240, syncKey
               class: 'u-hidden-legend',
             };
           }
+          const edges = edgesOf.get(index + 1);
           return {
             label: s.label,
             stroke: s.faint ? `${s.color}40` : s.color,
@@ -168,7 +169,14 @@ export function Chart({ title, series, xMode, version = 0, height = 240, syncKey
             spanGaps: true,
             points: { show: false },
             show: true,
-            value: (_u, v) => formatNumber(v, 4),
+            // A downsampled point stands for a bucket: the legend gives its range too, "last (min–max)".
+            value: (u, v, _series, index) => {
+              const text = formatNumber(v, 4);
+              if (!edges || index === null || index === undefined) return text;
+              const hi = u.data[edges[0]][index];
+              const lo = u.data[edges[1]][index];
+              return typeof lo === 'number' && typeof hi === 'number' && lo !== hi ? `${text} (${formatNumber(lo, 3)}–${formatNumber(hi, 3)})` : text;
+            },
             class: s.legend === false ? 'u-hidden-legend' : undefined,
           };
         }),

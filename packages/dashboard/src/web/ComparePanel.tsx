@@ -139,7 +139,8 @@ export function ComparePanel({ runs, onDeselect, onClear, onOpenRun, onStatusCha
         if (!s || s.step.length === 0) return;
         const { x, y, band } = curve(s, xMode, run.startTime, mappers.get(run.id)!);
         const color = runColor(index);
-        if (smoothing > 0) series.push({ label: `${run.name} (raw)`, color, x, y, faint: true, legend: false });
+        // The faint raw curve is hidden and shown with the smoothed one (pushed next, at index length + 1).
+        if (smoothing > 0) series.push({ label: `${run.name} (raw)`, color, x, y, faint: true, legend: false, follows: series.length + 1 });
         // Smoothing applies to the line only: the band is the raw extremes of each bucket, there to show the
         // spikes and spread that the line (a bucket's last value, then averaged) hides; smoothing it would hide
         // them again, and an average of minima is not the minimum of anything.

@@ -48,6 +48,10 @@ describe('chartLayout', () => {
       [5, [1, 2]],
       [7, [3, 4]],
     ]);
+    expect([...layout.edgesOf]).toEqual([
+      [5, [1, 2]],
+      [7, [3, 4]],
+    ]);
     expect(layout.data[1]).toEqual([0.9, 0.6, 0.35]);
     expect(layout.data[2]).toEqual([0.4, 0.3, 0.2]);
     expect(layout.data[5]).toEqual([0.5, 0.4, 0.3]);
@@ -65,11 +69,32 @@ describe('chartLayout', () => {
     expect(layout.data[4]).toEqual([undefined, 1, 2]); // line b
   });
 
+  it('hides and shows a raw curve with the smoothed curve it follows, along with the band', () => {
+    const x = [1, 2, 3];
+    const band = { lo: [0, 0, 0], hi: [2, 2, 2] };
+    // As the compare view lists them with smoothing on: raw (faint, follows the next), smoothed (with band).
+    const layout = chartLayout([
+      line('a (raw)', x, [1, 2, 1], { faint: true, legend: false, follows: 1 }),
+      line('a', x, [1, 1.5, 1.2], { band }),
+      line('b (raw)', x, [3, 2, 3], { faint: true, legend: false, follows: 3 }),
+      line('b', x, [3, 2.5, 2.8]),
+    ]);
+    // Series: 1-2 band of a, 3 raw a, 4 a, 5 raw b, 6 b.
+    expect(layout.columns.map((c) => `${c.kind}:${c.owner}`)).toEqual(['band-hi:1', 'band-lo:1', 'line:0', 'line:1', 'line:2', 'line:3']);
+    expect([...layout.followers].sort(([a], [b]) => a - b)).toEqual([
+      [4, [1, 2, 3]],
+      [6, [5]],
+    ]);
+    expect([...layout.edgesOf]).toEqual([[4, [1, 2]]]);
+    expect(() => chartLayout([line('a', x, [1, 2, 3], { follows: 0 })])).toThrow(/'a' follows curve 0, which is not another curve/);
+    expect(() => chartLayout([line('a', x, [1, 2, 3], { follows: 5 })])).toThrow(/follows curve 5/);
+  });
+
   it('refuses a band that does not match its curve', () => {
     expect(() => chartLayout([line('a', [1, 2], [1, 2], { band: { lo: [1], hi: [2] } })])).toThrow(/band of 'a' has 1\/1 bounds for 2 points/);
   });
 
   it('is an empty chart for no curves', () => {
-    expect(chartLayout([])).toEqual({ data: [[]], columns: [], bands: [], followers: new Map() });
+    expect(chartLayout([])).toEqual({ data: [[]], columns: [], bands: [], followers: new Map(), edgesOf: new Map() });
   });
 });

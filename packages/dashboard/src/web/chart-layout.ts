@@ -15,6 +15,8 @@ export interface ChartSeries {
   faint?: boolean;
   /** Shown in the legend (false for faint raw curves). */
   legend?: boolean;
+  /** Index (in the same list) of the curve this one is hidden and shown with: a raw curve follows its smoothed one. */
+  follows?: number;
   /** Min/max of each point's bucket, aligned with x: drawn as a translucent band in the curve's colour. */
   band?: Band;
 }
@@ -36,8 +38,11 @@ export interface ChartLayout {
   columns: LayoutColumn[];
   /** uPlot bands: upper and lower edge series indices, and the fill. */
   bands: { series: [number, number]; fill: string }[];
-  /** uPlot series index of a line -> series indices of its band edges (hidden and shown with the line). */
+  /** uPlot series index of a line -> series indices hidden and shown with it from the legend: its band edges
+   * and the curves that follow it. */
   followers: Map<number, number[]>;
+  /** uPlot series index of a line -> its band's [upper, lower] edge series indices. */
+  edgesOf: Map<number, [number, number]>;
 }
 
 export function bandFill(color: string): string {
@@ -45,7 +50,7 @@ export function bandFill(color: string): string {
 }
 
 export function chartLayout(curves: readonly ChartSeries[]): ChartLayout {
-  if (curves.length === 0) return { data: [[]], columns: [], bands: [], followers: new Map() };
+  if (curves.length === 0) return { data: [[]], columns: [], bands: [], followers: new Map(), edgesOf: new Map() };
   const tables = curves.map((c): uPlot.AlignedData => {
     if (c.band && (c.band.hi.length !== c.x.length || c.band.lo.length !== c.x.length)) {
       throw new Error(`band of '${c.label}' has ${c.band.lo.length}/${c.band.hi.length} bounds for ${c.x.length} points`);
@@ -77,12 +82,26 @@ export function chartLayout(curves: readonly ChartSeries[]): ChartLayout {
     bands.push({ series: [upper, upper + 1], fill: bandFill(c.color) });
     bandIndex.set(k, [upper, upper + 1]);
   });
-  const followers = new Map<number, number[]>();
+  const lineSeries: number[] = [];
   curves.forEach((c, k) => {
     data.push(joined[lineColumn[k]]);
     columns.push({ kind: 'line', owner: k });
-    const edges = bandIndex.get(k);
-    if (edges) followers.set(columns.length, edges);
+    lineSeries[k] = columns.length;
   });
-  return { data: data as uPlot.AlignedData, columns, bands, followers };
+  const followers = new Map<number, number[]>();
+  const follow = (leader: number, indices: number[]) => followers.set(leader, [...(followers.get(leader) ?? []), ...indices]);
+  const edgesOf = new Map<number, [number, number]>();
+  for (const [k, edges] of bandIndex) {
+    edgesOf.set(lineSeries[k], edges);
+    follow(lineSeries[k], edges);
+  }
+  curves.forEach((c, k) => {
+    if (c.follows !== undefined) {
+      if (!Number.isInteger(c.follows) || c.follows < 0 || c.follows >= curves.length || c.follows === k) {
+        throw new Error(`'${c.label}' follows curve ${c.follows}, which is not another curve of this chart`);
+      }
+      follow(lineSeries[c.follows], [lineSeries[k]]);
+    }
+  });
+  return { data: data as uPlot.AlignedData, columns, bands, followers, edgesOf };
 }
