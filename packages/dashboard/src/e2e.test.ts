@@ -398,6 +398,17 @@ describe('dashboard in a browser', () => {
         expect(other.scaleXMax).toBeCloseTo(zoomedLoss.xMax, 6);
       }
       await page.screenshot({ path: join(SCREENSHOT_DIR, 'zoom.png'), fullPage: true });
+      // Turning smoothing on redraws the charts (a raw curve more each): they come back at the same zoom.
+      await page.getByTestId('smoothing').fill('0.5');
+      await expect.poll(async () => (await chartView(page, 'train/loss'))?.labels.length).toBe(9);
+      for (const key of ['train/loss', 'train/accuracy']) {
+        const redrawn = (await chartView(page, key))!;
+        expect(redrawn.zoomed).toBe('true');
+        expect(redrawn.scaleXMin).toBeCloseTo(zoomedLoss.xMin, 6);
+        expect(redrawn.scaleXMax).toBeCloseTo(zoomedLoss.xMax, 6);
+      }
+      await page.getByTestId('smoothing').fill('0');
+      await expect.poll(async () => (await chartView(page, 'train/loss'))?.labels.length).toBe(7);
 
       // Double click on another chart resets all of them.
       const accuracyOver = page.getByTestId('chart-train/accuracy').locator('.u-over');
