@@ -182,7 +182,7 @@ export function Chart({ title, series, xMode, version = 0, height = 240, syncKey
         }),
       ],
       hooks: {
-        // Hiding or showing a run from the legend takes its band along.
+        // Hiding or showing a run from the legend takes its band (and its faint raw curve) along.
         setSeries: [
           (u, index, opts) => {
             if (index === null || opts.show === undefined) return;
