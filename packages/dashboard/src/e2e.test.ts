@@ -125,6 +125,9 @@ async function chartView(page: Page, key: string) {
       labels: columns,
       column: Object.fromEntries(['long-a', 'long-a (max)', 'long-a (min)'].map((l) => [l, column(l)])),
       cursorLeft: plot.cursor.left as number,
+      /** x under the cursor, and the x span of one CSS pixel */
+      cursorX: plot.cursor.left >= 0 ? (plot.posToVal(plot.cursor.left, 'x') as number) : null,
+      xPerPx: (plot.scales.x.max - plot.scales.x.min) / plot.bbox.width * devicePixelRatio,
     };
   }, key);
 }
@@ -396,6 +399,15 @@ describe('dashboard in a browser', () => {
         expect(other.xMax).toBeCloseTo(zoomedLoss.xMax, 6);
         expect(other.scaleXMin).toBeCloseTo(zoomedLoss.xMin, 6);
         expect(other.scaleXMax).toBeCloseTo(zoomedLoss.xMax, 6);
+      }
+      // The shared cursor follows the zoom: every chart's cursor is at the loss chart's x.
+      for (const key of ['train/accuracy', 'val/accuracy']) {
+        await expect
+          .poll(async () => {
+            const [source, other] = [(await chartView(page, 'train/loss'))!, (await chartView(page, key))!];
+            return Math.abs((other.cursorX ?? Infinity) - source.cursorX!) <= 2 * other.xPerPx;
+          })
+          .toBe(true);
       }
       await page.screenshot({ path: join(SCREENSHOT_DIR, 'zoom.png'), fullPage: true });
       // Turning smoothing on redraws the charts (a raw curve more each): they come back at the same zoom.

@@ -33,6 +33,10 @@ const MIN_ZOOM_DRAG_PX = 4;
  * replay the drag on every chart from pixel positions and zoom them a second time). */
 const publishCursorOnly: uPlot.Cursor.Sync.Filter = (type) => type === 'mousemove';
 
+/** Moves the cursor and publishes it to the synced charts (uPlot's third setCursor argument, missing from its types). */
+const publishCursor = (u: uPlot, position: { left: number; top: number }) =>
+  (u.setCursor as (opts: { left: number; top: number }, fireHook?: boolean, publish?: boolean) => void)(position, true, true);
+
 /** The x range a chart shows, on its card for tests and tools (`data-x-min`, `data-x-max`, `data-zoomed`). */
 function exposeXRange(card: HTMLElement | null, u: uPlot, zoomed: boolean): void {
   if (!card) return;
@@ -194,7 +198,13 @@ export function Chart({ title, series, xMode, version = 0, height = 240, syncKey
             const { left, width } = u.select;
             u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
             if (width < MIN_ZOOM_DRAG_PX) return;
-            group.zoom({ min: u.posToVal(left, 'x'), max: u.posToVal(left + width, 'x') });
+            if (!group.zoom({ min: u.posToVal(left, 'x'), max: u.posToVal(left + width, 'x') })) return;
+            // The other charts placed the shared cursor while their zoom was still pending (uPlot commits scale
+            // changes in a microtask): publish it again once every chart shows the new range.
+            requestAnimationFrame(() => {
+              const { left: x, top: y } = u.cursor;
+              if (plot.current === u && x !== undefined && y !== undefined && x >= 0) publishCursor(u, { left: x, top: y });
+            });
           },
         ],
         setScale: [
