@@ -7,9 +7,12 @@
  * - the 10-run compare call (/api/metrics for 10 runs x 4 keys, 1,000 points each, JSON): cold (a different
  *   set of 10 runs each time, never read before) and warm (the same 10 again, served from the series cache);
  *   for the cold call also the server's share (`compare10RunsServerMs`: fastify's elapsed time until the body is
- *   written; the rest is the transport and this process's own decoding of the 1.6 MB body). maxPoints=1000 is
- *   what the page's compare view asks for (packages/dashboard/src/web/api.ts), in the compact encoding it asks
- *   for (`-- --encoding full` times the full-precision form instead).
+ *   written; the rest is the transport and this process's reading of the body). maxPoints=1000 is what the page's
+ *   compare view asks for (packages/dashboard/src/web/api.ts), in the binary encoding it asks for; a binary call's
+ *   time includes decoding it into the column arrays the charts read (decodeBinarySeries, as the page does).
+ *   `-- --encoding full|compact` times a JSON form instead (its time includes reading the body as text, not
+ *   parsing it). Every timed compare response is checked afterwards: 40 series of 1,000 points, the runs asked for;
+ *   the cold calls' runs are checked to be all different (none can come from the series cache).
  * Prints one JSON line with p50/p95 in ms. Target: p95 below 50 ms.
  *
  *   flock /tmp/bench.lock npm run bench:dashboard [-- --runs 10000 --points 1000 --iterations 200]
@@ -26,6 +29,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openStore, type MetricInput } from '@vgglab/store';
 import { createServer } from '@vgglab/dashboard';
+import { decodeBinarySeries } from '../packages/dashboard/src/web/binary-series.ts';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: number) => {
@@ -35,9 +39,9 @@ const arg = (name: string, fallback: number) => {
 const RUNS = arg('runs', 10_000);
 const POINTS = arg('points', 1000);
 const ITERATIONS = arg('iterations', 200);
-// The page asks for the compact encoding (float32 values, timestamp deltas); `--encoding full` times the full form.
-const ENCODING = args.includes('--encoding') ? args[args.indexOf('--encoding') + 1] : 'compact';
-if (ENCODING !== 'compact' && ENCODING !== 'full') throw new Error(`--encoding must be compact or full, received ${ENCODING}`);
+// The page asks for the binary encoding; `--encoding full|compact` times a JSON form.
+const ENCODING = args.includes('--encoding') ? args[args.indexOf('--encoding') + 1] : 'binary';
+if (ENCODING !== 'binary' && ENCODING !== 'compact' && ENCODING !== 'full') throw new Error(`--encoding must be binary, compact or full, received ${ENCODING}`);
 const KEYS = ['train/loss', 'train/accuracy', 'val/loss', 'val/accuracy'];
 const COMPARE_RUNS = 10;
 const here = dirname(fileURLToPath(import.meta.url));
@@ -169,6 +173,38 @@ async function time(url: string): Promise<{ ms: number; body: string }> {
   return { ms, body };
 }
 
+interface CompareSeries {
+  runId: string;
+  value: unknown[];
+}
+
+/** One compare call, timed as the page makes it: a binary body is read and decoded into column arrays. */
+async function timeCompare(url: string): Promise<{ ms: number; bytes: number; series: CompareSeries[] }> {
+  const started = performance.now();
+  const response = await fetch(url);
+  if (ENCODING === 'binary') {
+    if (!response.ok) throw new Error(`${url}: ${response.status} ${(await response.text()).slice(0, 200)}`);
+    const body = await response.arrayBuffer();
+    const decoded = decodeBinarySeries(body);
+    const ms = performance.now() - started;
+    return { ms, bytes: body.byteLength, series: decoded.series };
+  }
+  const body = await response.text();
+  const ms = performance.now() - started;
+  if (!response.ok) throw new Error(`${url}: ${response.status} ${body.slice(0, 200)}`);
+  // Parsed after the clock stopped (JSON forms are timed to the text, as before).
+  return { ms, bytes: Buffer.byteLength(body), series: JSON.parse(body).series };
+}
+
+/** The response holds every run x key asked for, each with all its points. */
+function checkCompare(ids: string[], got: { series: CompareSeries[] }): void {
+  const wanted = ids.flatMap((id) => KEYS.map(() => id));
+  const runs = got.series.map((s) => s.runId);
+  if (JSON.stringify(runs) !== JSON.stringify(wanted)) throw new Error(`compare answered runs ${runs.join(',')}, asked ${ids.join(',')}`);
+  const short = got.series.find((s) => s.value.length !== POINTS);
+  if (short) throw new Error(`compare series of ${short.runId} has ${short.value.length} points, expected ${POINTS}`);
+}
+
 /** logBatch points/s for a runner-like pattern: every step logs the 4 keys; a batch holds 12 steps (48 points). */
 function writeThroughput() {
   const STEPS = 10_000;
@@ -257,15 +293,18 @@ async function main(): Promise<void> {
     const runSet = (n: number) => Array.from({ length: COMPARE_RUNS }, (_, j) => allIds[((n * COMPARE_RUNS + j) * stride) % allIds.length]);
     const compareUrlFor = (ids: string[]) => `${base}/api/metrics?runs=${ids.join(',')}&keys=${KEYS.join(',')}&maxPoints=1000&encoding=${ENCODING}`;
     const compareUrl = compareUrlFor(runSet(0));
+    // Cold sets must never repeat a run (else the series cache could answer): check it rather than trust the stride.
+    const coldIds = Array.from({ length: ITERATIONS + 11 }, (_, n) => runSet(n)).flat();
+    if (new Set(coldIds).size !== coldIds.length) throw new Error('cold compare run sets overlap: use fewer --iterations');
     const filteredUrl = `${base}/api/runs?limit=100&model=vgg16&optimizer=adam&sort=param:optimizer.lr${tableColumns}`;
 
     // Warm-up: statement caches and the OS page cache.
     for (let i = 0; i < 10; i++) {
       await time(listUrl);
-      await time(compareUrlFor(runSet(ITERATIONS + 1 + i)));
+      checkCompare(runSet(ITERATIONS + 1 + i), await timeCompare(compareUrlFor(runSet(ITERATIONS + 1 + i))));
       await time(filteredUrl);
     }
-    await time(compareUrl);
+    await timeCompare(compareUrl);
     const list: number[] = [];
     const listDeep: number[] = [];
     const filtered: number[] = [];
@@ -280,13 +319,16 @@ async function main(): Promise<void> {
       filtered.push((await time(filteredUrl)).ms);
       // Cold: ten runs never read before (the series cache cannot help). Warm: the same ten again.
       recordServer = true;
-      compare.push((await time(compareUrlFor(runSet(i + 1)))).ms);
+      const cold = await timeCompare(compareUrlFor(runSet(i + 1)));
       recordServer = false;
-      const c = await time(compareUrl);
+      compare.push(cold.ms);
+      checkCompare(runSet(i + 1), cold);
+      const c = await timeCompare(compareUrl);
       compareWarm.push(c.ms);
+      checkCompare(runSet(0), c);
       if (i === 0) {
-        compareBytes = c.body.length;
-        comparePoints = JSON.parse(c.body).series.reduce((a: number, s: { value: unknown[] }) => a + s.value.length, 0);
+        compareBytes = c.bytes;
+        comparePoints = c.series.reduce((a, s) => a + s.value.length, 0);
       }
     }
     const browser = await browserFigures(`${base}/`);

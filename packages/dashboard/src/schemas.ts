@@ -69,9 +69,11 @@ export const seriesQuery = {
     },
     encoding: {
       type: 'string',
-      enum: ['full', 'compact'],
+      enum: ['full', 'compact', 'binary'],
       default: 'full',
-      description: 'compact: float32 values, timestamps as timestampStart + timestampDelta, steps/epochs as runs (the page asks so).',
+      description:
+        'binary: columns as little-endian bytes, values exact (the page asks so; web/binary-series.ts); ' +
+        'compact: JSON with float32 values, timestamps as timestampStart + timestampDelta, steps/epochs as runs.',
     },
   },
 } as const;

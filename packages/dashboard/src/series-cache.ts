@@ -1,40 +1,45 @@
 /**
  * Serialised series kept between requests. A finished run's curves never change, and users re-open the same
  * comparisons all the time; each entry carries the series' version stamp (count, last step, last write), so a
- * run that is still logging, or was resumed, is read again. Bounded by total size, least recently used first out.
+ * run that is still logging, or was resumed, is read again. Bounded by total size (`sizeOf` each entry; a string's
+ * length by default), least recently used first out.
  */
-export class SeriesCache {
-  private readonly entries = new Map<string, { version: string; json: string }>();
+export class SeriesCache<T = string> {
+  private readonly entries = new Map<string, { version: string; value: T; size: number }>();
   private bytes = 0;
 
-  constructor(private readonly maxBytes: number) {}
+  constructor(
+    private readonly maxBytes: number,
+    private readonly sizeOf: (value: T) => number = (value) => (value as { length: number }).length,
+  ) {}
 
   static key(runId: string, key: string, maxPoints: number): string {
     return `${runId}\u0000${key}\u0000${maxPoints}`;
   }
 
-  get(cacheKey: string, version: string | undefined): string | undefined {
+  get(cacheKey: string, version: string | undefined): T | undefined {
     const entry = this.entries.get(cacheKey);
     if (!entry || version === undefined || entry.version !== version) return undefined;
     // Re-insert: Map iteration order is the LRU order.
     this.entries.delete(cacheKey);
     this.entries.set(cacheKey, entry);
-    return entry.json;
+    return entry.value;
   }
 
-  set(cacheKey: string, version: string | undefined, json: string): void {
-    if (version === undefined || json.length > this.maxBytes) return;
+  set(cacheKey: string, version: string | undefined, value: T): void {
+    const size = this.sizeOf(value);
+    if (version === undefined || size > this.maxBytes) return;
     const old = this.entries.get(cacheKey);
     if (old) {
-      this.bytes -= old.json.length;
+      this.bytes -= old.size;
       this.entries.delete(cacheKey);
     }
-    this.entries.set(cacheKey, { version, json });
-    this.bytes += json.length;
+    this.entries.set(cacheKey, { version, value, size });
+    this.bytes += size;
     for (const [k, entry] of this.entries) {
       if (this.bytes <= this.maxBytes) break;
       this.entries.delete(k);
-      this.bytes -= entry.json.length;
+      this.bytes -= entry.size;
     }
   }
 

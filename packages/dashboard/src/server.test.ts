@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { openStore, type RunPage, type RunSummary } from '@vgglab/store';
 import { createServer, seriesColumns, startServer, type PredictFn } from './server.ts';
 import { makeFixture, type Fixture } from './testing/fixture.ts';
+import { decodeBinarySeries } from './web/binary-series.ts';
 import { decodeCompactSeries } from './web/compact-series.ts';
 
 let fixture: Fixture;
@@ -296,6 +297,32 @@ describe('metric series', () => {
     const nan = (await getJson(`/api/metrics?runs=${fixture.ids['quickstart-nan']}&encoding=compact`)).body.series[0];
     expect(nan.value).toEqual([2.3, null, null]);
     expect(nan.nonFinite).toEqual({ 1: 'Infinity', 2: 'NaN' });
+  });
+
+  it('encoding=binary decodes to exactly the full encoding (cursor and every column), fresh and from the cache', async () => {
+    const ids = Object.values(fixture.ids);
+    for (const maxPoints of [1000, 5, 2]) {
+      const query = `runs=${ids.join(',')}&keys=train/loss,val/accuracy,absent/key&maxPoints=${maxPoints}`;
+      const full = (await app.inject(`/api/metrics?${query}`)).json();
+      expect(full.series.some((s: any) => s.nonFinite)).toBe(true);
+      if (maxPoints === 5) expect(full.series.some((s: any) => s.downsampled)).toBe(true);
+      for (const round of ['fresh', 'cached']) {
+        const response = await app.inject(`/api/metrics?${query}&encoding=binary`);
+        expect(response.statusCode).toBe(200);
+        expect(response.headers['content-type']).toBe('application/octet-stream');
+        const decoded = decodeBinarySeries(response.rawPayload);
+        expect(decoded.encoding).toBe('binary');
+        expect(decoded.cursor, round).toBe(full.cursor);
+        expect(decoded.series, `${round}, maxPoints ${maxPoints}`).toEqual(full.series);
+      }
+    }
+    const nan = decodeBinarySeries((await app.inject(`/api/metrics?runs=${fixture.ids['quickstart-nan']}&encoding=binary`)).rawPayload).series[0];
+    expect(nan.value).toEqual([2.3, null, null]);
+    expect(nan.nonFinite).toEqual({ 1: 'Infinity', 2: 'NaN' });
+    // Errors stay JSON whatever the encoding.
+    const bad = await app.inject('/api/metrics?runs=nope-nope&encoding=binary');
+    expect(bad.statusCode).toBe(404);
+    expect(bad.json().message).toMatch(/nope-nope/);
   });
 
   it('rejects an unknown encoding with a 400 naming it', async () => {

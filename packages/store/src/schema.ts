@@ -157,7 +157,9 @@ const MIGRATIONS: readonly Migration[] = [
   CREATE INDEX series_key_min ON series(key, min, run_pk);
   CREATE INDEX series_key_max ON series(key, max, run_pk);
   `,
-  // 3 -> 4: packed series blocks (series-blocks.ts), built here for every existing series from its rows.
+  // 3 -> 4: packed series blocks (series-blocks.ts), built here for every existing series from its rows. A rowid
+  // table, not WITHOUT ROWID: its 16 KiB rows would sit in the primary key's b-tree, and a lookup measured ~5x
+  // slower (233 vs 44 us per 2-block series).
   (db) => {
     db.exec(`
       CREATE TABLE series_blocks (
@@ -166,7 +168,7 @@ const MIGRATIONS: readonly Migration[] = [
         count INTEGER NOT NULL,
         data BLOB NOT NULL,
         PRIMARY KEY (series_id, first_step)
-      ) WITHOUT ROWID;
+      );
     `);
     buildAllSeriesBlocks(db);
   },

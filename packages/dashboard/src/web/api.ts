@@ -1,5 +1,5 @@
 /** The page's client of the dashboard API (same origin). */
-import { decodeCompactSeries } from './compact-series.ts';
+import { decodeBinarySeries } from './binary-series.ts';
 import type { Artifact, Evaluation, RunDetails, RunPage, RunStatus, RunSummary } from '@vgglab/store';
 
 export type { RunSummary, RunStatus, RunDetails, Evaluation };
@@ -20,7 +20,7 @@ export interface SeriesJson {
 
 export interface SeriesResponse {
   cursor: number;
-  encoding?: 'full' | 'compact';
+  encoding?: 'full' | 'compact' | 'binary';
   series: SeriesJson[];
 }
 
@@ -75,6 +75,11 @@ export class ApiError extends Error {
 }
 
 async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+  return (await (await getOk(path, signal)).json()) as T;
+}
+
+/** The response of a successful GET; an error status becomes an ApiError carrying the server's message. */
+async function getOk(path: string, signal?: AbortSignal): Promise<Response> {
   const response = await fetch(path, { signal });
   if (!response.ok) {
     let message = `${response.status} ${response.statusText}`;
@@ -85,7 +90,7 @@ async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
     }
     throw new ApiError(response.status, message);
   }
-  return (await response.json()) as T;
+  return response;
 }
 
 /** Query string from a plain object; arrays become comma-separated lists, empty values are left out. */
@@ -160,13 +165,11 @@ export const api = {
   facets: () => getJson<Facets>('api/facets'),
   run: (id: string) => getJson<RunDetailsJson>(`api/runs/${encodeURIComponent(id)}`),
   metricKeys: (runIds: readonly string[]) => getJson<{ keys: string[] }>(`api/metric-keys${queryString({ runs: runIds })}`),
-  /** Asks for the compact encoding (about half the bytes) and restores the full columns the charts read. */
+  /** Asks for the binary encoding (exact values, no number formatting or parsing) and returns the same columns the
+   * full JSON encoding carries, which the charts read. */
   async series(runIds: readonly string[], keys: readonly string[], maxPoints = 1000): Promise<SeriesResponse> {
-    const response = await getJson<SeriesResponse>(
-      `api/metrics${queryString({ runs: runIds, keys, maxPoints, encoding: 'compact' })}`,
-    );
-    for (const s of response.series) decodeCompactSeries(s);
-    return response;
+    const response = await getOk(`api/metrics${queryString({ runs: runIds, keys, maxPoints, encoding: 'binary' })}`);
+    return decodeBinarySeries(await response.arrayBuffer());
   },
   metricsCsvUrl: (runIds: readonly string[]) => `api/metrics.csv${queryString({ runs: runIds })}`,
   params: (runIds: readonly string[]) => getJson<ParamsDiff>(`api/params${queryString({ runs: runIds })}`),
