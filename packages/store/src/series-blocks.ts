@@ -113,12 +113,20 @@ export class SeriesBlocks {
     return statement;
   }
 
-  /** Writes `points` as blocks starting at index 0 (block keys: their first step); INSERT OR REPLACE. */
-  private writeBlocks(seriesId: number, points: PackedPoints): void {
-    const insert = this.sql('INSERT OR REPLACE INTO series_blocks(series_id, first_step, count, data) VALUES (?, ?, ?, ?)');
+  /**
+   * Writes `points` as blocks (keyed by their first step). With `replacing`, the first block overwrites the stored
+   * block of that first step in place (an UPDATE: cheaper than delete + insert for the append path's rewrite).
+   */
+  private writeBlocks(seriesId: number, points: PackedPoints, replacing = false): void {
+    const insert = this.sql('INSERT INTO series_blocks(series_id, first_step, count, data) VALUES (?, ?, ?, ?)');
     for (let from = 0; from < points.length; from += this.blockPoints) {
       const count = Math.min(this.blockPoints, points.length - from);
-      insert.run(seriesId, points.step[from]!, count, encodeBlock(points, from, count));
+      const data = encodeBlock(points, from, count);
+      if (from === 0 && replacing) {
+        this.sql('UPDATE series_blocks SET count = ?, data = ? WHERE series_id = ? AND first_step = ?').run(count, data, seriesId, points.step[0]!);
+      } else {
+        insert.run(seriesId, points.step[from]!, count, data);
+      }
     }
   }
 
@@ -141,7 +149,7 @@ export class SeriesBlocks {
       points.epoch[keep + i] = p.epoch ?? Number.NaN;
       points.timestamp[keep + i] = p.timestamp;
     }
-    this.writeBlocks(seriesId, points);
+    this.writeBlocks(seriesId, points, keep > 0);
   }
 
   /**
