@@ -101,6 +101,9 @@ describe('Registry.get', () => {
     expect(found.name).toBe('vgg13');
     expect(found.plugin).toBe('models-vgg');
     expect((found.entry as ModelEntry).description).toBe('vgg13');
+    const plugin = vggPlugin();
+    expect(createRegistry([plugin]).plugin('models-vgg')).toBe(plugin);
+    expect(registry.plugin('nope')).toBeUndefined();
   });
 
   it('suggests close names for an unknown one', () => {

@@ -137,6 +137,11 @@ export class Registry {
     return this;
   }
 
+  /** The plugin registered under `name` (the object itself), if any. */
+  plugin(name: string): Plugin | undefined {
+    return this.plugins.get(name);
+  }
+
   has(kind: PluginKind, name: string): boolean {
     return this.entries.get(kind)!.has(name);
   }

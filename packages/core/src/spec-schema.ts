@@ -44,6 +44,14 @@ export const experimentSpecSchema = {
       default: {},
       description: 'Free-form key/value tags stored with each run.',
     },
+    plugins: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      uniqueItems: true,
+      description:
+        "Modules with more plugins (models, datasets, optimizers), loaded before the spec's names are resolved: " +
+        "paths relative to the spec file's folder, or package names. --plugin and VGGLAB_PLUGINS add more.",
+    },
     engine: {
       type: 'object',
       additionalProperties: false,

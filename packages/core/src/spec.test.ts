@@ -191,6 +191,28 @@ describe('bad specs: every error names file:line:column, the field and what was 
     ]);
   });
 
+  it('takes plugins as a list of distinct, non-empty module names', () => {
+    const file = write(`name: plugins
+plugins: [./a.ts, "", ./a.ts]
+model: { name: vgg11 }
+data: { name: shapes }
+optimizer: { name: adam, lr: 0.1 }
+train: { epochs: 1 }
+`);
+    expect(lines(() => loadSpec(file))).toEqual([
+      `${file}:2:10 plugins must not repeat items; items 2 and 0 are equal`,
+      `${file}:2:19 plugins[1] must not be empty`,
+    ]);
+    const ok = write(`name: plugins
+plugins: [./a.ts, some-package]
+model: { name: vgg11 }
+data: { name: shapes }
+optimizer: { name: adam, lr: 0.1 }
+train: { epochs: 1 }
+`);
+    expect(loadSpec(ok).spec.plugins).toEqual(['./a.ts', 'some-package']);
+  });
+
   it('reports list lengths, patterns, empty strings, and the shape of transforms', () => {
     const file = write(`name: my experiment
 model:

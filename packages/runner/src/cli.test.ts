@@ -516,4 +516,47 @@ describe("the README's model plugin guide (examples/tiny-cnn.ts through the real
       store.close();
     }
   }, 120_000);
+
+  it("a spec's plugins: loads the module (relative to the spec) without --plugin; the run's predict finds it; naming it twice is no duplicate", async () => {
+    const dir = tmp();
+    const specDir = path.join(dir, 'experiments');
+    fs.mkdirSync(specDir);
+    const spec = (plugins: string) =>
+      [
+        'name: tiny-spec-plugins',
+        `plugins: [${plugins}]`,
+        'model: { name: tiny_cnn, inputShape: [16, 16, 3], options: { filters: 4, blocks: 2 } }',
+        'data: { name: shapes, options: { classes: 3, trainCount: 30, valCount: 9 } }',
+        'optimizer: { name: adam, lr: 0.001 }',
+        'train: { epochs: 1 }',
+        '',
+      ].join('\n');
+    fs.writeFileSync(path.join(specDir, 'ok.yaml'), spec(JSON.stringify(path.relative(specDir, EXAMPLE))));
+    fs.writeFileSync(path.join(specDir, 'missing.yaml'), spec('./no-such-plugin.ts'));
+
+    const missing = await cli(['exp', path.join(specDir, 'missing.yaml')], env);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/missing\.yaml: plugins\[0\]: cannot load plugin module '\.\/no-such-plugin\.ts'/);
+
+    // The same module from the spec and from --plugin: registered once, not a duplicate-name error.
+    const r = await run(['exp', 'experiments/ok.yaml', '--plugin', EXAMPLE], { env, cwd: dir });
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const store = openStore(path.join(dir, 'runs', 'vgglab.db'));
+    let runId: string;
+    try {
+      const runs = store.listRuns().runs;
+      expect(runs.map((x) => x.status)).toEqual(['finished']);
+      runId = runs[0]!.id;
+    } finally {
+      store.close();
+    }
+    // predict rebuilds tiny_cnn from the run's own spec plugins: no --plugin given.
+    const image = path.join(dir, 'image.png');
+    await sharp({ create: { width: 16, height: 16, channels: 3, background: { r: 200, g: 30, b: 30 } } }).png().toFile(image);
+    const predicted = await run(['predict', '--run', runId, image, '--json'], { env, cwd: dir });
+    expect(predicted.code, predicted.stderr).toBe(0);
+    const top = (JSON.parse(predicted.stdout) as { predictions: { top: { probability: number }[] }[] }).predictions[0]!.top;
+    expect(top).toHaveLength(3);
+    expect(top.reduce((a, t) => a + t.probability, 0)).toBeCloseTo(1, 4);
+  }, 180_000);
 });

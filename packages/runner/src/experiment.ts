@@ -15,11 +15,23 @@ import { startEngine } from './engine.ts';
 import { resolveDbFile, resolveRunsDir } from './paths.ts';
 import type { Output } from './progress.ts';
 import { Progress } from './progress.ts';
+import { registerSpecPlugins } from './plugins.ts';
 import { openStoreForWriting } from './store.ts';
 import { runExperiment, type RunResult, type StopFlag } from './train.ts';
 
 /** Tag holding the spec file's absolute path: a resumed run resolves relative paths against its folder. */
 export const SPEC_FILE_TAG = 'spec_file';
+
+/**
+ * Registers the plugin modules a stored run's spec names (`plugins:`), resolved against the folder of the spec
+ * file it was started from: what predict, evaluate and serve need to rebuild its model or open its dataset.
+ */
+export async function registerRunPlugins(registry: Registry, run: { id: string; resolvedSpec: unknown; tags: Record<string, string> }): Promise<void> {
+  const spec = run.resolvedSpec as { plugins?: string[] };
+  if (!spec?.plugins?.length) return;
+  const specFile = run.tags[SPEC_FILE_TAG];
+  await registerSpecPlugins(registry, spec, specFile ? path.dirname(specFile) : process.cwd(), `run ${run.id}'s spec`);
+}
 
 export interface ExpOptions {
   /** Spec file (absolute, or relative to the process's cwd), as the user named it. */
@@ -70,8 +82,10 @@ function specDirOf(file: string): string {
 }
 
 /** Loads, validates (plugin options too) and expands a spec file into its sweep points (one when no sweep). */
-export function loadExperiment(file: string, overrides: string[], registry: Registry): { loaded: LoadedSpec; points: ReturnType<typeof expandSweep> } {
-  const loaded = validatePluginOptions(loadSpec(file, { overrides }), registry);
+export async function loadExperiment(file: string, overrides: string[], registry: Registry): Promise<{ loaded: LoadedSpec; points: ReturnType<typeof expandSweep> }> {
+  const parsed = loadSpec(file, { overrides });
+  await registerSpecPlugins(registry, parsed.spec, specDirOf(file), file);
+  const loaded = validatePluginOptions(parsed, registry);
   const points = expandSweep(loaded).map((p) => validatePluginOptions(p, registry));
   return { loaded, points };
 }
@@ -144,6 +158,7 @@ async function resumeRun(opts: ExpOptions): Promise<ExpOutcome> {
     // Continuing exactly means continuing with the spec the run started with.
     opts.stderr.write(`note: --resume continues run ${runId} with its own stored spec; the spec file and -o overrides given are not used\n`);
   }
+  await registerSpecPlugins(opts.registry, spec, specDirOf(specFile), `run ${runId}'s spec`);
   const result = await runInProcess(spec, { specText, specHash: hash, specFile, resumeRunId: runId, sweepValues }, { ...opts, dbFlag: opts.dbFlag ?? dbFile });
   return { runs: [result], skipped: [], failed: [] };
 }
@@ -161,7 +176,7 @@ function planPoint(store: RunStore, experiment: string, hash: string): { action:
 export async function runExp(opts: ExpOptions): Promise<ExpOutcome> {
   if (opts.resume) return resumeRun(opts);
   if (!opts.file) throw new CliError('exp needs a spec file (or --resume <run-id>)');
-  const { loaded, points } = loadExperiment(opts.file, opts.overrides, opts.registry);
+  const { loaded, points } = await loadExperiment(opts.file, opts.overrides, opts.registry);
   const specDir = specDirOf(opts.file);
   const isSweep = points.length > 1 || Object.keys(points[0]!.values).length > 0;
 

@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { coreOptimizersPlugin, createRegistry, type Plugin, type Registry } from '@vgglab/core';
 import { dataPlugin } from '@vgglab/data';
 import { vggPlugin } from '@vgglab/models-vgg';
+import { EXIT } from './defaults.ts';
 import { CliError, messageOf } from './errors.ts';
 
 /** Environment variable: user plugin modules, separated by commas (or the path delimiter). */
@@ -32,6 +33,20 @@ function isPlugin(x: unknown): x is Plugin {
  */
 export async function loadPluginModule(specifier: string, baseDir: string): Promise<Plugin[]> {
   const target = specifier.startsWith('.') || path.isAbsolute(specifier) ? pathToFileURL(path.resolve(baseDir, specifier)).href : specifier;
+  // One module gives the same plugin objects however often it is named (--plugin and the spec's `plugins:`),
+  // even when it exports a factory: registerSpecPlugins recognises them instead of failing on a duplicate.
+  let loading = loadedModules.get(target);
+  if (!loading) {
+    loading = importPlugins(specifier, target);
+    loadedModules.set(target, loading);
+    loading.catch(() => loadedModules.delete(target));
+  }
+  return loading;
+}
+
+const loadedModules = new Map<string, Promise<Plugin[]>>();
+
+async function importPlugins(specifier: string, target: string): Promise<Plugin[]> {
   let mod: Record<string, unknown>;
   try {
     mod = (await import(target)) as Record<string, unknown>;
@@ -56,4 +71,22 @@ export async function commandRegistry(flags: string[], env: NodeJS.ProcessEnv, b
   const extra: Plugin[] = [];
   for (const spec of [...fromEnv, ...flags]) extra.push(...(await loadPluginModule(spec, baseDir)));
   return createBuiltinRegistry(extra);
+}
+
+/**
+ * Registers the plugin modules a spec names in `plugins:` (relative paths against the spec's folder). A plugin
+ * already registered from the same module (also given with --plugin or VGGLAB_PLUGINS) is kept, not doubled;
+ * any other clash of names is an error that says which spec entry brought it.
+ */
+export async function registerSpecPlugins(registry: Registry, spec: { plugins?: readonly string[] }, specDir: string, where: string): Promise<void> {
+  for (const [i, specifier] of (spec.plugins ?? []).entries()) {
+    try {
+      for (const plugin of await loadPluginModule(specifier, specDir)) {
+        if (registry.plugin(plugin.name) !== plugin) registry.register(plugin);
+      }
+    } catch (err) {
+      // A plugin the spec names but cannot be loaded or registered is a bad spec (exit code 2).
+      throw new CliError(`${where}: plugins[${i}]: ${messageOf(err)}`, EXIT.usage);
+    }
+  }
 }

@@ -4,7 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Registry } from '@vgglab/core';
 import type { PredictFn } from '@vgglab/dashboard';
-import { openStore } from '@vgglab/store';
+import { openStore, type RunDetails } from '@vgglab/store';
+import { registerRunPlugins } from './experiment.ts';
 import { loadRunModel, predictFiles, runCheckpoint, type RunModel } from './predict.ts';
 
 /** Keeps the last few runs' models loaded so repeated predictions do not rebuild them. */
@@ -18,14 +19,17 @@ export function createPredictFn(dbFile: string, registry: Registry): PredictFn {
     if (!found) {
       const store = openStore(dbFile, { readonly: true });
       let checkpoint: string;
+      let run: RunDetails;
       try {
-        checkpoint = runCheckpoint(store, store.resolveRunId(runId));
+        const id = store.resolveRunId(runId);
+        checkpoint = runCheckpoint(store, id);
+        run = store.getRun(id)!;
       } catch (err) {
         throw Object.assign(err as Error, { statusCode: 404 });
       } finally {
         store.close();
       }
-      found = loadRunModel(checkpoint, registry);
+      found = registerRunPlugins(registry, run).then(() => loadRunModel(checkpoint, registry));
       found.catch(() => cache.delete(runId));
       cache.set(runId, found);
       while (cache.size > MODEL_CACHE_SIZE) {

@@ -19,7 +19,7 @@ export const evaluateCommand: Command = {
     json: { type: 'boolean', description: 'Print JSON.' },
   },
   async run(values, positionals, io) {
-    const [{ startEngine }, { evaluateModel }, { commandRegistry }, { loadRunModel, runCheckpoint }, { openDataset }, { SPEC_FILE_TAG }, { openExistingStore }] = await Promise.all([
+    const [{ startEngine }, { evaluateModel }, { commandRegistry }, { loadRunModel, runCheckpoint }, { openDataset }, { SPEC_FILE_TAG, registerRunPlugins }, { openExistingStore }] = await Promise.all([
       import('../engine.ts'),
       import('../evaluate.ts'),
       import('../plugins.ts'),
@@ -38,6 +38,7 @@ export const evaluateCommand: Command = {
       const runId = store.resolveRunId(runArg);
       const runRow = store.getRun(runId)!;
       const checkpoint = runCheckpoint(store, runId);
+      await registerRunPlugins(registry, runRow);
       await startEngine(undefined, (line) => io.stderr.write(line + '\n'));
       const model = await loadRunModel(checkpoint, registry);
       try {

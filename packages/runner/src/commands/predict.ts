@@ -19,11 +19,12 @@ export const predictCommand: Command = {
   },
   details: 'Examples:\n  vgglab predict --run 3f2a9c1e photo.jpg\n  vgglab predict --checkpoint runs/3f2a9c1e.../checkpoints/best *.png --top 3 --json',
   async run(values, positionals, io) {
-    const [{ startEngine }, { commandRegistry }, { loadRunModel, normaliseCheckpointPath, predictFiles, runCheckpoint }, { openExistingStore }] = await Promise.all([
+    const [{ startEngine }, { commandRegistry }, { loadRunModel, normaliseCheckpointPath, predictFiles, runCheckpoint }, { openExistingStore }, { registerRunPlugins }] = await Promise.all([
       import('../engine.ts'),
       import('../plugins.ts'),
       import('../predict.ts'),
       import('../store.ts'),
+      import('../experiment.ts'),
     ]);
     const runArg = str(values, 'run');
     const ckptArg = str(values, 'checkpoint');
@@ -33,16 +34,17 @@ export const predictCommand: Command = {
     const base = invocationDir(io.env);
     let checkpoint: string;
     let runId: string | undefined;
+    const registry = await commandRegistry(list(values, 'plugin'), io.env, base);
     if (runArg) {
       const store = openExistingStore(str(values, 'db'), io.env);
       try {
         runId = store.resolveRunId(runArg);
         checkpoint = runCheckpoint(store, runId);
+        await registerRunPlugins(registry, store.getRun(runId)!);
       } finally {
         store.close();
       }
     } else checkpoint = normaliseCheckpointPath(path.resolve(base, ckptArg!));
-    const registry = await commandRegistry(list(values, 'plugin'), io.env, base);
     await startEngine(undefined, (line) => io.stderr.write(line + '\n'));
     const model = await loadRunModel(checkpoint, registry);
     try {
