@@ -43,6 +43,10 @@ describe('several processes, one database', () => {
       expect(run.tags.progress).toBe('149');
       const history = store.getMetricHistory(run.id, 'train/accuracy');
       expect(history.filter((p) => Number.isNaN(p.value))).toHaveLength(Math.ceil(3000 / 7));
+      // the packed blocks, written by each process beside its rows, read back the same points
+      const [columns] = store.getMetricColumns({ runIds: [run.id], keys: ['train/accuracy'], maxPoints: 10_000 });
+      expect(columns!.step).toEqual(history.map((p) => p.step));
+      expect(columns!.value).toEqual(history.map((p) => p.value));
     }
     // the live cursor saw every point of both, once
     const ids = new Set<number>();
@@ -98,6 +102,11 @@ describe('several processes, one database', () => {
     // contiguous from 1: nothing lost before the checkpoint, nothing duplicated after it
     expect(steps).toEqual(Array.from({ length: steps.length }, (_, i) => i + 1));
     expect(store.getRun(run.id)!.metrics['train/loss']!.count).toBe(steps.length);
+    // the packed blocks survived both kills and the resume's deletion: the same points as the rows
+    const [columns] = store.getMetricColumns({ runIds: [run.id], keys: ['train/loss'], maxPoints: 100_000 });
+    expect(columns!.step).toEqual(steps);
+    expect(columns!.value).toEqual(history.map((p) => p.value));
+    expect(columns!.timestamp).toEqual(history.map((p) => p.timestamp));
     store.close();
   }, 60_000);
 });
