@@ -1,6 +1,7 @@
 /**
- * The compact wire form of /api/metrics (`encoding=compact`), shared by the server (encode) and the page (decode).
- * Why: the compare call carries 40,000 points; full-precision doubles and 13-digit timestamps were most of its
+ * The compact wire form of /api/metrics (`encoding=compact`): the server encodes, `decodeCompactSeries` restores
+ * (for JSON clients; the page itself now asks for `encoding=binary`, see binary-series.ts, which keeps values exact
+ * and costs less to make and read). Why: the compare call carries 40,000 points; full-precision doubles and 13-digit timestamps were most of its
  * 1.6 MB. Values come from float32 tensors, so float32 precision loses nothing the run produced; integer
  * timestamps are sent as `timestampStart` plus the difference to the previous point (`timestampDelta`), integer
  * steps and epochs as arithmetic runs (`stepRuns`, `epochRuns`); both expand back exactly. Non-finite values stay `null` in the columns and are named in `nonFinite`, as in the full form.
