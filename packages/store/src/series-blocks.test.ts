@@ -63,9 +63,12 @@ function expectBlocksMatchRows(file: string): number {
   }
 }
 
-/** The series as the row path reads it (getMetricHistory), bucketed by the reference `downsample`, as columns. */
-function referenceColumns(store: RunStore, runId: string, key: string, maxPoints: number) {
-  const history = store.getMetricHistory(runId, key);
+/**
+ * The series as the row path reads it (getMetricHistory), only the rows with stepMin <= step <= stepMax when a range
+ * is given, bucketed by the reference `downsample`, as columns.
+ */
+function referenceColumns(store: RunStore, runId: string, key: string, maxPoints: number, range?: { stepMin: number; stepMax: number }) {
+  const history = store.getMetricHistory(runId, key).filter((p) => !range || (p.step >= range.stepMin && p.step <= range.stepMax));
   const rows = history.map((p) => [p.step, p.epoch, Number.isNaN(p.value) ? null : p.value, p.timestamp] as [number, number | null, number | null, number]);
   if (rows.length <= maxPoints) {
     return { totalPoints: rows.length, downsampled: false, step: rows.map((r) => r[0]), epoch: rows.map((r) => r[1]), timestamp: rows.map((r) => r[3]), value: history.map((p) => p.value) };
@@ -196,6 +199,89 @@ describe('packed series blocks', () => {
       });
       expect(plain[0]!.downsampled).toBe(maxPoints < 3 * B + 17);
     }
+  });
+
+  it('a step range buckets only the rows in it (same rule), across block boundaries, empty, beyond the data, one end open', () => {
+    const store = tempStore();
+    const rand = random(5);
+    const a = store.createRun({ specHash: 'a', experiment: 'e', resolvedSpec: {} }).id;
+    const metrics: MetricInput[] = [];
+    let step = -30;
+    for (let i = 0; i < 4 * B + 33; i++) {
+      step += 1 + (rand() < 0.2 ? Math.floor(rand() * 6) : 0);
+      metrics.push({ key: 'loss', value: randomValue(rand), step, epoch: i % 5 === 0 ? null : Math.floor(i / 100), timestamp: 1_700_000_000_000 + i * 250 });
+    }
+    for (let i = 0; i < metrics.length; i += 300) store.logBatch(a, { metrics: metrics.slice(i, i + 300) });
+    const steps = metrics.map((m) => m.step);
+    const [first, last] = [steps[0]!, steps.at(-1)!];
+    const blockStart = (k: number) => steps[k * B]!;
+    const ranges: [string, number, number][] = [
+      ['inside one block', steps[10]!, steps[200]!],
+      ['across two block boundaries', steps[B - 40]!, steps[2 * B + 40]!],
+      ['from a block boundary to one before the next', blockStart(1), blockStart(2) - 1],
+      ['one step', steps[700]!, steps[700]!],
+      ['a gap between two logged steps', steps[3]! + 1, steps[3]! + 1 === steps[4]! ? steps[3]! : steps[4]! - 1],
+      ['the whole series and more', first - 1000, last + 1000],
+      ['beyond the data', last + 1, last + 5000],
+      ['before the data', first - 500, first - 1],
+      ['the last points', steps.at(-20)!, last + 100],
+    ];
+    for (const maxPoints of [2, 50, 300, 5000]) {
+      for (const [name, stepMin, stepMax] of ranges) {
+        if (stepMin > stepMax) continue;
+        const query = { runIds: [a], keys: ['loss', 'absent'], maxPoints, stepMin, stepMax };
+        const [plain, absent] = store.getMetricColumns(query);
+        const { runId, key, ...columns } = plain!;
+        const reference = referenceColumns(store, a, 'loss', maxPoints, { stepMin, stepMax });
+        expect(columns, `${name} maxPoints ${maxPoints}`).toEqual(reference);
+        expect(columns.totalPoints, name).toBe(steps.filter((s) => s >= stepMin && s <= stepMax).length);
+        expect(absent).toMatchObject({ key: 'absent', totalPoints: 0, downsampled: false, step: [] });
+        const [packed] = store.getPackedMetricColumns(query);
+        expect([packed!.totalPoints, packed!.downsampled]).toEqual([columns.totalPoints, columns.downsampled]);
+        expect(Array.from(packed!.step)).toEqual(columns.step);
+        expect(Array.from(packed!.value)).toEqual(columns.value);
+        for (const m of ['min', 'max', 'count'] as const) expect(packed![m] && Array.from(packed![m]!)).toEqual(columns[m]);
+        // getMetricSeries takes the range too
+        expect(store.getMetricSeries(query)[0]!.points.map((p) => p.step)).toEqual(columns.step);
+      }
+    }
+    // Empty and beyond the data: no points, not downsampled.
+    expect(store.getMetricColumns({ runIds: [a], keys: ['loss'], stepMin: last + 1, stepMax: last + 9 })[0]).toMatchObject({ totalPoints: 0, downsampled: false, step: [], value: [] });
+    // One end open: from stepMin to the last point, or from the first point to stepMax.
+    const from = steps[1500]!;
+    expect(store.getMetricColumns({ runIds: [a], keys: ['loss'], maxPoints: 100, stepMin: from })[0]).toMatchObject(
+      referenceColumns(store, a, 'loss', 100, { stepMin: from, stepMax: last }),
+    );
+    expect(store.getMetricColumns({ runIds: [a], keys: ['loss'], maxPoints: 100, stepMax: from })[0]).toMatchObject(
+      referenceColumns(store, a, 'loss', 100, { stepMin: first, stepMax: from }),
+    );
+    // A whole-series range buckets like no range at all.
+    const whole = store.getMetricColumns({ runIds: [a], keys: ['loss'], maxPoints: 300 })[0];
+    expect(store.getMetricColumns({ runIds: [a], keys: ['loss'], maxPoints: 300, stepMin: first, stepMax: last })[0]).toEqual(whole);
+    // Bad ranges name the field.
+    expect(() => store.getMetricColumns({ runIds: [a], keys: ['loss'], stepMin: 10, stepMax: 9 })).toThrow(/stepMin must not exceed stepMax, received stepMin 10 and stepMax 9/);
+    expect(() => store.getPackedMetricColumns({ runIds: [a], keys: ['loss'], stepMin: 1.5 })).toThrow(/stepMin must be a safe integer, received 1.5/);
+    expect(() => store.getMetricColumns({ runIds: [a], keys: ['loss'], stepMax: Number.NaN })).toThrow(/stepMax must be a safe integer/);
+  });
+
+  it('a step range reads only the blocks that overlap it', () => {
+    const store = tempStore();
+    const a = store.createRun({ specHash: 'a', experiment: 'e', resolvedSpec: {} }).id;
+    const metrics: MetricInput[] = Array.from({ length: 4 * B }, (_, i) => ({ key: 'loss', value: i, step: i, timestamp: i }));
+    for (let i = 0; i < metrics.length; i += 1000) store.logBatch(a, { metrics: metrics.slice(i, i + 1000) });
+    store.close();
+    // Damage the first and last blocks: a read that touches them fails; a range within blocks 1..2 does not.
+    const db = new Database(store.file);
+    db.prepare('UPDATE series_blocks SET data = x\'00\' WHERE first_step IN (0, ?)').run(3 * B);
+    db.close();
+    const reader = openStore(store.file, { readonly: true });
+    expect(() => reader.getMetricColumns({ runIds: [a], keys: ['loss'] })).toThrow(/the run store is damaged/);
+    expect(() => reader.getMetricColumns({ runIds: [a], keys: ['loss'], stepMin: B - 1, stepMax: 2 * B })).toThrow(/damaged/);
+    const inside = reader.getMetricColumns({ runIds: [a], keys: ['loss'], maxPoints: 10_000, stepMin: B, stepMax: 3 * B - 1 })[0]!;
+    expect(inside.totalPoints).toBe(2 * B);
+    expect(inside.step).toEqual(Array.from({ length: 2 * B }, (_, i) => B + i));
+    expect(inside.value).toEqual(inside.step);
+    reader.close();
   });
 
   it('a version-3 file is migrated: blocks built from its rows, every row and latest value kept', () => {

@@ -176,16 +176,60 @@ export class SeriesBlocks {
   /** Every point of a series, in step order, from its blocks: one indexed range read and a byte copy per block. */
   read(seriesId: number): PackedPoints {
     const blocks = this.sql('SELECT count, data FROM series_blocks WHERE series_id = ? ORDER BY first_step').raw().all(seriesId) as [number, Buffer][];
-    let total = 0;
-    for (const [count] of blocks) total += count;
-    const points = emptyPacked(total);
-    let at = 0;
-    for (const [count, data] of blocks) {
-      decodeBlockInto(data, count, points, at);
-      at += count;
-    }
-    return points;
+    return decodeBlocks(blocks);
   }
+
+  /**
+   * The points of a series with stepMin <= step <= stepMax, in step order. Reads only the blocks that can hold such
+   * steps: the block holding stepMin (the last one keyed at or before it) and those keyed up to stepMax; the
+   * columns returned are views trimmed to the range.
+   */
+  readRange(seriesId: number, stepMin: number, stepMax: number): PackedPoints {
+    const blocks = this.sql(
+      `SELECT count, data FROM series_blocks
+       WHERE series_id = @seriesId AND first_step <= @stepMax
+         AND first_step >= coalesce((SELECT max(first_step) FROM series_blocks WHERE series_id = @seriesId AND first_step <= @stepMin), @stepMin)
+       ORDER BY first_step`,
+    )
+      .raw()
+      .all({ seriesId, stepMin, stepMax }) as [number, Buffer][];
+    const points = decodeBlocks(blocks);
+    const from = firstAtLeast(points.step, stepMin);
+    const to = firstAtLeast(points.step, stepMax + 1);
+    if (from === 0 && to === points.length) return points;
+    return {
+      length: to - from,
+      step: points.step.subarray(from, to),
+      value: points.value.subarray(from, to),
+      epoch: points.epoch.subarray(from, to),
+      timestamp: points.timestamp.subarray(from, to),
+    };
+  }
+}
+
+/** Index of the first entry >= `bound` in ascending `sorted` (its length when there is none). */
+function firstAtLeast(sorted: Float64Array, bound: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < bound) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Blocks (count, blob) in step order, decoded into one set of columns. */
+function decodeBlocks(blocks: readonly [number, Buffer][]): PackedPoints {
+  let total = 0;
+  for (const [count] of blocks) total += count;
+  const points = emptyPacked(total);
+  let at = 0;
+  for (const [count, data] of blocks) {
+    decodeBlockInto(data, count, points, at);
+    at += count;
+  }
+  return points;
 }
 
 /** Builds the blocks of every series from its rows (the migration that introduces blocks). */

@@ -21,6 +21,18 @@ type RawPoint = [step: number, epoch: number | null, value: number | null, times
 
 const MAX_SERIES_PER_CALL = 1000;
 
+/** A series query's step range, checked: both ends inclusive, open ends as ±MAX_SAFE_INTEGER; null when it has none. */
+function stepRangeOf(query: MetricSeriesQuery): { stepMin: number; stepMax: number } | null {
+  const { stepMin, stepMax } = query;
+  if (stepMin === undefined && stepMax === undefined) return null;
+  if (stepMin !== undefined) checkSafeInteger(stepMin, 'stepMin');
+  if (stepMax !== undefined) checkSafeInteger(stepMax, 'stepMax');
+  if (stepMin !== undefined && stepMax !== undefined && stepMin > stepMax) {
+    throw invalid(`stepMin must not exceed stepMax, received stepMin ${stepMin} and stepMax ${stepMax}`);
+  }
+  return { stepMin: stepMin ?? Number.MIN_SAFE_INTEGER, stepMax: stepMax ?? Number.MAX_SAFE_INTEGER };
+}
+
 function checkSeriesQuery(query: MetricSeriesQuery, caller: string): number {
   if (query === null || typeof query !== 'object') throw invalid(`${caller} expects { runIds, keys }, received ${show(query)}`);
   const { runIds, keys } = query;
@@ -32,12 +44,15 @@ function checkSeriesQuery(query: MetricSeriesQuery, caller: string): number {
   if (runIds.length * keys.length > MAX_SERIES_PER_CALL) {
     throw invalid(`${caller}: ${runIds.length} runs x ${keys.length} keys is more than ${MAX_SERIES_PER_CALL} series; ask in parts`);
   }
+  stepRangeOf(query);
   return maxPoints;
 }
 
 /**
  * Series as float64 columns, from the packed blocks (series-blocks.ts): per series one indexed read of a few blobs,
  * byte copies into typed arrays, and bucketing in a typed-array loop; no JavaScript call per stored point.
+ * With a step range only the blocks overlapping it are read, and only its points are bucketed (totalPoints counts
+ * them): a zoomed chart gets as many buckets for its range as the whole series has.
  */
 export function getPackedMetricColumns(
   db: Database.Database,
@@ -46,6 +61,7 @@ export function getPackedMetricColumns(
   query: MetricSeriesQuery,
 ): PackedMetricColumns[] {
   const maxPoints = checkSeriesQuery(query, 'getPackedMetricColumns');
+  const range = stepRangeOf(query);
   const findSeries = db.prepare('SELECT id, count FROM series WHERE run_pk = ? AND key = ?');
   const out: PackedMetricColumns[] = [];
   for (const runId of query.runIds) {
@@ -55,6 +71,11 @@ export function getPackedMetricColumns(
       if (!series) {
         const empty = new Float64Array(0);
         out.push({ runId, key, totalPoints: 0, downsampled: false, step: empty, epoch: empty, timestamp: empty, value: empty });
+        continue;
+      }
+      if (range) {
+        const points = blocks.readRange(series.id, range.stepMin, range.stepMax);
+        out.push({ runId, key, totalPoints: points.length, downsampled: points.length > maxPoints, ...bucketPacked(points, maxPoints) });
         continue;
       }
       const points = blocks.read(series.id);

@@ -275,6 +275,13 @@ export interface MetricSeriesQuery {
   keys: readonly string[];
   /** At most this many points per series. Defaults to 1000, at least 2. */
   maxPoints?: number;
+  /**
+   * Only the points with step >= stepMin (a safe integer), bucketed by the same rule as a whole series (a chart
+   * zoomed to a step range asks for its detail). Without it, from the first point.
+   */
+  stepMin?: number;
+  /** Only the points with step <= stepMax (a safe integer, at least stepMin). Without it, up to the last point. */
+  stepMax?: number;
 }
 
 /** One bucket of a (possibly downsampled) series: the bucket's last point, with the bucket's min and max. */
@@ -294,7 +301,7 @@ export interface SeriesPoint {
 export interface MetricSeries {
   runId: string;
   key: string;
-  /** Points stored for this run and key. */
+  /** Points stored for this run and key (within stepMin..stepMax when the query gives a range). */
   totalPoints: number;
   downsampled: boolean;
   points: SeriesPoint[];
@@ -333,7 +340,7 @@ export interface PackedSeriesColumns {
 export interface PackedMetricColumns extends PackedSeriesColumns {
   runId: string;
   key: string;
-  /** Points stored for this run and key. */
+  /** Points stored for this run and key (within stepMin..stepMax when the query gives a range). */
   totalPoints: number;
   downsampled: boolean;
 }
@@ -341,7 +348,7 @@ export interface PackedMetricColumns extends PackedSeriesColumns {
 export interface MetricColumns extends SeriesColumns {
   runId: string;
   key: string;
-  /** Points stored for this run and key. */
+  /** Points stored for this run and key (within stepMin..stepMax when the query gives a range). */
   totalPoints: number;
   downsampled: boolean;
 }
