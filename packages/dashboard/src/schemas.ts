@@ -67,6 +67,18 @@ export const seriesQuery = {
       maximum: DASHBOARD_DEFAULTS.maxPointsLimit,
       default: DASHBOARD_DEFAULTS.maxPoints,
     },
+    stepMin: {
+      type: 'integer',
+      minimum: -Number.MAX_SAFE_INTEGER,
+      maximum: Number.MAX_SAFE_INTEGER,
+      description: 'Only points at this step or later (a zoomed chart asks for its range); bucketed as a whole series is.',
+    },
+    stepMax: {
+      type: 'integer',
+      minimum: -Number.MAX_SAFE_INTEGER,
+      maximum: Number.MAX_SAFE_INTEGER,
+      description: 'Only points at this step or earlier; at least stepMin.',
+    },
     encoding: {
       type: 'string',
       enum: ['full', 'compact', 'binary'],

@@ -12,6 +12,18 @@ describe('SeriesCache', () => {
     expect(cache.get(SeriesCache.key('run', 'train/loss', 500), '10:100:5')).toBeUndefined();
   });
 
+  it('keys a step range apart from the whole series and from other ranges', () => {
+    const keys = [
+      SeriesCache.key('run', 'loss', 300),
+      SeriesCache.key('run', 'loss', 300, { stepMin: 10, stepMax: 20 }),
+      SeriesCache.key('run', 'loss', 300, { stepMin: 10 }),
+      SeriesCache.key('run', 'loss', 300, { stepMax: 10 }),
+      SeriesCache.key('run', 'loss', 300, { stepMin: 1, stepMax: 20 }),
+    ];
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(SeriesCache.key('run', 'loss', 300, {})).toBe(keys[0]);
+  });
+
   it('evicts the least recently used entries beyond its byte budget', () => {
     const cache = new SeriesCache(10);
     cache.set('a', 'v', 'aaaa');

@@ -13,8 +13,9 @@ export class SeriesCache<T = string> {
     private readonly sizeOf: (value: T) => number = (value) => (value as { length: number }).length,
   ) {}
 
-  static key(runId: string, key: string, maxPoints: number): string {
-    return `${runId}\u0000${key}\u0000${maxPoints}`;
+  /** The entry of one series read with these buckets and this step range (either end may be open). */
+  static key(runId: string, key: string, maxPoints: number, range: { stepMin?: number; stepMax?: number } = {}): string {
+    return `${runId}\u0000${key}\u0000${maxPoints}\u0000${range.stepMin ?? ''}\u0000${range.stepMax ?? ''}`;
   }
 
   get(cacheKey: string, version: string | undefined): T | undefined {

@@ -325,6 +325,73 @@ describe('metric series', () => {
     expect(bad.json().message).toMatch(/nope-nope/);
   });
 
+  it('stepMin/stepMax: buckets only the points in the range, in every encoding, fresh and from the cache', async () => {
+    const ids = [fixture.ids['vgg11-adam'], fixture.ids['vgg16-sgd'], fixture.ids['quickstart-nan']];
+    const reader = openStore(fixture.dbFile, { readonly: true });
+    try {
+      const cases: [number, number | undefined, number | undefined][] = [
+        [1000, 50, 120],
+        [3, 50, 120],
+        [4, 95, undefined],
+        [1000, undefined, 40],
+        [1000, 100_000, 200_000],
+      ];
+      for (const [maxPoints, stepMin, stepMax] of cases) {
+        const range = `${stepMin === undefined ? '' : `&stepMin=${stepMin}`}${stepMax === undefined ? '' : `&stepMax=${stepMax}`}`;
+        const query = `runs=${ids.join(',')}&keys=train/loss,val/accuracy&maxPoints=${maxPoints}${range}`;
+        const label = `maxPoints ${maxPoints}${range}`;
+        const expected = reader.getMetricSeries({ runIds: ids, keys: ['train/loss', 'val/accuracy'], maxPoints, stepMin, stepMax });
+        const full = (await app.inject(`/api/metrics?${query}`)).json();
+        expect(full.series, label).toEqual(JSON.parse(JSON.stringify(expected.map(seriesColumns))));
+        for (const s of full.series) {
+          expect(s.step.every((step: number) => step >= (stepMin ?? -Infinity) && step <= (stepMax ?? Infinity)), label).toBe(true);
+        }
+        for (const round of ['fresh', 'cached']) {
+          const binary = decodeBinarySeries((await app.inject(`/api/metrics?${query}&encoding=binary`)).rawPayload);
+          expect(binary.series, `${label} binary ${round}`).toEqual(full.series);
+          const compact = (await app.inject(`/api/metrics?${query}&encoding=compact`)).json();
+          expect(compact.series.map((c: any) => decodeCompactSeries(c).step), `${label} compact ${round}`).toEqual(full.series.map((f: any) => f.step));
+        }
+      }
+      // The numbers of one case: vgg11-adam logs train/loss every 10 steps from 10 to 250.
+      const id = fixture.ids['vgg11-adam'];
+      const inRange = (await getJson(`/api/metrics?runs=${id}&keys=train/loss&stepMin=50&stepMax=120`)).body.series[0];
+      expect(inRange.step).toEqual([50, 60, 70, 80, 90, 100, 110, 120]);
+      expect([inRange.totalPoints, inRange.downsampled]).toEqual([8, false]);
+      const bucketed = (await getJson(`/api/metrics?runs=${id}&keys=train/loss&stepMin=50&stepMax=120&maxPoints=3`)).body.series[0];
+      expect([bucketed.totalPoints, bucketed.downsampled, bucketed.step.length]).toEqual([8, true, 3]);
+      expect(Math.max(...bucketed.max)).toBe(Math.max(...inRange.value));
+      const beyond = (await getJson(`/api/metrics?runs=${id}&keys=train/loss&stepMin=100000`)).body.series[0];
+      expect([beyond.totalPoints, beyond.downsampled, beyond.step]).toEqual([0, false, []]);
+      // The range is part of the cache key: the whole series, then a range, then the whole series again.
+      const whole = `/api/metrics?runs=${id}&keys=train/loss&encoding=binary`;
+      expect(decodeBinarySeries((await app.inject(whole)).rawPayload).series[0]!.step).toHaveLength(25);
+      expect(decodeBinarySeries((await app.inject(`${whole}&stepMin=50&stepMax=120`)).rawPayload).series[0]!.step).toEqual(inRange.step);
+      expect(decodeBinarySeries((await app.inject(whole)).rawPayload).series[0]!.step).toHaveLength(25);
+    } finally {
+      reader.close();
+    }
+  });
+
+  it('answers a bad step range with a 400 naming the parameter', async () => {
+    const id = fixture.ids['vgg11-adam'];
+    const cases: [string, RegExp][] = [
+      ['stepMin=abc', /query parameter 'stepMin' must be integer, received 'abc'/],
+      ['stepMax=1.5', /query parameter 'stepMax' must be integer/],
+      ['stepMin=1e300', /query parameter 'stepMin' must be <= 9007199254740991/],
+      ['stepMin=10&stepMax=9', /query parameter 'stepMin' must not exceed 'stepMax', received stepMin 10 and stepMax 9/],
+      ['stepMin=1&stepMin=2', /stepMin/],
+      ['stepmin=1', /unknown query parameter 'stepmin'/],
+    ];
+    for (const [params, message] of cases) {
+      for (const encoding of ['full', 'binary']) {
+        const response = await app.inject(`/api/metrics?runs=${id}&keys=train/loss&${params}&encoding=${encoding}`);
+        expect(response.statusCode, params).toBe(400);
+        expect(response.json().message, params).toMatch(message);
+      }
+    }
+  });
+
   it('rejects an unknown encoding with a 400 naming it', async () => {
     const { status, body } = await getJson(`/api/metrics?runs=${fixture.ids['vgg11-adam']}&encoding=gzip`);
     expect(status).toBe(400);

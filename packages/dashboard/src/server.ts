@@ -364,16 +364,20 @@ export async function createServer(options: DashboardOptions): Promise<FastifyIn
     },
   );
 
-  app.get<{ Querystring: { runs: string[]; keys?: string[]; maxPoints: number; encoding: SeriesEncoding } }>(
+  app.get<{ Querystring: { runs: string[]; keys?: string[]; maxPoints: number; stepMin?: number; stepMax?: number; encoding: SeriesEncoding } }>(
     '/api/metrics',
     { schema: { querystring: schemas.seriesQuery } },
     async (request, reply) => {
+      const { maxPoints, stepMin, stepMax, encoding } = request.query;
+      if (stepMin !== undefined && stepMax !== undefined && stepMin > stepMax) {
+        throw new BadQueryError(`query parameter 'stepMin' must not exceed 'stepMax', received stepMin ${stepMin} and stepMax ${stepMax}`);
+      }
       // The cursor is read first: a live stream opened with `after=cursor` then misses nothing.
       const cursor = store.lastMetricId();
       const runIds = request.query.runs.map(runIdOf);
       const keys = request.query.keys ?? store.listMetricKeys(runIds);
-      const { maxPoints, encoding } = request.query;
-      const cacheKey = (runId: string, key: string) => `${SeriesCache.key(runId, key, maxPoints)}\u0000${encoding}`;
+      const range = { stepMin, stepMax };
+      const cacheKey = (runId: string, key: string) => `${SeriesCache.key(runId, key, maxPoints, range)}\u0000${encoding}`;
       // Series whose version stamp is unchanged come from the cache; the rest are read per run in one call.
       const parts: CachedSeries[] = [];
       for (const runId of runIds) {
@@ -385,7 +389,7 @@ export async function createServer(options: DashboardOptions): Promise<FastifyIn
         }
         const missing = keys.filter((key) => !found.has(key));
         if (missing.length > 0) {
-          const query = { runIds: [runId], keys: missing, maxPoints };
+          const query = { runIds: [runId], keys: missing, maxPoints, stepMin, stepMax };
           const read: [string, CachedSeries][] =
             encoding === 'binary'
               ? store.getPackedMetricColumns(query).map((packed) => [packed.key, binarySeries(packed)])
