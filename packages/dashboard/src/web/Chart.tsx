@@ -47,6 +47,26 @@ function exposeXRange(card: HTMLElement | null, u: uPlot, zoomed: boolean): void
   card.dataset.zoomed = String(zoomed);
 }
 
+/**
+ * How many points of the chart's lines (not the faint raw curves behind smoothed ones, not band edges) lie in the x
+ * range it shows, on its card as `data-points-in-view`: what a zoom that reads the range's detail increases.
+ */
+function exposePointsInView(card: HTMLElement | null, u: uPlot, lines: readonly number[]): void {
+  if (!card) return;
+  const { min, max } = u.scales.x;
+  if (min === undefined || max === undefined || min === null || max === null) return;
+  const xs = u.data[0];
+  let count = 0;
+  for (const line of lines) {
+    const ys = u.data[line];
+    for (let i = 0; i < xs.length; i++) {
+      const y = ys[i];
+      if (xs[i] >= min && xs[i] <= max && y !== null && y !== undefined) count++;
+    }
+  }
+  card.dataset.pointsInView = String(count);
+}
+
 const X_LABEL: Record<XMode, string> = {
   step: 'step',
   epoch: 'epoch',
@@ -94,6 +114,8 @@ export function Chart({ title, series, xMode, version = 0, height = 240, syncKey
     const el = holder.current;
     if (!el) return;
     const { columns, bands, followers, edgesOf } = layout;
+    // uPlot series indices of the lines counted by data-points-in-view.
+    const lines = columns.flatMap(({ kind, owner }, index) => (kind === 'line' && !series[owner].faint ? [index + 1] : []));
     let showingGroupRange = false;
     const options: uPlot.Options = {
       width: Math.max(200, el.clientWidth),
@@ -212,6 +234,8 @@ export function Chart({ title, series, xMode, version = 0, height = 240, syncKey
             if (key === 'x') exposeXRange(card.current, u, showingGroupRange);
           },
         ],
+        // After every redraw (new data, a new range): the count of points in view.
+        draw: [(u) => exposePointsInView(card.current, u, lines)],
       },
     };
     const chart = new uPlot(options, layout.data, el);

@@ -167,8 +167,14 @@ export const api = {
   metricKeys: (runIds: readonly string[]) => getJson<{ keys: string[] }>(`api/metric-keys${queryString({ runs: runIds })}`),
   /** Asks for the binary encoding (exact values, no number formatting or parsing) and returns the same columns the
    * full JSON encoding carries, which the charts read. */
-  async series(runIds: readonly string[], keys: readonly string[], maxPoints = 1000): Promise<SeriesResponse> {
-    const response = await getOk(`api/metrics${queryString({ runs: runIds, keys, maxPoints, encoding: 'binary' })}`);
+  async series(
+    runIds: readonly string[],
+    keys: readonly string[],
+    maxPoints = 1000,
+    options: { stepMin?: number; stepMax?: number; signal?: AbortSignal } = {},
+  ): Promise<SeriesResponse> {
+    const { stepMin, stepMax, signal } = options;
+    const response = await getOk(`api/metrics${queryString({ runs: runIds, keys, maxPoints, stepMin, stepMax, encoding: 'binary' })}`, signal);
     return decodeBinarySeries(await response.arrayBuffer());
   },
   metricsCsvUrl: (runIds: readonly string[]) => `api/metrics.csv${queryString({ runs: runIds })}`,

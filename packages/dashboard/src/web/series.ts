@@ -75,6 +75,23 @@ export function bandBounds(series: SeriesJson, i: number): [number | null, numbe
   return lo <= hi ? [lo, hi] : [hi, lo];
 }
 
+/** x of point i of a series on the chosen axis (null where it has none: a point without epoch on the epoch axis). */
+export function xOf(
+  series: SeriesJson,
+  i: number,
+  xMode: XMode,
+  runStart: number,
+  toEpoch: (step: number, epoch: number | null) => number | null,
+): number | null {
+  return xMode === 'step'
+    ? series.step[i]
+    : xMode === 'epoch'
+      ? toEpoch(series.step[i], series.epoch[i])
+      : xMode === 'relative'
+        ? (series.timestamp[i] - runStart) / 1000
+        : series.timestamp[i] / 1000;
+}
+
 /** x and y of one series for the chosen axis; x strictly increasing (a repeated x keeps the later point). */
 export function curve(
   series: SeriesJson,
@@ -88,14 +105,7 @@ export function curve(
   const lo: (number | null)[] = [];
   const hi: (number | null)[] = [];
   for (let i = 0; i < series.step.length; i++) {
-    const xi =
-      xMode === 'step'
-        ? series.step[i]
-        : xMode === 'epoch'
-          ? toEpoch(series.step[i], series.epoch[i])
-          : xMode === 'relative'
-            ? (series.timestamp[i] - runStart) / 1000
-            : series.timestamp[i] / 1000;
+    const xi = xOf(series, i, xMode, runStart, toEpoch);
     if (xi === null || !Number.isFinite(xi)) continue;
     const n = x.length;
     if (n > 0 && xi <= x[n - 1]) {
