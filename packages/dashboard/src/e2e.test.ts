@@ -122,14 +122,53 @@ async function chartView(page: Page, key: string) {
       scaleXMax: plot.scales.x.max as number,
       scaleYMax: plot.scales.y.max as number,
       points: plot.data[0].length as number,
+      pointsInView: Number(card.dataset.pointsInView),
       labels: columns,
-      column: Object.fromEntries(['long-a', 'long-a (max)', 'long-a (min)'].map((l) => [l, column(l)])),
+      x: plot.data[0] as number[],
+      column: Object.fromEntries(['long-a', 'long-a (max)', 'long-a (min)', 'long-b'].map((l) => [l, column(l)])),
       cursorLeft: plot.cursor.left as number,
       /** x under the cursor, and the x span of one CSS pixel */
       cursorX: plot.cursor.left >= 0 ? (plot.posToVal(plot.cursor.left, 'x') as number) : null,
       xPerPx: (plot.scales.x.max - plot.scales.x.min) / plot.bbox.width * devicePixelRatio,
     };
   }, key);
+}
+
+/** Points of the two long runs' lines with x in [min, max], in a chart's data as chartView read it. */
+function linePointsWithin(view: NonNullable<Awaited<ReturnType<typeof chartView>>>, min: number, max: number): number {
+  let count = 0;
+  for (const label of ['long-a', 'long-b']) {
+    view.column[label]!.forEach((y, i) => {
+      if (y !== null && y !== undefined && view.x[i]! >= min && view.x[i]! <= max) count++;
+    });
+  }
+  return count;
+}
+
+/** The `/api/metrics` requests made with a step range, as [stepMin, stepMax, maxPoints]. */
+function rangeRequests(urls: string[]): [number, number, number][] {
+  return urls
+    .map((u) => new URL(u).searchParams)
+    .filter((q) => q.has('stepMin'))
+    .map((q) => [Number(q.get('stepMin')), Number(q.get('stepMax')), Number(q.get('maxPoints'))]);
+}
+
+/** Drags across a chart's plot area from x value `from` to x value `to` (where uPlot draws them). */
+async function dragZoom(page: Page, key: string, from: number, to: number): Promise<void> {
+  const over = page.getByTestId(`chart-${key}`).locator('.u-over');
+  const box = (await over.boundingBox())!;
+  const [left, right] = await page.evaluate(
+    ({ key, from, to }) => {
+      const plot = (document.querySelector(`[data-testid="chart-${key}"] .chart-holder`) as HTMLElement & { __uplot?: any }).__uplot;
+      return [plot.valToPos(from, 'x'), plot.valToPos(to, 'x')] as [number, number];
+    },
+    { key, from, to },
+  );
+  await page.mouse.move(box.x + left, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + (left + right) / 2, box.y + box.height / 2, { steps: 4 });
+  await page.mouse.move(box.x + right, box.y + box.height / 2, { steps: 4 });
+  await page.mouse.up();
 }
 
 /** Series count and drawn pixels of each run colour in one chart. */
@@ -409,6 +448,22 @@ describe('dashboard in a browser', () => {
           })
           .toBe(true);
       }
+      // The zoom asks for the shown step range at the same bucket count, once (debounced), and the charts then hold
+      // about as many points in the range as they held over the whole run: the stored detail, not magnified buckets.
+      await expect.poll(() => compare.getAttribute('data-detail')).toBe('loaded');
+      const wantedRange = [Math.floor(zoomedLoss.xMin), Math.ceil(zoomedLoss.xMax)];
+      expect(rangeRequests(metricRequests)).toEqual([[...wantedRange, buckets]]);
+      expect(await compare.getAttribute('data-detail-ranges')).toBe(wantedRange.join('..'));
+      const magnified = linePointsWithin(loss, zoomedLoss.xMin, zoomedLoss.xMax);
+      for (const key of ['train/loss', 'train/accuracy']) {
+        await expect.poll(async () => (await chartView(page, key))?.pointsInView).toBeGreaterThan(2.5 * magnified);
+        const detailed = (await chartView(page, key))!;
+        expect(detailed.pointsInView).toBe(linePointsWithin(detailed, detailed.scaleXMin, detailed.scaleXMax));
+        expect(detailed.pointsInView).toBeLessThanOrEqual(2 * buckets + 4);
+        // still zoomed to the same range
+        expect(detailed.scaleXMin).toBeCloseTo(zoomedLoss.xMin, 6);
+        expect(detailed.scaleXMax).toBeCloseTo(zoomedLoss.xMax, 6);
+      }
       await page.screenshot({ path: join(SCREENSHOT_DIR, 'zoom.png'), fullPage: true });
       // Turning smoothing on redraws the charts (a raw curve more each): they come back at the same zoom.
       await page.getByTestId('smoothing').fill('0.5');
@@ -422,7 +477,26 @@ describe('dashboard in a browser', () => {
       await page.getByTestId('smoothing').fill('0');
       await expect.poll(async () => (await chartView(page, 'train/loss'))?.labels.length).toBe(7);
 
-      // Double click on another chart resets all of them.
+      // A loss spike that the whole-run line missed (it fell inside a bucket, only the band showed it): zoomed onto
+      // 200 steps around it, fewer than the buckets, every stored point comes back, the spike among them.
+      const spikes = Array.from({ length: LONG_STEPS / 500 }, (_, k) => 250 + 500 * k).filter((s) => s > zoomedLoss.xMin + 100 && s < zoomedLoss.xMax - 100);
+      const lineNear = (view: typeof loss, step: number) =>
+        Math.max(...view.x.map((x, i) => (Math.abs(x - step) <= 20 ? (view.column['long-a']![i] ?? 0) : 0)));
+      const missed = spikes.find((s) => lineNear(loss, s) < SPIKE);
+      expect(missed, `a spike among ${spikes} that the whole-run line misses`).toBeDefined();
+      await dragZoom(page, 'train/loss', missed! - 100, missed! + 100);
+      await expect.poll(async () => (await chartView(page, 'train/loss'))?.scaleXMax).toBeLessThan(missed! + 110);
+      const narrow = (await chartView(page, 'train/loss'))!;
+      const narrowRange = `${Math.floor(narrow.scaleXMin)}..${Math.ceil(narrow.scaleXMax)}`;
+      await expect.poll(() => compare.getAttribute('data-detail-ranges')).toBe(narrowRange);
+      await expect.poll(async () => (await chartView(page, 'train/loss'))?.column['long-a']?.[(await chartView(page, 'train/loss'))!.x.indexOf(missed!)] ?? 0).toBeGreaterThan(SPIKE);
+      const spiked = (await chartView(page, 'train/loss'))!;
+      // every stored step in view is a line point: two runs x ~200 steps
+      expect(spiked.pointsInView).toBe(2 * (Math.floor(spiked.scaleXMax) - Math.ceil(spiked.scaleXMin) + 1));
+      await page.screenshot({ path: join(SCREENSHOT_DIR, 'zoom-spike.png'), fullPage: true });
+      expect(rangeRequests(metricRequests)).toHaveLength(2);
+
+      // Double click on another chart resets all of them, back to the whole-run series (no new request).
       const accuracyOver = page.getByTestId('chart-train/accuracy').locator('.u-over');
       await accuracyOver.dblclick();
       for (const key of ['train/loss', 'train/accuracy', 'val/accuracy']) {
@@ -431,6 +505,11 @@ describe('dashboard in a browser', () => {
       }
       // (a downsampled series starts at its first bucket's last step, as before the zoom)
       expect((await chartView(page, 'train/loss'))!.xMin).toBe(loss.xMin);
+      expect(await compare.getAttribute('data-detail')).toBe('none');
+      const reset = (await chartView(page, 'train/loss'))!;
+      expect(reset.points).toBe(loss.points);
+      expect(reset.pointsInView).toBe(linePointsWithin(loss, -Infinity, Infinity));
+      expect(rangeRequests(metricRequests)).toHaveLength(2);
 
       // Zoomed again, then another x axis: every chart starts unzoomed, in epochs.
       await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2);
@@ -443,6 +522,24 @@ describe('dashboard in a browser', () => {
         await expect.poll(async () => (await chartView(page, key))?.xMax).toBe(LONG_STEPS / LONG_STEPS_PER_EPOCH);
         expect((await chartView(page, key))!.zoomed).toBe('false');
       }
+      expect(await compare.getAttribute('data-detail')).toBe('none');
+
+      // On the epoch axis a zoom reads the steps its epochs cover (mapped from the loaded columns): epochs 3 to 4.5
+      // are steps 800 to 1,800, give or take a bucket.
+      const byEpoch = (await chartView(page, 'train/loss'))!;
+      const requestsBefore = rangeRequests(metricRequests).length;
+      await dragZoom(page, 'train/loss', 3, 4.5);
+      await expect.poll(async () => (await chartView(page, 'train/loss'))?.zoomed).toBe('true');
+      await expect.poll(() => rangeRequests(metricRequests).length).toBe(requestsBefore + 1);
+      const [epochMin, epochMax, epochBuckets] = rangeRequests(metricRequests).at(-1)!;
+      expect(epochBuckets).toBe(buckets);
+      expect(Math.abs(epochMin - 3 * LONG_STEPS_PER_EPOCH)).toBeLessThanOrEqual(2 * LONG_STEPS / buckets + 2);
+      expect(Math.abs(epochMax - 4.5 * LONG_STEPS_PER_EPOCH)).toBeLessThanOrEqual(2 * LONG_STEPS / buckets + 2);
+      await expect.poll(() => compare.getAttribute('data-detail')).toBe('loaded');
+      const epochZoom = (await chartView(page, 'train/loss'))!;
+      await expect
+        .poll(async () => (await chartView(page, 'train/loss'))?.pointsInView)
+        .toBeGreaterThan(2.5 * linePointsWithin(byEpoch, epochZoom.scaleXMin, epochZoom.scaleXMax));
       expect(pageErrors).toEqual([]);
       await page.close();
     },

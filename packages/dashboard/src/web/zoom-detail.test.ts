@@ -50,14 +50,20 @@ describe('zoom detail: which steps a zoomed x range shows', () => {
     expect(stepRangeOfX(run, { min: -5, max: 500 }, 'relative', runStart, toEpoch)).toEqual({ stepMin: 10, stepMax: 100 });
   });
 
-  it('covers every key of the run, and is null without any point on that axis', () => {
+  it('takes the tightest bounds any key of the run gives, and is null without any point on that axis', () => {
     const validation = series({ key: 'val/loss', step: [50, 100], timestamp: [1_000_000 + 5_500, 1_000_000 + 10_000] });
     const run: RunSeries = new Map([
       ['train/loss', overview],
       ['val/loss', validation],
     ]);
-    // train: 30 .. 70; validation: from its first point (50, at 5.5 s: none before the left edge) to 100 (the first after the right edge)
-    expect(stepRangeOfX(run, { min: 3.5, max: 6.5 }, 'relative', runStart, epochMapper(run))).toEqual({ stepMin: 30, stepMax: 100 });
+    // train: 30 .. 70; validation (every 50 steps): no point before the left edge, 100 after the right one
+    expect(stepRangeOfX(run, { min: 3.5, max: 6.5 }, 'relative', runStart, epochMapper(run))).toEqual({ stepMin: 30, stepMax: 70 });
+    // zoomed between two validation points, past the last train bucket: bounded by validation alone
+    const late: RunSeries = new Map([
+      ['train/loss', series({ step: [10, 20], timestamp: [1_000_000 + 1_000, 1_000_000 + 2_000] })],
+      ['val/loss', series({ key: 'val/loss', step: [20, 50, 100], timestamp: [1_000_000 + 2_000, 1_000_000 + 5_000, 1_000_000 + 10_000] })],
+    ]);
+    expect(stepRangeOfX(late, { min: 5.5, max: 6 }, 'relative', runStart, epochMapper(late))).toEqual({ stepMin: 50, stepMax: 100 });
     const noEpochs: RunSeries = new Map([['k', series({ step: [1, 2, 3] })]]);
     expect(stepRangeOfX(noEpochs, { min: 0, max: 1 }, 'epoch', runStart, epochMapper(noEpochs))).toBeNull();
   });

@@ -21,9 +21,10 @@ export interface StepRange {
 
 /**
  * The steps of one run that an x range shows. On the step axis that is the range itself (widened to integers).
- * On the epoch and time axes x grows with the step, so the range is read from the loaded columns: from the last
- * point at or before the range's left edge to the first point at or after its right edge (over all the run's keys;
- * a key with no point there adds nothing). null when the run has no point with an x.
+ * On the epoch and time axes x grows with the step, so the range is read from the loaded columns: each key bounds it
+ * by its last point at or before the range's left edge and its first point at or after the right edge, and the
+ * tightest bounds win (a key logged once per epoch would widen the range to whole epochs). Without a bound on a side,
+ * the run's first or last point. null when the run has no point with an x on that axis.
  */
 export function stepRangeOfX(
   runSeries: RunSeries,
@@ -33,27 +34,30 @@ export function stepRangeOfX(
   toEpoch: (step: number, epoch: number | null) => number | null,
 ): StepRange | null {
   if (xMode === 'step') return { stepMin: Math.floor(range.min), stepMax: Math.ceil(range.max) };
-  let stepMin = Infinity;
-  let stepMax = -Infinity;
+  let first = Infinity;
+  let last = -Infinity;
+  let lower = -Infinity;
+  let upper = Infinity;
   for (const series of runSeries.values()) {
-    let first: number | null = null;
-    let last: number | null = null;
     let before: number | null = null;
     let after: number | null = null;
     for (let i = 0; i < series.step.length; i++) {
       const x = xOf(series, i, xMode, runStart, toEpoch);
       if (x === null || !Number.isFinite(x)) continue;
       const step = series.step[i];
-      first ??= step;
-      last = step;
+      first = Math.min(first, step);
+      last = Math.max(last, step);
       if (x <= range.min) before = step;
       if (x >= range.max && after === null) after = step;
     }
-    if (first === null || last === null) continue;
-    stepMin = Math.min(stepMin, before ?? first);
-    stepMax = Math.max(stepMax, after ?? last);
+    if (before !== null) lower = Math.max(lower, before);
+    if (after !== null) upper = Math.min(upper, after);
   }
-  return stepMin <= stepMax ? { stepMin, stepMax } : null;
+  if (first > last) return null;
+  const stepMin = Number.isFinite(lower) ? lower : first;
+  const stepMax = Number.isFinite(upper) ? upper : last;
+  // Keys whose x disagree (timestamps of a resumed run): the whole run rather than a range that shows nothing.
+  return stepMin <= stepMax ? { stepMin, stepMax } : { stepMin: first, stepMax: last };
 }
 
 /**
