@@ -14,6 +14,7 @@ import type { FastifyInstance } from 'fastify';
 import { openStore, type MetricInput } from '@vgglab/store';
 import { createServer, type PredictFn } from './server.ts';
 import { logAll, makeFixture, noise, type Fixture } from './testing/fixture.ts';
+import { DETAIL_DEBOUNCE_MS } from './web/zoom-detail.ts';
 
 /** Debian's chromium; VGGLAB_CHROMIUM points elsewhere (another distribution's path). */
 const CHROMIUM = process.env.VGGLAB_CHROMIUM || '/usr/bin/chromium';
@@ -494,6 +495,13 @@ describe('dashboard in a browser', () => {
       // every stored step in view is a line point: two runs x ~200 steps
       expect(spiked.pointsInView).toBe(2 * (Math.floor(spiked.scaleXMax) - Math.ceil(spiked.scaleXMin) + 1));
       await page.screenshot({ path: join(SCREENSHOT_DIR, 'zoom-spike.png'), fullPage: true });
+      expect(rangeRequests(metricRequests)).toHaveLength(2);
+      // Zooming further into those raw points has nothing more to ask for.
+      await dragZoom(page, 'train/loss', missed! - 50, missed! + 50);
+      await expect.poll(async () => (await chartView(page, 'train/loss'))?.scaleXMax).toBeLessThan(missed! + 60);
+      await page.waitForTimeout(DETAIL_DEBOUNCE_MS + 300);
+      const closer = (await chartView(page, 'train/loss'))!;
+      expect(closer.pointsInView).toBe(2 * (Math.floor(closer.scaleXMax) - Math.ceil(closer.scaleXMin) + 1));
       expect(rangeRequests(metricRequests)).toHaveLength(2);
 
       // Double click on another chart resets all of them, back to the whole-run series (no new request).

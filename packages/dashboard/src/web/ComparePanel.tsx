@@ -7,7 +7,7 @@ import { formatLr, runColor } from './format.ts';
 import { appendLivePoints, curve, epochMapper, orderMetricKeys, smooth, type RunSeries } from './series.ts';
 import type { RunLite } from './types.ts';
 import { StatusBadge } from './StatusBadge.tsx';
-import { DETAIL_DEBOUNCE_MS, detailRequests, detailWanted, stepRangeOfX, withDetail, type StepRange } from './zoom-detail.ts';
+import { DETAIL_DEBOUNCE_MS, detailCovers, detailRequests, detailWanted, stepRangeOfX, withDetail, type StepRange } from './zoom-detail.ts';
 import { ZoomGroup, type XRange } from './zoom-group.ts';
 
 interface CompareProps {
@@ -51,6 +51,8 @@ export function ComparePanel({ runs, onDeselect, onClear, onOpenRun, onStatusCha
   // Detail of the zoomed range, drawn inside that range over the whole-run series.
   const [detail, setDetail] = useState<ZoomDetail | null>(null);
   const [detailStatus, setDetailStatus] = useState<'none' | 'loading' | 'loaded'>('none');
+  const detailRef = useRef(detail);
+  detailRef.current = detail;
   const runsRef = useRef(runs);
   runsRef.current = runs;
 
@@ -126,6 +128,8 @@ export function ComparePanel({ runs, onDeselect, onClear, onOpenRun, onStatusCha
       setDetailStatus('none');
       return;
     }
+    const loaded = detailRef.current;
+    if (loaded && detailCovers(loaded.ranges, loaded.series, ranges)) return;
     const controller = new AbortController();
     const timer = setTimeout(() => {
       setDetailStatus('loading');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SeriesJson } from './api.ts';
 import { curve, epochMapper, type RunSeries } from './series.ts';
-import { detailRequests, detailWanted, stepRangeOfX, withDetail } from './zoom-detail.ts';
+import { detailCovers, detailRequests, detailWanted, stepRangeOfX, withDetail } from './zoom-detail.ts';
 
 function series(columns: Partial<SeriesJson> & { step: number[] }): SeriesJson {
   const n = columns.step.length;
@@ -76,6 +76,16 @@ describe('zoom detail: when and how to ask', () => {
     expect(detailWanted(run, { stepMin: 1, stepMax: 100 })).toBe(false);
     const whole: RunSeries = new Map([['train/loss', series({ step: [1, 2, 3] })]]);
     expect(detailWanted(whole, { stepMin: 2, stepMax: 2 })).toBe(false);
+  });
+
+  it('does not ask again when the loaded detail already holds every point of the new range', () => {
+    const raw: RunSeries = new Map([['train/loss', series({ step: [30, 31, 32, 33, 34, 35] })]]);
+    const bucketed: RunSeries = new Map([['train/loss', { ...overview }]]);
+    const loadedRanges = new Map([['a', { stepMin: 30, stepMax: 35 }]]);
+    expect(detailCovers(loadedRanges, new Map([['a', raw]]), new Map([['a', { stepMin: 31, stepMax: 34 }]]))).toBe(true);
+    expect(detailCovers(loadedRanges, new Map([['a', raw]]), new Map([['a', { stepMin: 29, stepMax: 34 }]]))).toBe(false);
+    expect(detailCovers(loadedRanges, new Map([['a', raw]]), new Map([['b', { stepMin: 31, stepMax: 34 }]]))).toBe(false);
+    expect(detailCovers(loadedRanges, new Map([['a', bucketed]]), new Map([['a', { stepMin: 31, stepMax: 34 }]]))).toBe(false);
   });
 
   it('asks once per distinct range, in run order', () => {

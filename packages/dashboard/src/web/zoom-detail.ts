@@ -73,6 +73,25 @@ export function detailWanted(runSeries: RunSeries, range: StepRange): boolean {
   return false;
 }
 
+/**
+ * Whether detail already loaded for `loadedRanges` holds every stored point of the new `ranges`: each run's new
+ * range lies within its loaded one and none of its loaded series was downsampled (zooming further into raw points
+ * has nothing more to ask for).
+ */
+export function detailCovers(
+  loadedRanges: ReadonlyMap<string, StepRange>,
+  loadedSeries: ReadonlyMap<string, RunSeries>,
+  ranges: ReadonlyMap<string, StepRange>,
+): boolean {
+  for (const [runId, range] of ranges) {
+    const loaded = loadedRanges.get(runId);
+    const series = loadedSeries.get(runId);
+    if (!loaded || !series || range.stepMin < loaded.stepMin || range.stepMax > loaded.stepMax) return false;
+    for (const s of series.values()) if (s.downsampled) return false;
+  }
+  return true;
+}
+
 /** One `/api/metrics` call per distinct range (on the step axis every run shares one), runs in the given order. */
 export function detailRequests(ranges: ReadonlyMap<string, StepRange>): { runIds: string[]; range: StepRange }[] {
   const byRange = new Map<string, { runIds: string[]; range: StepRange }>();
