@@ -1,7 +1,8 @@
 /**
  * End to end in headless Debian chromium (playwright-core, never a downloaded browser): a store with a few runs,
  * the page filtered, two runs compared (two curves drawn), a confusion matrix opened, a running run's curve
- * growing live; two long runs compared with min/max bands and x zoom shared by the charts.
+ * growing live; two long runs compared with min/max bands and x zoom shared by the charts, a zoom reading the
+ * detail of its range; a running run zoomed and still growing.
  * Screenshots go to packages/dashboard/e2e-output/ (gitignored).
  * Without /usr/bin/chromium (or VGGLAB_CHROMIUM) the test fails under CI=true and is skipped otherwise.
  */
@@ -552,5 +553,75 @@ describe('dashboard in a browser', () => {
       await page.close();
     },
     90_000,
+  );
+  it.skipIf(!hasChromium && !inCi)(
+    'zoomed onto a running run, reads the detail of the range and keeps growing live',
+    async () => {
+      if (!hasChromium) {
+        throw new Error(`chromium not found at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (.ci/run does)`);
+      }
+      // A running run of 3,000 steps so far: downsampled by the compare view.
+      const writer = openStore(fixture.dbFile);
+      const startTime = Date.now() - 600_000;
+      const run = writer.createRun({ experiment: 'long-training', name: 'long-live', resolvedSpec: { model: { name: 'vgg11' } }, specHash: 'e2e-long-live', startTime });
+      const rand = noise(7);
+      const point = (step: number): MetricInput => ({ key: 'train/loss', value: 0.5 + rand() * 0.05, step, epoch: Math.ceil(step / 500), timestamp: startTime + step * 100 });
+      logAll(writer, run.id, Array.from({ length: 3000 }, (_, i) => point(i + 1)));
+      const page = await browser!.newPage({ viewport: { width: 1440, height: 1100 } });
+      const pageErrors: string[] = [];
+      page.on('pageerror', (error) => pageErrors.push(error.message));
+      const metricRequests: string[] = [];
+      page.on('request', (request) => {
+        if (request.url().includes('/api/metrics?')) metricRequests.push(request.url());
+      });
+      try {
+        await page.goto(url);
+        const rows = page.getByTestId('run-row');
+        await page.getByTestId('search').fill('long-live');
+        await expect.poll(() => rows.count()).toBe(1);
+        await page.getByRole('checkbox', { name: 'compare long-live' }).check();
+        await page.getByTestId('chart-train/loss').waitFor();
+        await page.locator('.live.on').waitFor();
+        const compare = page.getByTestId('compare');
+        const buckets = Number(await compare.getAttribute('data-buckets'));
+        const whole = async () =>
+          page.evaluate(() => {
+            const card = document.querySelector('[data-testid="chart-train/loss"]') as HTMLElement;
+            const plot = (card.querySelector('.chart-holder') as HTMLElement & { __uplot?: any }).__uplot;
+            const x = plot.data[0] as number[];
+            return { zoomed: card.dataset.zoomed, inView: Number(card.dataset.pointsInView), lastX: x[x.length - 1], min: plot.scales.x.min as number, max: plot.scales.x.max as number };
+          });
+        await expect.poll(async () => (await whole()).lastX).toBe(3000);
+
+        await dragZoom(page, 'train/loss', 2000, 2600);
+        await expect.poll(() => compare.getAttribute('data-detail')).toBe('loaded');
+        const zoomed = await whole();
+        expect(zoomed.zoomed).toBe('true');
+        expect(rangeRequests(metricRequests)).toEqual([[Math.floor(zoomed.min), Math.ceil(zoomed.max), buckets]]);
+        // ~600 stored steps in view, read as `buckets` buckets (the whole run showed ~buckets / 5 there)
+        await expect.poll(async () => (await whole()).inView).toBeGreaterThan(buckets * 0.8);
+        const detailed = await whole();
+
+        // New points arrive while zoomed: the curve grows past the zoomed range, the zoom and its detail stay.
+        logAll(writer, run.id, Array.from({ length: 100 }, (_, i) => point(3001 + i)));
+        await expect.poll(async () => (await whole()).lastX, { timeout: 10_000 }).toBe(3100);
+        const grown = await whole();
+        expect([grown.zoomed, grown.min, grown.max, grown.inView]).toEqual(['true', zoomed.min, zoomed.max, detailed.inView]);
+        expect(await compare.getAttribute('data-detail')).toBe('loaded');
+        expect(rangeRequests(metricRequests)).toHaveLength(1);
+
+        // Reset: the whole run, with the points that came live.
+        await page.getByTestId('chart-train/loss').locator('.u-over').dblclick();
+        await expect.poll(async () => (await whole()).zoomed).toBe('false');
+        expect((await whole()).max).toBe(3100);
+        expect(await compare.getAttribute('data-detail')).toBe('none');
+        expect(pageErrors).toEqual([]);
+      } finally {
+        writer.setRunStatus(run.id, 'finished', { endTime: Date.now() });
+        writer.close();
+        await page.close();
+      }
+    },
+    60_000,
   );
 });
