@@ -20,6 +20,7 @@ import type Database from 'better-sqlite3';
 import { SERIES_BLOCK_POINTS } from './defaults.ts';
 import { StoreError } from './errors.ts';
 import type { PackedSeriesColumns } from './types.ts';
+import { PreparedStatements } from './prepared.ts';
 
 /** Typed arrays are in the host's byte order; blobs are little-endian. Every platform Node runs on in practice is. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -97,20 +98,17 @@ function packRows(rows: readonly RawRow[]): PackedPoints {
 
 /** Reads and writes one store's blocks with prepared statements (the table exists once the schema is migrated). */
 export class SeriesBlocks {
-  private readonly statements = new Map<string, Database.Statement>();
+  private readonly statements: PreparedStatements;
 
   constructor(
-    private readonly db: Database.Database,
+    db: Database.Database,
     private readonly blockPoints = SERIES_BLOCK_POINTS,
-  ) {}
+  ) {
+    this.statements = new PreparedStatements(db);
+  }
 
   private sql(text: string): Database.Statement {
-    let statement = this.statements.get(text);
-    if (!statement) {
-      statement = this.db.prepare(text);
-      this.statements.set(text, statement);
-    }
-    return statement;
+    return this.statements.get(text);
   }
 
   /**

@@ -22,6 +22,7 @@ import {
   toRun,
 } from './rows.ts';
 import { SCHEMA_VERSION, SEARCH_TEXT_EXPR, checkNotNewer, migrate, readSchemaVersion } from './schema.ts';
+import { PreparedStatements } from './prepared.ts';
 import { SeriesBlocks } from './series-blocks.ts';
 import { getMetricColumns, getMetricSeries, getMetricsAfter, getPackedMetricColumns, iterateMetrics } from './series.ts';
 import type {
@@ -156,7 +157,7 @@ class SqliteRunStore implements RunStore {
   readonly readonly: boolean;
   readonly schemaVersion: number;
   private readonly db: Database.Database;
-  private readonly statements = new Map<string, Database.Statement>();
+  private readonly statements: PreparedStatements;
   /** The packed copy of every series, kept in step with the metric rows by every write that changes them. */
   private readonly blocks: SeriesBlocks;
 
@@ -165,17 +166,12 @@ class SqliteRunStore implements RunStore {
     this.file = file;
     this.readonly = readonly;
     this.schemaVersion = readSchemaVersion(db);
+    this.statements = new PreparedStatements(db);
     this.blocks = new SeriesBlocks(db);
   }
 
-  /** Prepared statements, cached by their text. */
   private sql(text: string): Database.Statement {
-    let statement = this.statements.get(text);
-    if (!statement) {
-      statement = this.db.prepare(text);
-      this.statements.set(text, statement);
-    }
-    return statement;
+    return this.statements.get(text);
   }
 
   /** Every write runs in BEGIN IMMEDIATE: taking the write lock up front means the busy timeout applies, instead
