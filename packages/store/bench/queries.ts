@@ -84,6 +84,8 @@ const timings = Object.fromEntries([
     store.listRuns({ limit: 50, tags: { team: 'vision' }, metrics: [{ key: 'val/accuracy', op: '>', value: 0.9, of: 'max' }] }),
   ),
   time('getRun', () => store.getRun(tenRuns[0]!)),
+  // What the dashboard reads (typed-array columns), then the same as one object per point.
+  time('compare10runs.4keys.packed', () => store.getPackedMetricColumns({ runIds: tenRuns, keys, maxPoints: 1000 })),
   time('compare10runs.4keys.full', () => store.getMetricSeries({ runIds: tenRuns, keys, maxPoints: 1000 })),
   time('compare10runs.4keys.max500', () => store.getMetricSeries({ runIds: tenRuns, keys, maxPoints: 500 })),
   time('compare10runs.4keys.max200', () => store.getMetricSeries({ runIds: tenRuns, keys, maxPoints: 200 })),
