@@ -1,22 +1,11 @@
 /** The page's client of the dashboard API (same origin). */
-import { decodeBinarySeries } from './binary-series.ts';
+import { decodeBinarySeries, type DecodedSeries } from './binary-series.ts';
 import type { Artifact, Evaluation, RunDetails, RunPage, RunStatus, RunSummary } from '@vgglab/store';
 
 export type { RunSummary, RunStatus, RunDetails, Evaluation };
 
-export interface SeriesJson {
-  runId: string;
-  key: string;
-  totalPoints: number;
-  downsampled: boolean;
-  step: number[];
-  epoch: (number | null)[];
-  timestamp: number[];
-  value: (number | null)[];
-  min?: (number | null)[];
-  max?: (number | null)[];
-  nonFinite?: Record<string, string>;
-}
+/** A series as the charts read it: what every encoding of /api/metrics decodes to. */
+export type SeriesJson = DecodedSeries;
 
 export interface SeriesResponse {
   cursor: number;
