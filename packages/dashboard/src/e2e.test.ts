@@ -108,9 +108,9 @@ async function bandPixels(page: Page, key: string, color: string, alpha: [number
 }
 
 /** What a chart shows: x range (from the card's data attributes and from uPlot), bands, y range, cursor. */
-async function chartView(page: Page, key: string) {
-  return page.evaluate((key) => {
-    const card = document.querySelector(`[data-testid="chart-${key}"]`) as HTMLElement | null;
+async function chartView(page: Page, key: string, testIdPrefix = 'chart-') {
+  return page.evaluate(({ key, testIdPrefix }) => {
+    const card = document.querySelector(`[data-testid="${testIdPrefix}${key}"]`) as HTMLElement | null;
     const plot = (card?.querySelector('.chart-holder') as (HTMLElement & { __uplot?: any }) | null)?.__uplot;
     if (!card || !plot) return null;
     const columns = (plot.series as { label: string }[]).map((s) => s.label);
@@ -133,7 +133,7 @@ async function chartView(page: Page, key: string) {
       cursorX: plot.cursor.left >= 0 ? (plot.posToVal(plot.cursor.left, 'x') as number) : null,
       xPerPx: (plot.scales.x.max - plot.scales.x.min) / plot.bbox.width * devicePixelRatio,
     };
-  }, key);
+  }, { key, testIdPrefix });
 }
 
 /** Points of the two long runs' lines with x in [min, max], in a chart's data as chartView read it. */
@@ -156,15 +156,15 @@ function rangeRequests(urls: string[]): [number, number, number][] {
 }
 
 /** Drags across a chart's plot area from x value `from` to x value `to` (where uPlot draws them). */
-async function dragZoom(page: Page, key: string, from: number, to: number): Promise<void> {
-  const over = page.getByTestId(`chart-${key}`).locator('.u-over');
+async function dragZoom(page: Page, key: string, from: number, to: number, testIdPrefix = 'chart-'): Promise<void> {
+  const over = page.getByTestId(`${testIdPrefix}${key}`).locator('.u-over');
   const box = (await over.boundingBox())!;
   const [left, right] = await page.evaluate(
-    ({ key, from, to }) => {
-      const plot = (document.querySelector(`[data-testid="chart-${key}"] .chart-holder`) as HTMLElement & { __uplot?: any }).__uplot;
+    ({ key, from, to, testIdPrefix }) => {
+      const plot = (document.querySelector(`[data-testid="${testIdPrefix}${key}"] .chart-holder`) as HTMLElement & { __uplot?: any }).__uplot;
       return [plot.valToPos(from, 'x'), plot.valToPos(to, 'x')] as [number, number];
     },
-    { key, from, to },
+    { key, from, to, testIdPrefix },
   );
   await page.mouse.move(box.x + left, box.y + box.height / 2);
   await page.mouse.down();
@@ -549,6 +549,29 @@ describe('dashboard in a browser', () => {
       await expect
         .poll(async () => (await chartView(page, 'train/loss'))?.pointsInView)
         .toBeGreaterThan(2.5 * linePointsWithin(byEpoch, epochZoom.scaleXMin, epochZoom.scaleXMax));
+
+      // The run view's charts (1,000 buckets of the 4,000 steps) read the detail of a zoom the same way: steps
+      // 1,000 to 2,000 come back as every stored point, ~4x the points the whole-run series had there.
+      await rows.locator('.name .link', { hasText: 'long-a' }).click();
+      const curves = page.getByTestId('run-curves');
+      await curves.waitFor();
+      const runChart = 'run-chart-';
+      await expect.poll(async () => (await chartView(page, 'train/loss', runChart))?.xMax).toBe(LONG_STEPS);
+      const runWhole = (await chartView(page, 'train/loss', runChart))!;
+      expect(runWhole.points).toBeLessThanOrEqual(1000);
+      const runRequestsBefore = rangeRequests(metricRequests).length;
+      await dragZoom(page, 'train/loss', 1000, 2000, runChart);
+      await expect.poll(() => curves.getAttribute('data-detail')).toBe('loaded');
+      const runZoom = (await chartView(page, 'train/loss', runChart))!;
+      expect(runZoom.zoomed).toBe('true');
+      expect(rangeRequests(metricRequests).slice(runRequestsBefore)).toEqual([[Math.floor(runZoom.scaleXMin), Math.ceil(runZoom.scaleXMax), 1000]]);
+      const runMagnified = linePointsWithin(runWhole, runZoom.scaleXMin, runZoom.scaleXMax);
+      await expect.poll(async () => (await chartView(page, 'train/loss', runChart))?.pointsInView).toBeGreaterThan(2.5 * runMagnified);
+      // every stored step in view is a line point
+      const runDetailed = (await chartView(page, 'train/loss', runChart))!;
+      expect(runDetailed.pointsInView).toBe(Math.floor(runDetailed.scaleXMax) - Math.ceil(runDetailed.scaleXMin) + 1);
+      // the other run chart shows the same range and its detail too
+      expect((await chartView(page, 'train/accuracy', runChart))!.pointsInView).toBe(runDetailed.pointsInView);
       expect(pageErrors).toEqual([]);
       await page.close();
     },

@@ -7,8 +7,8 @@ import { formatLr, runColor } from './format.ts';
 import { appendLivePoints, curve, epochMapper, orderMetricKeys, smooth, type RunSeries } from './series.ts';
 import type { RunLite } from './types.ts';
 import { StatusBadge } from './StatusBadge.tsx';
-import { DETAIL_DEBOUNCE_MS, detailCovers, detailRequests, detailWanted, stepRangeOfX, withDetail, type StepRange } from './zoom-detail.ts';
-import { ZoomGroup, type XRange } from './zoom-group.ts';
+import { seriesWithDetail, useZoomDetail } from './use-zoom-detail.ts';
+import { ZoomGroup } from './zoom-group.ts';
 
 interface CompareProps {
   runs: RunLite[];
@@ -20,12 +20,6 @@ interface CompareProps {
 
 /** Most metric keys charted at once (the rest can be picked). */
 const MAX_CHARTS = 12;
-
-/** The series read for a zoomed range (zoom-detail.ts): per run, its step range and its series by key. */
-interface ZoomDetail {
-  ranges: Map<string, StepRange>;
-  series: Map<string, RunSeries>;
-}
 
 export function ComparePanel({ runs, onDeselect, onClear, onOpenRun, onStatusChange }: CompareProps) {
   const runIds = useMemo(() => runs.map((r) => r.id), [runs]);
@@ -46,16 +40,6 @@ export function ComparePanel({ runs, onDeselect, onClear, onOpenRun, onStatusCha
   // One zoom for all charts; a new x axis starts unzoomed (a step range means nothing in epochs).
   const zoomGroup = useMemo(() => new ZoomGroup(), [xMode]);
   const hasRuns = runIds.length > 0;
-  // The group's range, followed as a member of the group (null when not zoomed).
-  const [zoomRange, setZoomRange] = useState<XRange | null>(null);
-  // Detail of the zoomed range, drawn inside that range over the whole-run series.
-  const [detail, setDetail] = useState<ZoomDetail | null>(null);
-  const [detailStatus, setDetailStatus] = useState<'none' | 'loading' | 'loaded'>('none');
-  const detailRef = useRef(detail);
-  detailRef.current = detail;
-  const runsRef = useRef(runs);
-  runsRef.current = runs;
-
   // Every chart is one column of the grid wide: its width is known from the grid before any chart exists.
   useLayoutEffect(() => {
     const el = grid.current;
@@ -106,61 +90,8 @@ export function ComparePanel({ runs, onDeselect, onClear, onOpenRun, onStatusCha
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [idsKey, buckets]);
 
-  useEffect(() => {
-    setZoomRange(zoomGroup.range);
-    return zoomGroup.join({ showRange: setZoomRange });
-  }, [zoomGroup]);
-
-  // Zoomed: ask for the shown step range of every run that has more detail there than it shows, at the same bucket
-  // count (debounced). Reset (or another x axis) goes back to the whole-run series at once.
-  useEffect(() => {
-    const ranges = new Map<string, StepRange>();
-    if (zoomRange && buckets !== null && keys.length > 0) {
-      for (const run of runsRef.current) {
-        const runSeries = data.get(run.id);
-        if (!runSeries) continue;
-        const range = stepRangeOfX(runSeries, zoomRange, xMode, run.startTime, epochMapper(runSeries));
-        if (range && detailWanted(runSeries, range)) ranges.set(run.id, range);
-      }
-    }
-    if (ranges.size === 0) {
-      setDetail(null);
-      setDetailStatus('none');
-      return;
-    }
-    const loaded = detailRef.current;
-    if (loaded && detailCovers(loaded.ranges, loaded.series, ranges)) return;
-    const controller = new AbortController();
-    const timer = setTimeout(() => {
-      setDetailStatus('loading');
-      Promise.all(
-        detailRequests(ranges).map(({ runIds: ids, range }) => api.series(ids, keys, buckets!, { ...range, signal: controller.signal })),
-      )
-        .then((responses) => {
-          if (controller.signal.aborted) return;
-          const series = new Map<string, RunSeries>();
-          for (const response of responses) {
-            for (const s of response.series) {
-              if (!series.has(s.runId)) series.set(s.runId, new Map());
-              series.get(s.runId)!.set(s.key, s);
-            }
-          }
-          setDetail({ ranges, series });
-          setDetailStatus('loaded');
-        })
-        .catch((e: unknown) => {
-          if (controller.signal.aborted) return;
-          setError(e instanceof Error ? e.message : String(e));
-          setDetailStatus('none');
-        });
-    }, DETAIL_DEBOUNCE_MS);
-    return () => {
-      clearTimeout(timer);
-      controller.abort();
-    };
-    // `data` changes identity on every load (live appends only extend it); runs are read through runsRef.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [zoomRange, xMode, buckets, keys, data, idsKey]);
+  // Zoomed: the detail of the shown step range, drawn inside that range over the whole-run series.
+  const { detail, status: detailStatus, rangesText } = useZoomDetail({ runs, data, keys, buckets, xMode, zoomGroup, onError: setError });
 
   // Live: while a selected run is running, its new points stream in over server-sent events.
   const anyRunning = runs.some((r) => r.status === 'running');
@@ -207,10 +138,7 @@ export function ComparePanel({ runs, onDeselect, onClear, onOpenRun, onStatusCha
     return keys.map((key) => {
       const series: ChartSeries[] = [];
       runs.forEach((run, index) => {
-        const whole = data.get(run.id)?.get(key);
-        const zoomed = detail?.series.get(run.id)?.get(key);
-        const range = detail?.ranges.get(run.id);
-        const s = whole && zoomed && range ? withDetail(whole, zoomed, range) : whole;
+        const s = seriesWithDetail(detail, run.id, data.get(run.id)?.get(key), key);
         if (!s || s.step.length === 0) return;
         const { x, y, band } = curve(s, xMode, run.startTime, mappers.get(run.id)!);
         const color = runColor(index);
@@ -242,7 +170,7 @@ export function ComparePanel({ runs, onDeselect, onClear, onOpenRun, onStatusCha
       data-testid="compare"
       data-buckets={buckets ?? undefined}
       data-detail={detailStatus}
-      data-detail-ranges={detail ? detailRequests(detail.ranges).map(({ range }) => `${range.stepMin}..${range.stepMax}`).join(',') : undefined}
+      data-detail-ranges={rangesText}
     >
       <div className="compare-toolbar">
         <div className="legend" data-testid="run-legend">

@@ -1,17 +1,19 @@
 /** One run: reproducibility facts, curves, confusion matrix, per-class accuracy, checkpoints, spec, predict. */
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { api, ApiError, type ConfusionJson, type LivePoint, type Prediction, type RunDetailsJson, type SeriesJson } from './api.ts';
+import { api, ApiError, type ConfusionJson, type LivePoint, type Prediction, type RunDetailsJson } from './api.ts';
 import { Chart, XAxisSelect, type XMode } from './Chart.tsx';
 import { formatDateTime, formatDuration, formatNumber, formatPercent, runColor } from './format.ts';
 import { appendLivePoints, curve, epochMapper, orderMetricKeys, type RunSeries } from './series.ts';
 import { StatusBadge } from './StatusBadge.tsx';
+import { seriesWithDetail, useZoomDetail } from './use-zoom-detail.ts';
 import { ZoomGroup } from './zoom-group.ts';
 
 export function RunView({ runId, onBack, onCompare }: { runId: string; onBack: () => void; onCompare: (id: string) => void }) {
   const [run, setRun] = useState<RunDetailsJson | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [confusion, setConfusion] = useState<ConfusionJson | null | 'none'>(null);
-  const [series, setSeries] = useState<SeriesJson[]>([]);
+  // The run's series by key: replaced on load, live points appended in place (with `version` bumped).
+  const [series, setSeries] = useState<RunSeries>(new Map());
   const [cursor, setCursor] = useState<number | null>(null);
   const [version, setVersion] = useState(0);
 
@@ -26,9 +28,9 @@ export function RunView({ runId, onBack, onCompare }: { runId: string; onBack: (
         setRun(details);
         const keys = orderMetricKeys(Object.keys(details.metrics)).slice(0, 12);
         if (keys.length) {
-          const response = await api.series([details.id], keys, 1000);
+          const response = await api.series([details.id], keys, RUN_VIEW_BUCKETS);
           if (!cancelled) {
-            setSeries(response.series);
+            setSeries(new Map(response.series.map((s) => [s.key, s])));
             setCursor(response.cursor);
           }
         }
@@ -51,11 +53,9 @@ export function RunView({ runId, onBack, onCompare }: { runId: string; onBack: (
     source.addEventListener('metrics', (event) => {
       const { points } = JSON.parse((event as MessageEvent).data) as { points: LivePoint[] };
       setSeries((current) => {
-        const byKey: RunSeries = new Map(current.map((s) => [s.key, s]));
-        appendLivePoints(new Map([[run.id, byKey]]), points);
-        return [...byKey.values()];
+        if (appendLivePoints(new Map([[run.id, current]]), points)) setVersion((v) => v + 1);
+        return current;
       });
-      setVersion((v) => v + 1);
     });
     source.addEventListener('runs', () => {
       api.run(run.id).then(setRun, () => undefined);
@@ -227,24 +227,38 @@ function FactRow({ name, value }: { name: string; value: string }) {
   );
 }
 
-function RunCurves({ run, series, version }: { run: RunDetailsJson; series: SeriesJson[]; version: number }) {
+/** Buckets per series of the run view's charts (the whole run, and a zoomed range). */
+const RUN_VIEW_BUCKETS = 1000;
+
+function RunCurves({ run, series, version }: { run: RunDetailsJson; series: RunSeries; version: number }) {
   const [xMode, setXMode] = useState<XMode>('step');
+  const [error, setError] = useState<string | null>(null);
   const zoomGroup = useMemo(() => new ZoomGroup(), [xMode]);
+  // (`version`: a live point may bring a new key into `series`)
+  const keys = useMemo(() => orderMetricKeys([...series.keys()]), [series, version]); // eslint-disable-line react-hooks/exhaustive-deps
+  const runs = useMemo(() => [{ id: run.id, startTime: run.startTime }], [run.id, run.startTime]);
+  const data = useMemo(() => new Map([[run.id, series]]), [run.id, series]);
+  // A zoom reads the detail of its range, as in the compare view.
+  const { detail, status, rangesText } = useZoomDetail({ runs, data, keys, buckets: RUN_VIEW_BUCKETS, xMode, zoomGroup, onError: setError });
   const charts = useMemo(() => {
-    const byKey = new Map(series.map((s) => [s.key, s]));
-    const toEpoch = epochMapper(byKey);
-    return orderMetricKeys([...byKey.keys()]).map((key) => {
-      const { x, y, band } = curve(byKey.get(key)!, xMode, run.startTime, toEpoch);
-      return { key, series: [{ label: run.name, color: runColor(0), x, y, band }] };
+    const toEpoch = epochMapper(series);
+    return keys.flatMap((key) => {
+      const s = seriesWithDetail(detail, run.id, series.get(key), key);
+      if (!s) return [];
+      const { x, y, band } = curve(s, xMode, run.startTime, toEpoch);
+      return [{ key, series: [{ label: run.name, color: runColor(0), x, y, band }] }];
     });
-  }, [series, xMode, run]);
+    // `version` marks in-place appends to `series`.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [series, version, keys, xMode, run, detail]);
   if (charts.length === 0) return null;
   return (
-    <section className="card">
+    <section className="card" data-testid="run-curves" data-detail={status} data-detail-ranges={rangesText}>
       <header className="card-title">
         Curves
         <XAxisSelect value={xMode} onChange={setXMode} />
       </header>
+      {error ? <div className="error">Could not load the zoomed range: {error}</div> : null}
       <div className="chart-grid">
         {charts.map((c) => (
           <Chart key={c.key} title={c.key} series={c.series} xMode={xMode} height={180} syncKey="run" zoomGroup={zoomGroup} version={version} testId={`run-chart-${c.key}`} />
