@@ -144,7 +144,7 @@ function runsIn(db: string) {
 
 describe('vgglab: usage and bad specs', () => {
   it('prints help for every command and sub-command, exit 0', async () => {
-    for (const args of [['--help'], ['exp', '--help'], ['runs', '--help'], ['runs', 'show', '--help'], ['runs', 'gc', '--help'], ['predict', '--help'], ['evaluate', '--help'], ['models', '--help'], ['data', '--help'], ['data', 'split', '--help'], ['data', 'check', '--help'], ['data', 'fetch', '--help'], ['data', 'import-idx', '--help'], ['serve', '--help']]) {
+    for (const args of [['--help'], ['exp', '--help'], ['runs', '--help'], ['runs', 'show', '--help'], ['runs', 'diff', '--help'], ['runs', 'delete', '--help'], ['runs', 'gc', '--help'], ['predict', '--help'], ['evaluate', '--help'], ['models', '--help'], ['data', '--help'], ['data', 'split', '--help'], ['data', 'check', '--help'], ['data', 'fetch', '--help'], ['data', 'import-idx', '--help'], ['serve', '--help']]) {
       const r = await cli(args);
       expect(r.code, args.join(' ')).toBe(0);
       expect(r.stdout, args.join(' ')).toMatch(/^Usage: vgglab/);
@@ -251,6 +251,62 @@ describe('vgglab: usage and bad specs', () => {
     const bad = await cli(['data', 'split', path.join(dir, 'pets'), '--val', 'lots']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toBe("vgglab: --val must be a number, received 'lots'\n");
+  });
+
+  it('runs diff shows the params that differ and every metric; runs delete says what it would delete, then deletes rows and the run folder only', async () => {
+    const dir = tmp();
+    const db = path.join(dir, 'vgglab.db');
+    const store = openStore(db);
+    const make = (name: string, lr: number, acc: number, status: 'finished' | 'running') => {
+      const run = store.createRun({ specHash: `h-${name}`, experiment: 'diffs', name, resolvedSpec: { model: { name: 'vgg11' }, optimizer: { name: 'adam', lr } } });
+      store.logBatch(run.id, { metrics: [{ key: 'val/accuracy', value: acc / 2, step: 1 }, { key: 'val/accuracy', value: acc, step: 2 }] });
+      const ckpt = path.join(dir, run.id, 'checkpoints', 'best');
+      fs.mkdirSync(ckpt, { recursive: true });
+      fs.writeFileSync(path.join(ckpt, 'model.json'), '{}');
+      store.logArtifact(run.id, { kind: 'checkpoint-best', path: ckpt });
+      if (status === 'finished') store.setRunStatus(run.id, 'finished');
+      return run.id;
+    };
+    const a = make('a', 0.01, 0.8, 'finished');
+    const b = make('b', 0.001, 0.9, 'finished');
+    const live = make('live', 0.1, 0.5, 'running');
+    fs.writeFileSync(path.join(dir, 'keep.txt'), 'not a run file');
+    store.close();
+
+    const diff = await cli(['runs', 'diff', a, b, '--db', db]);
+    expect(diff.code, diff.stderr).toBe(0);
+    expect(diff.stdout).toMatch(/optimizer\.lr\s+0\.01\s+0\.001/);
+    expect(diff.stdout).not.toMatch(/model\.name/); // the same in both
+    expect(diff.stdout).toMatch(/val\/accuracy\s+0\.8000 \/ 0\.4000 \/ 0\.8000\s+0\.9000 \/ 0\.4500 \/ 0\.9000/);
+    const diffJson = JSON.parse((await cli(['runs', 'diff', a, b, '--db', db, '--json'])).stdout);
+    expect(diffJson.params).toEqual({ 'optimizer.lr': ['0.01', '0.001'] });
+    expect((await cli(['runs', 'diff', a, '--db', db])).code).toBe(2);
+
+    // Without --yes nothing changes.
+    const dry = await cli(['runs', 'delete', a, '--db', db]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain(`would delete run ${a} (diffs, finished, 2 metric points, folder ${path.join(dir, a)})`);
+    expect(dry.stdout).toContain('nothing deleted: run again with --yes');
+    expect(fs.existsSync(path.join(dir, a))).toBe(true);
+    // A running run among them: refused, and nothing of the others is deleted either.
+    const refused = await cli(['runs', 'delete', a, live, '--yes', '--db', db]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(new RegExp(`run ${live} is running .*stop it first`));
+    expect(fs.existsSync(path.join(dir, a))).toBe(true);
+
+    const done = await cli(['runs', 'delete', a, '--yes', '--db', db]);
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stdout).toContain(`deleted run ${a}`);
+    expect(fs.existsSync(path.join(dir, a))).toBe(false);
+    expect(fs.existsSync(path.join(dir, b, 'checkpoints', 'best', 'model.json'))).toBe(true);
+    expect(fs.existsSync(path.join(dir, 'keep.txt'))).toBe(true);
+    const after = openStore(db, { readonly: true });
+    try {
+      expect(after.listRuns().runs.map((r) => r.id).sort()).toEqual([b, live].sort());
+      expect(after.getMetricHistory(b, 'val/accuracy')).toHaveLength(2);
+    } finally {
+      after.close();
+    }
   });
 
   it('runs commands fail cleanly on a missing store or an unknown run', async () => {

@@ -1,8 +1,10 @@
-/** `vgglab runs`: list runs, show one, mark dead ones killed. */
-import type { LatestMetric, RunStatus, RunSummary } from '@vgglab/store';
+/** `vgglab runs`: list runs, show one, compare two, delete some, mark dead ones killed. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { LatestMetric, RunDetails, RunStatus, RunStore, RunSummary } from '@vgglab/store';
 import { flag, int, list, printJson, str, table, type Command } from '../command.ts';
 import { DEFAULT_RUNS_LIMIT, EXIT, METRIC } from '../defaults.ts';
-import { UsageError } from '../errors.ts';
+import { CliError, UsageError } from '../errors.ts';
 import { formatDuration } from '../progress.ts';
 
 const STATUSES: RunStatus[] = ['running', 'finished', 'failed', 'killed'];
@@ -13,7 +15,10 @@ const LIST_METRICS = [METRIC.valAccuracy, METRIC.valLoss, METRIC.trainEpochLoss]
 
 function fmt(m: LatestMetric | undefined): string {
   if (!m) return '-';
-  return Number.isInteger(m.value) ? String(m.value) : m.value.toFixed(4);
+  const v = m.value;
+  if (Number.isInteger(v) || !Number.isFinite(v)) return String(v);
+  // Four decimals read well for losses and accuracies; a learning rate of 2e-6 would show as 0.0000.
+  return Math.abs(v) >= 1e-3 ? v.toFixed(4) : v.toPrecision(3);
 }
 
 function parseStatus(values: string[]): RunStatus[] | undefined {
@@ -162,10 +167,126 @@ const gcCommand: Command = {
   },
 };
 
+/**
+ * The folder holding a run's files: the nearest ancestor of its artifacts named after the run (the runner writes
+ * `<runs dir>/<run id>/checkpoints/...`). Only such a folder is ever deleted, never a shared parent.
+ */
+export function runFolder(storeFile: string, run: Pick<RunDetails, 'id' | 'artifacts'>): string | undefined {
+  for (const artifact of run.artifacts) {
+    let dir = path.resolve(path.dirname(storeFile), artifact.path);
+    while (path.dirname(dir) !== dir) {
+      if (path.basename(dir) === run.id) return dir;
+      dir = path.dirname(dir);
+    }
+  }
+  return undefined;
+}
+
+function metricPoints(run: RunDetails): number {
+  return Object.values(run.metrics).reduce((n, m) => n + m.count, 0);
+}
+
+const deleteCommand: Command = {
+  name: 'delete',
+  summary: 'Delete runs: their params, metrics and evaluations in the store, and their folder of checkpoints.',
+  usage: 'vgglab runs delete <run-id>... [--yes] [--json]',
+  options: {
+    db: DB_OPTION,
+    yes: { type: 'boolean', description: 'Delete. Without it, only say what would be deleted.' },
+    json: { type: 'boolean', description: 'Print JSON.' },
+  },
+  details: 'A running run is refused: stop it first (or `vgglab runs gc` if its process is gone).',
+  async run(values, positionals, io) {
+    const { openExistingStore } = await import('../store.ts');
+    if (positionals.length === 0) throw new UsageError('runs delete needs at least one run id (or a unique prefix of at least 4 characters)');
+    const store = openExistingStore(str(values, 'db'), io.env);
+    try {
+      // Everything is checked before anything is deleted: one bad id deletes nothing.
+      const ids = [...new Set(positionals.map((arg) => store.resolveRunId(arg)))];
+      const plans = ids.map((id) => {
+        const run = store.getRun(id)!;
+        if (run.status === 'running') {
+          throw new CliError(`run ${id} is running (pid ${run.pid ?? '?'} on ${run.host}); stop it first, or \`vgglab runs gc\` if its process is gone`);
+        }
+        const folder = runFolder(store.file, run);
+        return { runId: id, experiment: run.experimentName, status: run.status, metricPoints: metricPoints(run), folder: folder && fs.existsSync(folder) ? folder : null };
+      });
+      const yes = flag(values, 'yes');
+      if (yes) {
+        for (const plan of plans) {
+          store.deleteRun(plan.runId);
+          if (plan.folder) fs.rmSync(plan.folder, { recursive: true, force: true });
+        }
+      }
+      if (flag(values, 'json')) {
+        printJson(io, { deleted: yes, runs: plans });
+        return EXIT.ok;
+      }
+      for (const p of plans) {
+        const what = `run ${p.runId} (${p.experiment}, ${p.status}, ${p.metricPoints} metric points${p.folder ? `, folder ${p.folder}` : ', no files'})`;
+        io.stdout.write(`${yes ? 'deleted' : 'would delete'} ${what}\n`);
+      }
+      if (!yes) io.stdout.write('nothing deleted: run again with --yes\n');
+      return EXIT.ok;
+    } finally {
+      store.close();
+    }
+  },
+};
+
+/** Params (flattened) whose values differ between runs; absent params show as '-'. */
+export function differingParams(runs: readonly Pick<RunDetails, 'params'>[]): [string, string[]][] {
+  const keys = [...new Set(runs.flatMap((r) => Object.keys(r.params)))].sort();
+  return keys
+    .map((k): [string, string[]] => [k, runs.map((r) => r.params[k] ?? '-')])
+    .filter(([, vals]) => vals.some((v) => v !== vals[0]));
+}
+
+const diffCommand: Command = {
+  name: 'diff',
+  summary: 'Compare runs side by side: the params that differ, then every metric (latest, min, max).',
+  usage: 'vgglab runs diff <run-id> <run-id>... [--all] [--json]',
+  options: {
+    db: DB_OPTION,
+    all: { type: 'boolean', description: 'Show every param, not only those that differ.' },
+    json: { type: 'boolean', description: 'Print JSON.' },
+  },
+  async run(values, positionals, io) {
+    const { openExistingStore } = await import('../store.ts');
+    if (positionals.length < 2) throw new UsageError('runs diff needs at least two run ids (or unique prefixes of at least 4 characters)');
+    const store: RunStore = openExistingStore(str(values, 'db'), io.env, { readonly: true });
+    try {
+      const runs = positionals.map((arg) => store.getRun(store.resolveRunId(arg))!);
+      const params = flag(values, 'all')
+        ? [...new Set(runs.flatMap((r) => Object.keys(r.params)))].sort().map((k): [string, string[]] => [k, runs.map((r) => r.params[k] ?? '-')])
+        : differingParams(runs);
+      const metricKeys = [...new Set(runs.flatMap((r) => Object.keys(r.metrics)))].sort();
+      if (flag(values, 'json')) {
+        printJson(io, {
+          runs: runs.map((r) => ({ id: r.id, name: r.name, experiment: r.experimentName, status: r.status })),
+          params: Object.fromEntries(params),
+          metrics: Object.fromEntries(metricKeys.map((k) => [k, runs.map((r) => r.metrics[k] ?? null)])),
+        });
+        return EXIT.ok;
+      }
+      const head = ['', ...runs.map((r) => r.id.slice(0, 8))];
+      io.stdout.write(table([head, ['experiment', ...runs.map((r) => r.experimentName)], ['status', ...runs.map((r) => r.status)]]));
+      io.stdout.write(`\nparams${flag(values, 'all') ? '' : ' that differ'}:\n`);
+      io.stdout.write(params.length ? table([['PARAM', ...head.slice(1)], ...params.map(([k, vals]) => [k, ...vals])]) : '  none: the runs have the same params\n');
+      io.stdout.write('\nmetrics (latest / min / max):\n');
+      const cell = (m: LatestMetric | undefined) => (m ? `${fmt(m)} / ${m.min === null ? '-' : fmt({ ...m, value: m.min })} / ${m.max === null ? '-' : fmt({ ...m, value: m.max })}` : '-');
+      io.stdout.write(table([['METRIC', ...head.slice(1)], ...metricKeys.map((k) => [k, ...runs.map((r) => cell(r.metrics[k]))])]));
+      return EXIT.ok;
+    } finally {
+      store.close();
+    }
+  },
+};
+
 export const runsCommand: Command = {
   ...listCommand,
   name: 'runs',
-  usage: 'vgglab runs [list|show <id>|gc] [options]',
-  summary: 'List and inspect runs in the run store.',
-  subcommands: [listCommand, showCommand, gcCommand],
+  usage: 'vgglab runs [list|show <id>|diff <id> <id>...|delete <id>...|gc] [options]',
+  summary: 'List, inspect, compare and delete runs in the run store.',
+  subcommands: [listCommand, showCommand, diffCommand, deleteCommand, gcCommand],
 };
