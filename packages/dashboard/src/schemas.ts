@@ -48,6 +48,26 @@ export const runListQuery = {
   },
 } as const;
 
+/** Params vs metric across the runs of a filter: one row per run, just what a scatter needs. */
+export const paramMetricQuery = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['x', 'y'],
+  properties: {
+    ...runFilterProperties,
+    x: { type: 'string', minLength: 1, maxLength: 250, description: 'Param key on the x axis, e.g. `optimizer.lr`.' },
+    y: { ...metricKey, description: 'Metric key whose latest, min and max are returned, e.g. `val/accuracy`.' },
+    color: { type: 'string', minLength: 1, maxLength: 250, description: 'Param key to colour by (its value per run).' },
+    limit: {
+      type: 'integer',
+      minimum: 1,
+      maximum: DASHBOARD_DEFAULTS.maxPageSize,
+      default: DASHBOARD_DEFAULTS.maxPageSize,
+      description: 'At most this many runs: the first of the filtered list in its sort order.',
+    },
+  },
+} as const;
+
 export const runListCsvQuery = {
   type: 'object',
   additionalProperties: false,

@@ -132,6 +132,74 @@ describe('run list', () => {
   });
 });
 
+describe('params vs metric', () => {
+  type ParamMetric = {
+    x: string;
+    y: string;
+    color: string | null;
+    total: number;
+    limit: number;
+    runs: { id: string; name: string; status: string; x: string | null; color: string | null; last: number | null; min: number | null; max: number | null }[];
+  };
+
+  it('returns one compact row per run of the filter: the param, the colour param and the metric summary', async () => {
+    const { status, body } = await getJson<ParamMetric>('/api/param-metric?x=optimizer.lr&y=val/accuracy&color=model.name&sort=name&order=asc');
+    expect(status).toBe(200);
+    expect([body.x, body.y, body.color, body.total, body.limit]).toEqual(['optimizer.lr', 'val/accuracy', 'model.name', 6, 1000]);
+    expect(body.runs.map((r) => r.name)).toEqual(['quickstart-live', 'quickstart-nan', 'vgg11-adam', 'vgg11-sgd', 'vgg16-adam', 'vgg16-sgd']);
+    // Only what the scatter needs: no spec, no other params or metrics.
+    expect(Object.keys(body.runs[0]).sort()).toEqual(['color', 'id', 'last', 'max', 'min', 'name', 'status', 'x']);
+    const store = openStore(fixture.dbFile, { readonly: true });
+    try {
+      for (const row of body.runs) {
+        const run = store.getRun(row.id)!;
+        const metric = run.metrics['val/accuracy'];
+        expect(row, row.name).toEqual({
+          id: run.id,
+          name: run.name,
+          status: run.status,
+          x: run.params['optimizer.lr'] ?? null,
+          color: run.params['model.name'] ?? null,
+          last: metric?.value ?? null,
+          min: metric?.min ?? null,
+          max: metric?.max ?? null,
+        });
+      }
+    } finally {
+      store.close();
+    }
+    const nan = body.runs.find((r) => r.name === 'quickstart-nan')!;
+    expect([nan.x, nan.last, nan.max]).toEqual(['0.5', null, null]);
+    expect(body.runs.find((r) => r.name === 'vgg16-adam')!.x).toBe('0.0001');
+  });
+
+  it('takes the run list filters and limit (the first runs of the sorted list; total counts them all)', async () => {
+    const { body } = await getJson<ParamMetric>('/api/param-metric?x=model.name&y=train/loss&optimizer=adam&status=finished&sort=metric.max:val/accuracy&order=desc&limit=1');
+    expect(body.total).toBe(2);
+    expect(body.runs.map((r) => [r.name, r.x, r.color])).toEqual([['vgg16-adam', 'vgg16', null]]);
+    expect(body.runs[0].min).toBeLessThan(body.runs[0].max!);
+  });
+
+  it('answers bad params with 400 naming them', async () => {
+    const cases: [string, RegExp][] = [
+      ['/api/param-metric?y=val/accuracy', /missing query parameter 'x'/],
+      ['/api/param-metric?x=optimizer.lr', /missing query parameter 'y'/],
+      ['/api/param-metric?x=optimizer.lr&y=val/accuracy&limit=5000', /limit.*<= 1000.*5000/],
+      ['/api/param-metric?x=optimizer.lr&y=val/accuracy&limit=0', /limit.*>= 1/],
+      ['/api/param-metric?x=&y=val/accuracy', /'x'/],
+      ['/api/param-metric?x=optimizer.lr&y=val/accuracy&colour=model.name', /unknown query parameter 'colour'/],
+      ['/api/param-metric?x=optimizer.lr&y=val/accuracy&status=done', /status.*one of/],
+      ['/api/param-metric?x=optimizer.lr&y=val/accuracy&where=acc', /where/],
+      ['/api/param-metric?x=optimizer.lr&y=val/accuracy&withParams=all', /unknown query parameter 'withParams'/],
+    ];
+    for (const [url, message] of cases) {
+      const response = await app.inject(url);
+      expect(response.statusCode, url).toBe(400);
+      expect(response.json().message, url).toMatch(message);
+    }
+  });
+});
+
 describe('one run', () => {
   it('returns the run with params, tags, latest metrics, evaluations and artifact files', async () => {
     const id = fixture.ids['vgg11-adam'];

@@ -294,6 +294,42 @@ export async function createServer(options: DashboardOptions): Promise<FastifyIn
     async (request) => store.listRuns(toRunListQuery(request.query)),
   );
 
+  app.get<{ Querystring: RunFilterQuerystring & { x: string; y: string; color?: string; limit: number } }>(
+    '/api/param-metric',
+    { schema: { querystring: schemas.paramMetricQuery } },
+    async (request) => {
+      const { x, y, color, limit, ...filters } = request.query;
+      // One page of the run list carrying only the two params and the metric (latest, min and max per run).
+      const page = store.listRuns({
+        ...toRunListQuery(filters),
+        limit,
+        includeParams: color === undefined ? [x] : [x, color],
+        includeMetrics: [y],
+      });
+      const finiteOrNull = (v: number | null | undefined) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+      return {
+        x,
+        y,
+        color: color ?? null,
+        total: page.total,
+        limit,
+        runs: page.runs.map((run) => {
+          const metric = run.metrics[y];
+          return {
+            id: run.id,
+            name: run.name,
+            status: run.status,
+            x: run.params[x] ?? null,
+            color: color === undefined ? null : (run.params[color] ?? null),
+            last: finiteOrNull(metric?.value),
+            min: finiteOrNull(metric?.min),
+            max: finiteOrNull(metric?.max),
+          };
+        }),
+      };
+    },
+  );
+
   app.get<{ Querystring: RunFilterQuerystring }>(
     '/api/runs.csv',
     { schema: { querystring: schemas.runListCsvQuery } },
