@@ -337,6 +337,105 @@ describe('dashboard in a browser', () => {
     90_000,
   );
   it.skipIf(!hasChromium && !inCi)(
+    'plots optimizer.lr against best val/accuracy, one point per run of the filter, and adds a clicked point to the comparison',
+    async () => {
+      if (!hasChromium) {
+        throw new Error(`chromium not found at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (.ci/run does)`);
+      }
+      // What the store holds, as the oracle: runs with both the param and a finite best (max) of the metric.
+      const plottable = (filter: { optimizer?: string }) => {
+        const store = openStore(fixture.dbFile, { readonly: true });
+        try {
+          const { runs } = store.listRuns({ ...filter, limit: 1000, includeParams: ['optimizer.lr'], includeMetrics: ['val/accuracy'] });
+          const both = runs.filter((r) => r.params['optimizer.lr'] !== undefined && Number.isFinite(r.metrics['val/accuracy']?.max ?? NaN));
+          return { total: runs.length, both };
+        } finally {
+          store.close();
+        }
+      };
+      const everyRun = plottable({});
+      expect(everyRun.both.length).toBeGreaterThanOrEqual(5);
+      expect(everyRun.total).toBeGreaterThan(everyRun.both.length);
+
+      const page = await browser!.newPage({ viewport: { width: 1440, height: 1100 } });
+      const pageErrors: string[] = [];
+      page.on('pageerror', (error) => pageErrors.push(error.message));
+      try {
+        await page.goto(url);
+        await page.getByTestId('scatter-toggle').click();
+        await page.getByTestId('scatter-x').selectOption('optimizer.lr');
+        await page.getByTestId('scatter-y').selectOption('val/accuracy');
+        await page.getByTestId('scatter-summary').selectOption('best');
+        const chart = page.getByTestId('scatter-chart');
+        await expect.poll(() => chart.getAttribute('data-points')).toBe(String(everyRun.both.length));
+        const missing = Number(await chart.getAttribute('data-missing-x')) + Number(await chart.getAttribute('data-missing-y'));
+        expect(missing).toBe(everyRun.total - everyRun.both.length);
+        expect(await page.getByTestId('scatter-note').textContent()).toContain(`${everyRun.both.length} runs plotted · ${missing} not plotted`);
+        // learning rates 1e-4 to 1e-2: a log axis
+        expect(await chart.getAttribute('data-axis')).toBe('log');
+
+        // The canvas: pixels of each status colour, one disc per run of that status.
+        const statusPixels = () =>
+          page.evaluate(() => {
+            const canvas = document.querySelector('[data-testid="scatter-chart"] canvas') as HTMLCanvasElement;
+            const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+            const colors = { finished: [0x2e, 0x7d, 0x32], running: [0x2f, 0x6f, 0xdb] };
+            const counts = { finished: 0, running: 0 };
+            for (let i = 0; i < data.length; i += 4) {
+              for (const [name, [r, g, b]] of Object.entries(colors)) {
+                if (data[i + 3] > 200 && Math.abs(data[i] - r) < 10 && Math.abs(data[i + 1] - g) < 10 && Math.abs(data[i + 2] - b) < 10) counts[name as 'finished']++;
+              }
+            }
+            return counts;
+          });
+        const byStatus = (status: string) => everyRun.both.filter((r) => r.status === status).length;
+        const pixels = await statusPixels();
+        expect(byStatus('finished')).toBeGreaterThanOrEqual(4);
+        // A 10 px disc with a white 1 px edge is ~45 full-colour pixels (measured): within 20%, the count of discs.
+        const DISC = 45;
+        for (const status of ['finished', 'running'] as const) {
+          expect(pixels[status], status).toBeGreaterThanOrEqual(byStatus(status) * DISC * 0.8);
+          expect(pixels[status], status).toBeLessThanOrEqual(byStatus(status) * DISC * 1.2);
+        }
+
+        // Hovering vgg16-sgd's point names the run; clicking it adds the run to the comparison (and rings it).
+        const target = fixture.ids['vgg16-sgd'];
+        const at = await page.evaluate((runId) => {
+          const holder = document.querySelector('[data-testid="scatter-chart"] .scatter-holder') as HTMLElement & { __uplot?: any; __points?: { runId: string; x: number; y: number }[] };
+          const point = holder.__points!.find((p) => p.runId === runId)!;
+          const box = holder.__uplot.over.getBoundingClientRect();
+          return { x: box.left + holder.__uplot.valToPos(point.x, 'x'), y: box.top + holder.__uplot.valToPos(point.y, 'y') };
+        }, target);
+        await page.mouse.move(at.x + 2, at.y - 1);
+        const tip = page.getByTestId('scatter-tip');
+        await expect.poll(() => tip.textContent()).toMatch(/^vgg16-sgd\s*finished/);
+        expect(await tip.textContent()).toContain('optimizer.lr = 0.01');
+        await page.mouse.click(at.x + 2, at.y - 1);
+        await expect.poll(() => page.getByTestId('run-legend').textContent()).toContain('vgg16-sgd');
+        expect(page.url()).toContain(target);
+        await page.getByTestId('chart-val/accuracy').waitFor();
+        await expect
+          .poll(() => page.evaluate(() => {
+            const plot = (document.querySelector('[data-testid="scatter-chart"] .scatter-holder') as HTMLElement & { __uplot?: any }).__uplot;
+            return (plot.data.at(-1) as (number | null)[]).filter((v) => v !== null).length;
+          }))
+          .toBe(1);
+        await page.mouse.move(at.x + 2, at.y - 1);
+        await page.screenshot({ path: join(SCREENSHOT_DIR, 'scatter.png'), fullPage: true });
+
+        // The table's filter is the scatter's: only the adam runs.
+        await page.getByTestId('filter-optimizer').selectOption('adam');
+        const adam = plottable({ optimizer: 'adam' });
+        await expect.poll(() => chart.getAttribute('data-points')).toBe(String(adam.both.length));
+        expect(adam.both.length).toBeLessThan(everyRun.both.length);
+        expect(pageErrors).toEqual([]);
+      } finally {
+        await page.close();
+      }
+    },
+    60_000,
+  );
+  it.skipIf(!hasChromium && !inCi)(
     'draws min/max bands for runs downsampled at the chart width, toggles them from the legend and zooms every compare chart together',
     async () => {
       if (!hasChromium) {

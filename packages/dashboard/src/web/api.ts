@@ -1,5 +1,6 @@
 /** The page's client of the dashboard API (same origin). */
 import { decodeBinarySeries, type DecodedSeries } from './binary-series.ts';
+import type { ScatterRow } from './param-scatter.ts';
 import type { Artifact, Evaluation, RunDetails, RunPage, RunStatus, RunSummary } from '@vgglab/store';
 
 export type { RunSummary, RunStatus, RunDetails, Evaluation };
@@ -47,6 +48,16 @@ export interface ConfusionJson extends Evaluation {
 export interface ParamsDiff {
   runs: { id: string; name: string }[];
   params: { key: string; values: (string | null)[] }[];
+}
+
+/** `/api/param-metric`: one row per run of a filter (at most `limit`, of `total`). */
+export interface ParamMetricJson {
+  x: string;
+  y: string;
+  color: string | null;
+  total: number;
+  limit: number;
+  runs: ScatterRow[];
 }
 
 export interface Prediction {
@@ -153,6 +164,14 @@ export const api = {
   runsCsvUrl: (filters: RunFilters, sort: RunSort) => `api/runs.csv${queryString(runListQuery(filters, sort))}`,
   facets: () => getJson<Facets>('api/facets'),
   run: (id: string) => getJson<RunDetailsJson>(`api/runs/${encodeURIComponent(id)}`),
+  paramKeys: () => getJson<{ keys: string[] }>('api/param-keys'),
+  /** The runs of the table's filter, in its order: the x param, the colour param and the metric's latest/min/max. */
+  paramMetric: (
+    filters: RunFilters,
+    sort: RunSort,
+    choice: { x: string; y: string; color?: string; limit?: number },
+    signal?: AbortSignal,
+  ) => getJson<ParamMetricJson>(`api/param-metric${queryString({ ...runListQuery(filters, sort), ...choice })}`, signal),
   metricKeys: (runIds: readonly string[]) => getJson<{ keys: string[] }>(`api/metric-keys${queryString({ runs: runIds })}`),
   /** Asks for the binary encoding (exact values, no number formatting or parsing) and returns the same columns the
    * full JSON encoding carries, which the charts read. */

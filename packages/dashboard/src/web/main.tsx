@@ -6,6 +6,7 @@ import { StrictMode, useCallback, useEffect, useMemo, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { api, NO_FILTERS, type Facets, type RunFilters, type RunSort, type RunStatus, type RunSummary } from './api.ts';
 import { ComparePanel } from './ComparePanel.tsx';
+import { ParamScatter } from './ParamScatter.tsx';
 import { RunsTable } from './RunsTable.tsx';
 import { RunView } from './RunView.tsx';
 import type { RunLite } from './types.ts';
@@ -152,6 +153,21 @@ function App() {
             onToggle={toggle}
             onOpen={(id) => navigate({ view: 'run', runId: id, selected: route.selected })}
             onRowsSeen={remember}
+            liveTick={liveTick}
+          />
+          <ParamScatter
+            filters={filters}
+            sort={sort}
+            selected={route.selected}
+            onToggle={(id) =>
+              navigate(
+                {
+                  ...route,
+                  selected: route.selected.includes(id) ? route.selected.filter((s) => s !== id) : [...route.selected, id].slice(-MAX_COMPARED),
+                },
+                true,
+              )
+            }
             liveTick={liveTick}
           />
           <ComparePanel

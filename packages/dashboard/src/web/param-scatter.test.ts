@@ -5,6 +5,7 @@ import {
   chooseXAxis,
   lowerIsBetter,
   OTHER_COLOR,
+  paddedRange,
   resolvedSummary,
   scatterColumns,
   STATUS_COLORS,
@@ -121,5 +122,17 @@ describe('points', () => {
     const failed = scatter.groups.findIndex((g) => g.label === 'failed') + 1;
     expect(data[finished]).toEqual([null, 20, 30]);
     expect(data[failed]).toEqual([10, null, null]);
+  });
+});
+
+describe('axis ranges', () => {
+  it('pads the span so the extreme points are inside the plot, in log10 space on a log axis', () => {
+    expect(paddedRange([0, 10], false)).toEqual([-0.6, 10.6]);
+    const [lo, hi] = paddedRange([1e-4, 1e-2], true)!;
+    expect(Math.log10(lo)).toBeCloseTo(-4.12, 10);
+    expect(Math.log10(hi)).toBeCloseTo(-1.88, 10);
+    expect(paddedRange([5], false)).toEqual([4.5, 5.5]);
+    expect(paddedRange([0.01], true)!.map(Math.log10)).toEqual([-2.5, -1.5]);
+    expect(paddedRange([], false)).toBeNull();
   });
 });

@@ -204,3 +204,22 @@ export function scatterColumns(scatter: ScatterPoints): { data: (number | null)[
   const columns = scatter.groups.map((_, g) => order.map((i) => (scatter.points[i].group === g ? scatter.points[i].y : null)));
   return { data: [xs, ...columns], order };
 }
+
+/** Share of the data's span added on each side of an axis, so points at the extremes are not cut by the edge. */
+export const AXIS_PADDING = 0.06;
+
+/**
+ * The [min, max] an axis shows for these values, padded by AXIS_PADDING of their span (in log10 space on a log
+ * axis); a single value gets a span around itself. null without values.
+ */
+export function paddedRange(values: readonly number[], log: boolean): [number, number] | null {
+  const finiteValues = values.filter((v) => Number.isFinite(v) && (!log || v > 0));
+  if (finiteValues.length === 0) return null;
+  const t = log ? Math.log10 : (v: number) => v;
+  const lo = t(Math.min(...finiteValues));
+  const hi = t(Math.max(...finiteValues));
+  const span = hi > lo ? hi - lo : log ? 1 : Math.abs(hi) > 0 ? Math.abs(hi) * 0.2 : 1;
+  const pad = hi > lo ? span * AXIS_PADDING : span / 2;
+  const back = (v: number) => (log ? 10 ** v : v);
+  return [back(lo - pad), back(hi + pad)];
+}
