@@ -15,6 +15,7 @@ import type { FastifyInstance } from 'fastify';
 import { openStore, type MetricInput } from '@vgglab/store';
 import { createServer, type PredictFn } from './server.ts';
 import { logAll, makeFixture, noise, type Fixture } from './testing/fixture.ts';
+import { formatNumber } from './web/format.ts';
 import { DETAIL_DEBOUNCE_MS } from './web/zoom-detail.ts';
 
 /** Debian's chromium; VGGLAB_CHROMIUM points elsewhere (another distribution's path). */
@@ -410,6 +411,9 @@ describe('dashboard in a browser', () => {
         const tip = page.getByTestId('scatter-tip');
         await expect.poll(() => tip.textContent()).toMatch(/^vgg16-sgd\s*finished/);
         expect(await tip.textContent()).toContain('optimizer.lr = 0.01');
+        // y is the run's best (max) val/accuracy as the store holds it
+        const targetMetric = everyRun.both.find((r) => r.id === target)!.metrics['val/accuracy']!;
+        expect(await tip.textContent()).toContain(`best (max) val/accuracy = ${formatNumber(targetMetric.max, 4)}`);
         await page.mouse.click(at.x + 2, at.y - 1);
         await expect.poll(() => page.getByTestId('run-legend').textContent()).toContain('vgg16-sgd');
         expect(page.url()).toContain(target);
@@ -428,6 +432,10 @@ describe('dashboard in a browser', () => {
         const adam = plottable({ optimizer: 'adam' });
         await expect.poll(() => chart.getAttribute('data-points')).toBe(String(adam.both.length));
         expect(adam.both.length).toBeLessThan(everyRun.both.length);
+        // A param that is not a number: categories (every adam run has a model.name), no new point lost.
+        await page.getByTestId('scatter-x').selectOption('model.name');
+        await expect.poll(() => chart.getAttribute('data-axis')).toBe('category');
+        expect(await chart.getAttribute('data-points')).toBe(String(adam.both.length));
         expect(pageErrors).toEqual([]);
       } finally {
         await page.close();
