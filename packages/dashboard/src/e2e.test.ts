@@ -679,6 +679,7 @@ describe('dashboard in a browser', () => {
       expect(runDetailed.pointsInView).toBe(Math.floor(runDetailed.scaleXMax) - Math.ceil(runDetailed.scaleXMin) + 1);
       // the other run chart shows the same range and its detail too
       expect((await chartView(page, 'train/accuracy', runChart))!.pointsInView).toBe(runDetailed.pointsInView);
+      await page.screenshot({ path: join(SCREENSHOT_DIR, 'run-zoom.png'), fullPage: true });
       expect(pageErrors).toEqual([]);
       await page.close();
     },
@@ -745,6 +746,19 @@ describe('dashboard in a browser', () => {
         await expect.poll(async () => (await whole()).zoomed).toBe('false');
         expect((await whole()).max).toBe(3100);
         expect(await compare.getAttribute('data-detail')).toBe('none');
+
+        // The run view follows the running run live too (its points are appended in place, as in the compare view).
+        await rows.locator('.name .link', { hasText: 'long-live' }).click();
+        await page.getByTestId('run-curves').waitFor();
+        const runLastX = () =>
+          page.evaluate(() => {
+            const holder = document.querySelector('[data-testid="run-chart-train/loss"] .chart-holder') as (HTMLElement & { __uplot?: any }) | null;
+            const x = (holder?.__uplot?.data[0] ?? []) as number[];
+            return x[x.length - 1];
+          });
+        await expect.poll(runLastX).toBe(3100);
+        logAll(writer, run.id, Array.from({ length: 50 }, (_, i) => point(3101 + i)));
+        await expect.poll(runLastX, { timeout: 10_000 }).toBe(3150);
         expect(pageErrors).toEqual([]);
       } finally {
         writer.setRunStatus(run.id, 'finished', { endTime: Date.now() });
