@@ -436,6 +436,7 @@ describe('dashboard in a browser', () => {
         await page.getByTestId('scatter-x').selectOption('model.name');
         await expect.poll(() => chart.getAttribute('data-axis')).toBe('category');
         expect(await chart.getAttribute('data-points')).toBe(String(adam.both.length));
+        await page.getByTestId('scatter').screenshot({ path: join(SCREENSHOT_DIR, 'scatter-category.png') });
         expect(pageErrors).toEqual([]);
       } finally {
         await page.close();

@@ -17,6 +17,8 @@ export const SCATTER_MAX_RUNS = 1000;
 /** A point is hovered within this distance (CSS px) of the pointer. */
 const HOVER_PX = 8;
 const POINT_SIZE = 10;
+/** Most category names written under a categorical x axis. */
+const MAX_CATEGORY_LABELS = 24;
 const STORAGE_KEY = 'vgglab.paramScatter';
 
 interface Choice {
@@ -120,7 +122,13 @@ export function ParamScatter({ filters, sort, selected, onToggle, liveTick }: Pr
             </label>
             <label>
               scale
-              <select value={choice.scale} onChange={(e) => update({ scale: e.target.value as ScaleChoice })} data-testid="scatter-scale">
+              <select
+                value={choice.scale}
+                onChange={(e) => update({ scale: e.target.value as ScaleChoice })}
+                disabled={scatter?.axis.kind === 'category'}
+                title={scatter?.axis.kind === 'category' ? `${x} is not numeric: its values are categories` : undefined}
+                data-testid="scatter-scale"
+              >
                 <option value="auto">auto</option>
                 <option value="linear">linear</option>
                 <option value="log">log</option>
@@ -252,7 +260,11 @@ function ScatterChart({
           grid: { stroke: '#eef0f3', width: 1 },
           ticks: { stroke: '#e5e7eb', width: 1 },
           ...(axis.kind === 'category'
-            ? { splits: () => categories.map((_, i) => i), values: (_u: uPlot, splits: number[]) => splits.map((i) => categories[i] ?? '') }
+            ? {
+                // Every category labelled up to MAX_CATEGORY_LABELS, then every k-th (labels would overlap).
+                splits: () => categories.map((_, i) => i).filter((i) => i % Math.ceil(categories.length / MAX_CATEGORY_LABELS) === 0),
+                values: (_u: uPlot, splits: number[]) => splits.map((i) => categories[i] ?? ''),
+              }
             : // A log axis passes null for the splits it leaves unlabelled (between decades).
               { values: (_u: uPlot, splits: (number | null)[]) => splits.map((v) => (v === null ? '' : formatNumber(v, 3))) }),
         },
@@ -370,7 +382,7 @@ function ScatterChart({
               {g.label} <span className="muted">{g.count}</span>
             </span>
           ))}
-        {selected.length ? (
+        {scatter.points.some((p) => compared.has(p.runId)) ? (
           <span className="legend-item">
             <span className="swatch ring" /> compared
           </span>
