@@ -17,6 +17,9 @@ export const SCATTER_MAX_RUNS = 1000;
 /** A point is hovered within this distance (CSS px) of the pointer. */
 const HOVER_PX = 8;
 const POINT_SIZE = 10;
+/** Past this many points they are drawn smaller. */
+const DENSE_POINTS = 300;
+const POINT_SIZE_DENSE = 7;
 /** Most category names written under a categorical x axis. */
 const MAX_CATEGORY_LABELS = 24;
 const STORAGE_KEY = 'vgglab.paramScatter';
@@ -234,6 +237,7 @@ function ScatterChart({
     const { axis } = scatter;
     const categories = axis.kind === 'category' ? axis.categories : [];
     const noPath = () => null;
+    const pointSize = scatter.points.length > DENSE_POINTS ? POINT_SIZE_DENSE : POINT_SIZE;
     // Fixed, padded ranges: uPlot would round a log axis to whole decades and put the extreme points on its edges.
     const xRange = paddedRange(scatter.points.map((p) => p.x), axis.kind === 'log');
     const yRange = paddedRange(scatter.points.map((p) => p.y), false);
@@ -287,10 +291,11 @@ function ScatterChart({
             label: g.label,
             stroke: g.color,
             paths: noPath,
-            points: { show: true, size: POINT_SIZE, width: 1, stroke: '#ffffff', fill: g.color },
+            // A translucent fill under an opaque rim: where many runs share a value, the stack reads as denser.
+            points: { show: true, size: pointSize, width: 1, stroke: g.color, fill: `${g.color}80` },
           }),
         ),
-        { label: 'compared', stroke: '#111827', paths: noPath, points: { show: true, size: POINT_SIZE + 7, width: 2, stroke: '#111827', fill: 'transparent' } },
+        { label: 'compared', stroke: '#111827', paths: noPath, points: { show: true, size: pointSize + 7, width: 2, stroke: '#111827', fill: 'transparent' } },
       ],
     };
     const chart = new uPlot(options, [...data, rings] as unknown as uPlot.AlignedData, el);
