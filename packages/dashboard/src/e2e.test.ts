@@ -204,6 +204,23 @@ async function chartStats(page: Page, key: string, colors: string[]) {
   );
 }
 
+/**
+ * A browser test: skipped where chromium is missing, except in CI, where a missing chromium fails it (so CI
+ * can never pass without having run the browser tests).
+ */
+function browserIt(name: string, body: () => Promise<void>, timeout: number): void {
+  it.skipIf(!hasChromium && !inCi)(
+    name,
+    async () => {
+      if (!hasChromium) {
+        throw new Error(`chromium not found at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (.ci/run does)`);
+      }
+      await body();
+    },
+    timeout,
+  );
+}
+
 describe('dashboard in a browser', () => {
   let fixture: Fixture;
   let app: FastifyInstance;
@@ -233,12 +250,9 @@ describe('dashboard in a browser', () => {
     fixture?.cleanup();
   });
 
-  it.skipIf(!hasChromium && !inCi)(
+  browserIt(
     'filters runs, compares two of them, opens a confusion matrix, predicts an uploaded image, follows a running run live and shows a new run',
     async () => {
-      if (!hasChromium) {
-        throw new Error(`chromium not found at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (.ci/run does)`);
-      }
       const page = await browser!.newPage({ viewport: { width: 1440, height: 1100 } });
       const pageErrors: string[] = [];
       page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -337,12 +351,9 @@ describe('dashboard in a browser', () => {
     },
     90_000,
   );
-  it.skipIf(!hasChromium && !inCi)(
+  browserIt(
     'plots optimizer.lr against best val/accuracy, one point per run of the filter, and adds a clicked point to the comparison',
     async () => {
-      if (!hasChromium) {
-        throw new Error(`chromium not found at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (.ci/run does)`);
-      }
       // What the store holds, as the oracle: runs with both the param and a finite best (max) of the metric.
       const plottable = (filter: { optimizer?: string }) => {
         const store = openStore(fixture.dbFile, { readonly: true });
@@ -445,12 +456,9 @@ describe('dashboard in a browser', () => {
     },
     60_000,
   );
-  it.skipIf(!hasChromium && !inCi)(
+  browserIt(
     'draws min/max bands for runs downsampled at the chart width, toggles them from the legend and zooms every compare chart together',
     async () => {
-      if (!hasChromium) {
-        throw new Error(`chromium not found at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (.ci/run does)`);
-      }
       addLongRuns(fixture.dbFile);
       const page = await browser!.newPage({ viewport: { width: 1440, height: 1100 } });
       const pageErrors: string[] = [];
@@ -687,12 +695,9 @@ describe('dashboard in a browser', () => {
     },
     90_000,
   );
-  it.skipIf(!hasChromium && !inCi)(
+  browserIt(
     'zoomed onto a running run, reads the detail of the range and keeps growing live',
     async () => {
-      if (!hasChromium) {
-        throw new Error(`chromium not found at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (.ci/run does)`);
-      }
       // A running run of 3,000 steps so far: downsampled by the compare view.
       const writer = openStore(fixture.dbFile);
       const startTime = Date.now() - 600_000;

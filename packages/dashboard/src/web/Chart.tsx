@@ -5,7 +5,7 @@
 import { useEffect, useMemo, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { chartLayout, type ChartSeries } from './chart-layout.ts';
+import { axisStyle, chartLayout, type ChartSeries } from './chart-layout.ts';
 import { formatDuration, formatNumber } from './format.ts';
 import { ZoomGroup, type XRange } from './zoom-group.ts';
 
@@ -140,10 +140,7 @@ export function Chart({ title, series, xMode, version = 0, height = 240, syncKey
           label: X_LABEL[xMode],
           labelSize: 18,
           labelFont: '12px system-ui, sans-serif',
-          font: '11px system-ui, sans-serif',
-          stroke: '#6b7280',
-          grid: { stroke: '#eef0f3', width: 1 },
-          ticks: { stroke: '#e5e7eb', width: 1 },
+          ...axisStyle(),
           values:
             xMode === 'relative'
               ? (_u, splits) => splits.map((v) => formatDuration(v * 1000))
@@ -153,10 +150,7 @@ export function Chart({ title, series, xMode, version = 0, height = 240, syncKey
         },
         {
           size: 52,
-          font: '11px system-ui, sans-serif',
-          stroke: '#6b7280',
-          grid: { stroke: '#eef0f3', width: 1 },
-          ticks: { stroke: '#e5e7eb', width: 1 },
+          ...axisStyle(),
           values: (_u, splits) => splits.map((v) => formatNumber(v, 3)),
         },
       ],

@@ -9,6 +9,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { api, type ParamMetricJson, type RunFilters, type RunSort } from './api.ts';
 import { formatNumber } from './format.ts';
+import { axisStyle } from './chart-layout.ts';
 import { buildScatter, paddedRange, resolvedSummary, scatterColumns, type MetricSummary, type ScaleChoice, type ScatterPoint, type ScatterPoints } from './param-scatter.ts';
 import { orderMetricKeys } from './series.ts';
 
@@ -259,10 +260,7 @@ function ScatterChart({
           label: xKey,
           labelSize: 18,
           labelFont: '12px system-ui, sans-serif',
-          font: '11px system-ui, sans-serif',
-          stroke: '#6b7280',
-          grid: { stroke: '#eef0f3', width: 1 },
-          ticks: { stroke: '#e5e7eb', width: 1 },
+          ...axisStyle(),
           ...(axis.kind === 'category'
             ? {
                 // Every category labelled up to MAX_CATEGORY_LABELS, then every k-th (labels would overlap).
@@ -277,10 +275,7 @@ function ScatterChart({
           labelSize: 18,
           labelFont: '12px system-ui, sans-serif',
           size: 56,
-          font: '11px system-ui, sans-serif',
-          stroke: '#6b7280',
-          grid: { stroke: '#eef0f3', width: 1 },
-          ticks: { stroke: '#e5e7eb', width: 1 },
+          ...axisStyle(),
           values: (_u, splits) => splits.map((v) => formatNumber(v, 3)),
         },
       ],

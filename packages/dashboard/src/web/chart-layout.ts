@@ -24,6 +24,19 @@ export interface ChartSeries {
 /** Band fill opacity, as the hex alpha appended to the curve's `#rrggbb` colour (0x33: 20%). */
 export const BAND_ALPHA_HEX = '33';
 
+/**
+ * How every axis of the page's charts looks (line charts and the params scatter alike). A function: each axis
+ * gets its own grid and ticks objects, which uPlot may fill in.
+ */
+export function axisStyle(): Pick<uPlot.Axis, 'font' | 'stroke' | 'grid' | 'ticks'> {
+  return {
+    font: '11px system-ui, sans-serif',
+    stroke: '#6b7280',
+    grid: { stroke: '#eef0f3', width: 1 },
+    ticks: { stroke: '#e5e7eb', width: 1 },
+  };
+}
+
 /** What one uPlot series (after the x column) draws, and for which of the chart's curves. */
 export interface LayoutColumn {
   kind: 'line' | 'band-hi' | 'band-lo';
