@@ -3,7 +3,7 @@
 
 export { openStore } from './store.ts';
 export { createMetricQueue } from './queue.ts';
-export { generateSyntheticRuns } from './synthetic.ts';
+export { generateSyntheticRuns, mulberry32 } from './synthetic.ts';
 export type { SyntheticRunsOptions } from './synthetic.ts';
 export { runListCsv, metricsCsv } from './csv.ts';
 export { flattenParams, canonicalJson, paramString } from './flatten.ts';

@@ -25,8 +25,8 @@ const OPTIMIZERS = ['adam', 'adamw', 'sgd', 'rmsprop'];
 const LRS = [1e-2, 3e-3, 1e-3, 3e-4, 1e-4];
 const STATUSES: RunStatus[] = ['finished', 'finished', 'finished', 'finished', 'failed', 'killed', 'running'];
 
-/** mulberry32: small, fast, good enough for test data. */
-function random(seed: number): () => number {
+/** mulberry32: a small, fast seeded generator of numbers in [0, 1), good enough for test and bench data. */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -43,7 +43,7 @@ export function generateSyntheticRuns(store: RunStore, options: SyntheticRunsOpt
   const points = options.pointsPerMetric ?? 1000;
   const keys = options.metricKeys ?? ['train/loss', 'train/accuracy', 'val/loss', 'val/accuracy'];
   const experiments = options.experiments ?? 10;
-  const rand = random(options.seed ?? 0);
+  const rand = mulberry32(options.seed ?? 0);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)]!;
   const ids: string[] = [];
   const start = Date.UTC(2026, 0, 1);

@@ -6,7 +6,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openStore, type MetricInput, type RunStore } from '@vgglab/store';
+import { mulberry32, openStore, type MetricInput, type RunStore } from '@vgglab/store';
 
 export interface Fixture {
   dir: string;
@@ -23,16 +23,10 @@ export const STEPS_PER_EPOCH = 50;
 export const LOG_EVERY = 10;
 export const CLASSES = ['circle', 'square', 'triangle', 'star'];
 
-/** Deterministic noise (mulberry32), so every fixture is identical. */
+/** Deterministic noise in [-1, 1) (the store's mulberry32), so every fixture is identical. */
 export function noise(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
+  const random = mulberry32(seed);
+  return () => random() * 2 - 1;
 }
 
 /** Train points every LOG_EVERY steps and validation points at each epoch's last step, like the runner logs. */
