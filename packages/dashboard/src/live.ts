@@ -5,17 +5,10 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { MetricPoint, RunStatus, RunStore } from '@vgglab/store';
+import type { LivePoint } from './web/api.ts';
 
-export interface LivePointJson {
-  runId: string;
-  key: string;
-  step: number;
-  epoch: number | null;
-  timestamp: number;
-  /** null for NaN and ±Inf (JSON has no such numbers); `nonFinite` then says which. */
-  value: number | null;
-  nonFinite?: 'NaN' | 'Infinity' | '-Infinity';
-}
+/** The page's type of a live point is the one definition of what this stream sends. */
+export type LivePointJson = LivePoint;
 
 export interface RunStatusJson {
   id: string;

@@ -14,13 +14,16 @@ export interface SeriesResponse {
   series: SeriesJson[];
 }
 
+/** A metric point as the live stream sends it (built by live.ts `pointJson`). */
 export interface LivePoint {
   runId: string;
   key: string;
   step: number;
   epoch: number | null;
   timestamp: number;
+  /** null for NaN and ±Inf (JSON has no such numbers); `nonFinite` then says which. */
   value: number | null;
+  nonFinite?: 'NaN' | 'Infinity' | '-Infinity';
 }
 
 export interface FacetValue {
