@@ -216,6 +216,16 @@ describe('BatchMatMul on wasm matches the stock cpu kernel with every transpose 
   }
 });
 
+/** The gradients `grads` computes with our kernels on wasm equal those of the stock cpu kernels, each of them. */
+async function expectGradsMatchStockCpu(grads: () => Float32Array[]): Promise<void> {
+  await tf.setBackend('cpu');
+  const want = withStockKernels(grads);
+  await tf.setBackend('wasm');
+  const got = grads();
+  expect(got).toHaveLength(want.length);
+  got.forEach((g, i) => expect(relativeDifference(g, want[i]!)).toBeLessThan(TOLERANCE));
+}
+
 describe('gradients through tf ops', () => {
   it('tf.grads of conv2d -> relu -> maxPool agree between wasm (our kernels) and stock cpu', async () => {
     const random = rng(7);
@@ -230,12 +240,7 @@ describe('gradients through tf ops', () => {
         ]);
         return [gx!.dataSync() as Float32Array, gw!.dataSync() as Float32Array];
       });
-    await tf.setBackend('cpu');
-    const [wantX, wantW] = withStockKernels(grads);
-    await tf.setBackend('wasm');
-    const [gotX, gotW] = grads();
-    expect(relativeDifference(gotX!, wantX!)).toBeLessThan(TOLERANCE);
-    expect(relativeDifference(gotW!, wantW!)).toBeLessThan(TOLERANCE);
+    await expectGradsMatchStockCpu(grads);
   });
 
   it('tf.grads of a dense layer (transposed matmuls) agree between wasm and stock cpu', async () => {
@@ -248,12 +253,7 @@ describe('gradients through tf ops', () => {
         const [gx, gw] = tf.grads(f as (...args: tf.Tensor[]) => tf.Tensor)([tf.tensor2d(xv, [16, 40]), tf.tensor2d(wv, [40, 24])]);
         return [gx!.dataSync() as Float32Array, gw!.dataSync() as Float32Array];
       });
-    await tf.setBackend('cpu');
-    const [wantX, wantW] = withStockKernels(grads);
-    await tf.setBackend('wasm');
-    const [gotX, gotW] = grads();
-    expect(relativeDifference(gotX!, wantX!)).toBeLessThan(TOLERANCE);
-    expect(relativeDifference(gotW!, wantW!)).toBeLessThan(TOLERANCE);
+    await expectGradsMatchStockCpu(grads);
   });
 
   it('frees every intermediate tensor inside the kernels', async () => {
