@@ -416,60 +416,25 @@ export interface MetricExportQuery {
 }
 
 /**
- * An open run store. Writes are synchronous (better-sqlite3), each in one transaction; the metric queue adds
- * asynchronous batching on top. Every method that takes a run id throws StoreError `NOT_FOUND` for an unknown
- * run.
+ * The read side of a run store: what the dashboard, `vgglab runs` and inference need. Every method that takes a
+ * run id throws StoreError `NOT_FOUND` for an unknown run.
  */
-export interface RunStore {
+export interface RunReader {
   /** Absolute path of the SQLite file. */
   readonly file: string;
   readonly readonly: boolean;
   /** Schema version of the open file. */
   readonly schemaVersion: number;
 
-  // --- experiments
-  /** Get-or-create by name; safe under concurrent processes. */
-  createExperiment(name: string): Experiment;
   getExperiment(idOrName: number | string): Experiment | undefined;
   listExperiments(): Experiment[];
-
-  // --- run lifecycle
-  /** Creates a `running` run, its params (flattened resolvedSpec) and tags in one transaction. */
-  createRun(input: NewRun): Run;
   /** Full id from a full id or a unique prefix (at least 4 characters); StoreError NOT_FOUND / AMBIGUOUS. */
   resolveRunId(idOrPrefix: string): string;
   getRun(runId: string): RunDetails | undefined;
-  /** Terminal statuses set endTime (defaults to now); `running` clears it. */
-  setRunStatus(runId: string, status: RunStatus, options?: { endTime?: number }): void;
-  /** Record that the run's process is alive; cheap, call it with each flush. */
-  heartbeat(runId: string, pid?: number): void;
-  /** Continue an interrupted run: status running, new pid/host, endTime cleared, metrics after `fromStep`
-   * deleted, latest/best recomputed, all in one transaction. */
-  resumeRun(runId: string, options: ResumeOptions): Run;
-  /** Delete metric points with step > `step` (all keys) and recompute latest/best values. Returns rows deleted. */
-  deleteMetricsAfter(runId: string, step: number): number;
   /** Newest run in the experiment with this spec hash (any status), so sweeps can skip finished runs and resume
    * interrupted ones. */
   findRunBySpecHash(experiment: number | string, specHash: string): Run | undefined;
-  /** Mark `running` runs whose process is gone as `killed`. */
-  gcRuns(options?: GcOptions): GcResult;
-  /** Delete a run and everything it owns. Files on disk are not touched. */
-  deleteRun(runId: string): void;
-
-  // --- writes
-  /** The one write primitive: metrics, params and tags in one transaction, latest/best updated alongside.
-   * Limits (1000 metrics, 100 params, 100 tags) are checked before anything is written. */
-  logBatch(runId: string, batch: LogBatchInput): void;
-  /** A one-element logBatch. */
-  logMetric(runId: string, metric: MetricInput): void;
-  /** A one-element logBatch. */
-  logParam(runId: string, key: string, value: string): void;
-  /** A one-element logBatch. */
-  setTag(runId: string, key: string, value: string): void;
-  /** Insert or update (on run, kind, path). */
-  logArtifact(runId: string, artifact: NewArtifact): Artifact;
   listArtifacts(runId: string, kind?: string): Artifact[];
-  logEvaluation(runId: string, evaluation: NewEvaluation): Evaluation;
   /** Newest first. */
   listEvaluations(runId: string): Evaluation[];
 
@@ -505,6 +470,53 @@ export interface RunStore {
    * calls may run on the store between iterations (streamed CSV export). */
   iterateMetrics(query: MetricExportQuery): IterableIterator<MetricPoint>;
 
+  close(): void;
+}
+
+/**
+ * The write side of a run store: what the training loop needs. Writes are synchronous (better-sqlite3), each in
+ * one transaction; the metric queue adds asynchronous batching on top. Every method that takes a run id throws
+ * StoreError `NOT_FOUND` for an unknown run.
+ */
+export interface RunWriter {
+  /** Get-or-create by name; safe under concurrent processes. */
+  createExperiment(name: string): Experiment;
+
+  // --- run lifecycle
+  /** Creates a `running` run, its params (flattened resolvedSpec) and tags in one transaction. */
+  createRun(input: NewRun): Run;
+  /** Terminal statuses set endTime (defaults to now); `running` clears it. */
+  setRunStatus(runId: string, status: RunStatus, options?: { endTime?: number }): void;
+  /** Record that the run's process is alive; cheap, call it with each flush. */
+  heartbeat(runId: string, pid?: number): void;
+  /** Continue an interrupted run: status running, new pid/host, endTime cleared, metrics after `fromStep`
+   * deleted, latest/best recomputed, all in one transaction. */
+  resumeRun(runId: string, options: ResumeOptions): Run;
+  /** Delete metric points with step > `step` (all keys) and recompute latest/best values. Returns rows deleted. */
+  deleteMetricsAfter(runId: string, step: number): number;
+  /** Mark `running` runs whose process is gone as `killed`. */
+  gcRuns(options?: GcOptions): GcResult;
+  /** Delete a run and everything it owns. Files on disk are not touched. */
+  deleteRun(runId: string): void;
+
+  // --- writes
+  /** The one write primitive: metrics, params and tags in one transaction, latest/best updated alongside.
+   * Limits (1000 metrics, 100 params, 100 tags) are checked before anything is written. */
+  logBatch(runId: string, batch: LogBatchInput): void;
+  /** A one-element logBatch. */
+  logMetric(runId: string, metric: MetricInput): void;
+  /** A one-element logBatch. */
+  logParam(runId: string, key: string, value: string): void;
+  /** A one-element logBatch. */
+  setTag(runId: string, key: string, value: string): void;
+  /** Insert or update (on run, kind, path). */
+  logArtifact(runId: string, artifact: NewArtifact): Artifact;
+  logEvaluation(runId: string, evaluation: NewEvaluation): Evaluation;
+  close(): void;
+}
+
+/** An open run store: both sides on one SQLite file. */
+export interface RunStore extends RunReader, RunWriter {
   close(): void;
 }
 
