@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DASHBOARD_DEFAULTS } from './defaults.ts';
-import { startServer } from './server.ts';
+import { startServer } from './server/start.ts';
 
 const HELP = `usage: dashboard:serve [--db <file>] [--port <n>] [--host <addr>]
 

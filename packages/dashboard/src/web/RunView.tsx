@@ -1,11 +1,12 @@
 /** One run: reproducibility facts, curves, confusion matrix, per-class accuracy, checkpoints, spec, predict. */
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { api, ApiError, type ConfusionJson, type LivePoint, type Prediction, type RunDetailsJson } from './api.ts';
-import { Chart, XAxisSelect, type XMode } from './Chart.tsx';
+import { Chart, XAxisSelect } from './Chart.tsx';
 import { formatDateTime, formatDuration, formatNumber, formatPercent, runColor } from './format.ts';
 import { appendLivePoints, curve, epochMapper, orderMetricKeys, type RunSeries } from './series.ts';
 import { StatusBadge } from './StatusBadge.tsx';
 import { seriesWithDetail, useZoomDetail } from './use-zoom-detail.ts';
+import type { XMode } from './x-mode.ts';
 import { ZoomGroup } from './zoom-group.ts';
 
 export function RunView({ runId, onBack, onCompare }: { runId: string; onBack: () => void; onCompare: (id: string) => void }) {

@@ -1,0 +1,41 @@
+/** What createServer and startServer take. Defaults live in ../defaults.ts. */
+import type { Prediction } from '../wire/api-json.ts';
+
+export type { Prediction };
+
+/** Runs a run's checkpoint on one encoded image (PNG, JPEG, …). Provided by the runner (`vgglab serve`): the
+ * dashboard never imports model code. Throw an error with `statusCode` 4xx for a bad image or missing checkpoint. */
+export type PredictFn = (runId: string, imageBytes: Buffer) => Promise<Prediction[]>;
+
+export interface DashboardOptions {
+  /** The run store's SQLite file. It must exist: the dashboard opens it read-only. */
+  dbFile: string;
+  /** Folder whose artifact files may be served. Defaults to the db file's folder (where the runner writes). */
+  runsDir?: string;
+  /** Built page to serve. Defaults to packages/dashboard/dist, built with Vite at start when missing or stale. */
+  distDir?: string;
+  predict?: PredictFn;
+  /** Largest accepted image for predict. Defaults to 10 MiB. */
+  predictMaxBytes?: number;
+  /** How often live streams poll the store. Defaults to 1000 ms. */
+  livePollMs?: number;
+  /** Memory for serialised series reused across requests. Defaults to 64 MiB; 0 turns the cache off. */
+  seriesCacheBytes?: number;
+  /** fastify's logger: off by default (tests); the CLI turns it on. */
+  logger?: boolean;
+  /** Build the page at start when it is missing or stale. Defaults to true for the default distDir. */
+  buildPage?: boolean;
+  /** Answer only requests whose Host header names this machine (localhost, 127.0.0.1, [::1]), so a web page
+   * cannot read the API through DNS rebinding. startServer turns it on when listening on a loopback address. */
+  loopbackOnly?: boolean;
+}
+
+export interface StartOptions {
+  dbFile: string;
+  port?: number;
+  /** Defaults to 127.0.0.1: another address only when asked. */
+  host?: string;
+  predict?: PredictFn;
+  runsDir?: string;
+  logger?: boolean;
+}
