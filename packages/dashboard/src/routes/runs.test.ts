@@ -93,6 +93,8 @@ describe('run list', () => {
       ['/api/runs?order=up', /order.*asc, desc/],
       ['/api/runs?where=accuracy', /where.*val\/accuracy>0.9/],
       ['/api/runs?where=val/accuracy>high', /where.*number/],
+      // One comparison per where: the rest is a syntax error, not part of the key (it used to answer 200, no runs).
+      [`/api/runs?where=${encodeURIComponent('val/accuracy>0 OR 1=1')}`, /where.*one comparison.*unexpected 'OR 1=1'/],
       ['/api/runs?pageToken=not-a-token', /token/i],
       ['/api/runs?param=novalue', /param/],
       ['/api/metrics', /missing query parameter 'runs'/],
