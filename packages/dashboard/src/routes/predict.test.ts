@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { createServer } from '../server/create.ts';
@@ -25,6 +27,11 @@ describe('predict', () => {
     const calls: { runId: string; bytes: number }[] = [];
     const predict: PredictFn = async (runId, imageBytes) => {
       calls.push({ runId, bytes: imageBytes.length });
+      // As the runner's data code words a bad file: its path, which here is the upload's temporary file.
+      if (imageBytes[0] === 0x00) {
+        const file = join(tmpdir(), 'vgglab-predict-Ab12Cd', 'image');
+        throw Object.assign(new Error(`cannot read image ${file}: ${file}: unsupported image format`), { statusCode: 400 });
+      }
       if (imageBytes[0] !== 0x89) throw Object.assign(new Error('not a PNG or JPEG image'), { statusCode: 422 });
       return [
         { label: 'circle', probability: 0.1 },
@@ -84,6 +91,16 @@ describe('predict', () => {
       expect(notImage.json().message).toMatch(/not a PNG/);
       const unknownRun = await withPredict.inject({ method: 'POST', url: '/api/runs/ffffffffffff/predict', headers: { 'content-type': 'image/png' }, payload: png });
       expect(unknownRun.statusCode).toBe(404);
+    });
+
+    it('names no temporary file of the server in a bad upload\'s 400', async () => {
+      const url = `/api/runs/${api.fixture.ids['vgg11-adam']}/predict`;
+      const response = await withPredict.inject({ method: 'POST', url, headers: { 'content-type': 'image/png' }, payload: Buffer.from([0, 1, 2]) });
+      expect(response.statusCode).toBe(400);
+      const { message } = response.json();
+      expect(message).not.toContain(tmpdir());
+      expect(message).not.toContain('vgglab-predict-');
+      expect(message).toMatch(/unsupported image format/);
     });
   });
 });

@@ -55,6 +55,28 @@ describe('one run', () => {
     expect(all.params.map((p: any) => p.key)).toContain('data.name');
   });
 });
+describe('error messages', () => {
+  it('name no file-system path of the server (the db file, the runs folder) in a 404', async () => {
+    const unknown = 'ffffffffffff';
+    const urls = [
+      `/api/runs/${unknown}`,
+      `/api/runs/${unknown}/confusion-matrix`,
+      `/api/runs/${unknown}/files/model.json`,
+      `/api/metrics?runs=${unknown}`,
+      `/api/metrics.csv?runs=${unknown}`,
+      `/api/params?runs=${unknown}`,
+      `/api/metric-keys?runs=${unknown}`,
+    ];
+    for (const url of urls) {
+      const response = await api.app.inject(url);
+      expect(response.statusCode, url).toBe(404);
+      expect(response.json().message, url).toMatch(/ffffffffffff/);
+      expect(response.body, url).not.toContain(api.fixture.dir);
+      expect(response.body, url).not.toContain('vgglab.db');
+    }
+  });
+});
+
 describe('files', () => {
   const secret = 'TOP-SECRET';
 
