@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { runListCsv } from '@vgglab/store';
 import { toRunListQuery, type RunFilterQuerystring, type RunListQuerystring } from '../query.ts';
 import * as schemas from '../schemas.ts';
+import { isLoopbackClient } from '../server/hosts.ts';
 import type { HealthJson, ParamMetricJson } from '../wire/api-json.ts';
 import { sendCsv } from './reply.ts';
 
@@ -11,11 +12,13 @@ type ParamMetricQuerystring = RunFilterQuerystring & { x: string; y: string; col
 const finiteOrNull = (v: number | null | undefined) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
 export const runListRoutes: FastifyPluginAsync = async (app) => {
-  app.get('/api/health', { schema: { querystring: schemas.emptyQuery } }, async (): Promise<HealthJson> => ({
+  app.get('/api/health', { schema: { querystring: schemas.emptyQuery } }, async (request): Promise<HealthJson> => ({
     ok: true,
-    dbFile: app.dashboard.dbFile,
+    // A file-system path only for a client on this machine.
+    ...(isLoopbackClient(request) ? { dbFile: app.dashboard.dbFile } : {}),
     schemaVersion: app.runStore.schemaVersion,
     predict: app.dashboard.predict !== undefined,
+    auth: app.tokenAuth.everyRoute,
   }));
 
   app.get('/api/experiments', { schema: { querystring: schemas.emptyQuery } }, async () => ({

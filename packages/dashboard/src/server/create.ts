@@ -6,6 +6,7 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { TOKEN_SOURCES, tokenAuth, tokenProblem } from '../auth/index.ts';
 import { defaultDistDir, ensurePageBuilt } from '../build-page.ts';
 import { splitCommaLists } from '../query.ts';
 import { liveRoutes } from '../routes/live.ts';
@@ -32,7 +33,15 @@ function resolvePaths(options: DashboardOptions): { dbFile: string; runsDir: str
   return { dbFile, runsDir, distDir: resolve(options.distDir ?? defaultDistDir) };
 }
 
+/** Throws when the token options cannot work, before anything is opened. */
+function checkTokenOptions(options: DashboardOptions): void {
+  if (options.tokenEveryRoute && !options.token) throw new Error(`tokenEveryRoute needs a token: set ${TOKEN_SOURCES}`);
+  const problem = options.token === undefined ? null : tokenProblem(options.token);
+  if (problem) throw new Error(`${TOKEN_SOURCES}: ${problem}`);
+}
+
 export async function createServer(options: DashboardOptions): Promise<FastifyInstance> {
+  checkTokenOptions(options);
   const paths = resolvePaths(options);
   const app = Fastify({
     logger: options.logger ?? false,
@@ -50,6 +59,7 @@ export async function createServer(options: DashboardOptions): Promise<FastifyIn
   decorateState(app, options, paths);
   setErrorHandling(app);
   if (options.loopbackOnly) app.addHook('onRequest', loopbackHostCheck);
+  await app.register(tokenAuth, { token: options.token, everyRoute: options.tokenEveryRoute ?? false });
 
   // Comma-separated lists become arrays before validation.
   app.addHook('preValidation', async (request) => {

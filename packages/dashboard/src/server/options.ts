@@ -28,13 +28,19 @@ export interface DashboardOptions {
   /** Answer only requests whose Host header names this machine (localhost, 127.0.0.1, [::1]), so a web page
    * cannot read the API through DNS rebinding. startServer turns it on when listening on a loopback address. */
   loopbackOnly?: boolean;
+  /** The access token (src/auth). Routes that need it check it; with `tokenEveryRoute`, all of them do. */
+  token?: string;
+  /** Every request needs the token. startServer turns it on when listening beyond loopback. */
+  tokenEveryRoute?: boolean;
 }
 
 export interface StartOptions {
   dbFile: string;
   port?: number;
-  /** Defaults to 127.0.0.1: another address only when asked. */
+  /** Defaults to 127.0.0.1: another address only when asked. Any address beyond loopback needs `token`. */
   host?: string;
+  /** The access token (`--token` or VGGLAB_TOKEN); required when `host` is not a loopback address. */
+  token?: string;
   predict?: PredictFn;
   runsDir?: string;
   logger?: boolean;

@@ -78,10 +78,12 @@ export interface Prediction {
   probability: number;
 }
 
-/** `/api/health`. */
+/** `/api/health`. `dbFile` only for a client on this machine (a remote client learns no file-system path). */
 export interface HealthJson {
   ok: true;
-  dbFile: string;
+  dbFile?: string;
   schemaVersion: number;
   predict: boolean;
+  /** Whether every request needs the token (the server listens beyond this machine). */
+  auth: boolean;
 }
