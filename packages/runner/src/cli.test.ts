@@ -315,6 +315,12 @@ describe('vgglab: usage and bad specs', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^vgglab: no run store at .*none\.db; run an experiment first/);
   });
+
+  it('serve refuses an address beyond loopback without a token, in one line, before loading model code', async () => {
+    const r = await cli(['serve', '--host', '0.0.0.0', '--db', path.join(tmp(), 'none.db')], { VGGLAB_TOKEN: '' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^vgglab: refusing to serve 0\.0\.0\.0 without a token: .*--token <secret> or VGGLAB_TOKEN.*\n$/);
+  });
 });
 
 describe('vgglab exp in child processes', () => {
