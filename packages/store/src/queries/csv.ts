@@ -1,6 +1,7 @@
 /** CSV export of the run list and of metric points (RFC 4180 quoting, "\n" line ends). */
-import { MAX_PAGE_SIZE } from './defaults.ts';
-import type { MetricExportQuery, RunListQuery, RunStore, RunSummary } from './types.ts';
+import { MAX_PAGE_SIZE } from '../defaults.ts';
+import type { RunReader } from '../interfaces.ts';
+import type { MetricExportQuery, RunListQuery, RunSummary } from '../types.ts';
 
 export function csvField(value: string | number | null | undefined): string {
   if (value === null || value === undefined) return '';
@@ -24,7 +25,7 @@ const iso = (ms: number | null): string | null => (ms === null ? null : new Date
 
 /** CSV lines (header first) of every run matching the query (all pages), in its sort order: run columns, then
  * `tag:<key>`, `param:<key>`, and per metric `metric:<key>` (latest), `metric.min:<key>`, `metric.max:<key>`. */
-export function* runListCsv(store: RunStore, query: Omit<RunListQuery, 'pageToken' | 'limit'> = {}): Generator<string> {
+export function* runListCsv(store: RunReader, query: Omit<RunListQuery, 'pageToken' | 'limit'> = {}): Generator<string> {
   // Columns are the union over all matching runs, so collect first (summaries are small).
   const runs: RunSummary[] = [];
   let pageToken: string | null = null;
@@ -79,7 +80,7 @@ export function* runListCsv(store: RunStore, query: Omit<RunListQuery, 'pageToke
 
 /** CSV lines `run_id,run_name,key,step,epoch,timestamp,value` (header first) of every point of the runs,
  * streamed row by row; `timestamp` in ISO 8601. */
-export function* metricsCsv(store: RunStore, query: MetricExportQuery): Generator<string> {
+export function* metricsCsv(store: RunReader, query: MetricExportQuery): Generator<string> {
   const points = store.iterateMetrics(query); // checks the run ids before the header is written
   const names = new Map(query.runIds.map((id) => [id, store.getRun(id)?.name ?? ''] as const));
   yield line(['run_id', 'run_name', 'key', 'step', 'epoch', 'timestamp', 'value']);
