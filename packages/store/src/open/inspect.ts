@@ -43,11 +43,13 @@ export function inspectStoreFile(file: string, busyTimeoutMs: number): StoreFile
   }
   if (stat.isDirectory()) throw invalid(`${file} is a directory; the run store is a file (e.g. ${resolve(file, 'vgglab.db')})`);
   if (stat.size === 0) return { kind: 'empty', version: 0 };
+  // In WAL mode the header in the file lags the last commits until a checkpoint; without a -wal file (looked for
+  // before the header is read) it does not.
+  const walBefore = existsSync(`${file}-wal`);
   const header = readHeader(file);
   if (header.length < HEADER_BYTES || header.toString('latin1', 0, MAGIC.length) !== MAGIC) throw notSqlite(file);
   const applicationId = header.readInt32BE(68);
-  // In WAL mode the header in the file lags the last commits until a checkpoint; without a -wal file it does not.
-  const headerVersion = existsSync(`${file}-wal`) ? undefined : header.readInt32BE(60);
+  const headerVersion = walBefore ? undefined : header.readInt32BE(60);
   if (applicationId === STORE_APPLICATION_ID) return { kind: 'store', version: headerVersion };
   if (applicationId !== 0) throw foreign(file, `application id 0x${(applicationId >>> 0).toString(16)}`);
   // No application id: an empty database, a store written before schema 5, or another application's file.
