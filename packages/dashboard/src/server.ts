@@ -91,6 +91,7 @@ const STORE_ERROR_STATUS: Record<StoreErrorCode, number> = {
   CONFLICT: 409,
   READONLY: 403,
   SCHEMA: 500,
+  PERMISSION: 500,
 };
 
 const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/webp', 'image/gif', 'image/bmp', 'application/octet-stream'];

@@ -85,6 +85,7 @@ export const STATUS_COLORS: Record<RunStatus, string> = {
   finished: '#2e7d32',
   failed: '#c62828',
   killed: '#8d6e63',
+  crashed: '#e65100',
 };
 /** Colour of param values past the palette, and of runs without the colour param. */
 export const OTHER_COLOR = '#9ca3af';
