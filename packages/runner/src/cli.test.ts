@@ -4,10 +4,12 @@
  * evaluate). Child processes load the tiny test plugins through VGGLAB_PLUGINS and train on `cpu` in seconds.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '@vgglab/store';
@@ -309,6 +311,33 @@ describe('vgglab: usage and bad specs', () => {
     }
   });
 
+  it("runs refuses another application's SQLite file: says so, names it, exits 1, and leaves it byte for byte", async () => {
+    const dir = tmp();
+    const other = path.join(dir, 'other-app.db');
+    const app = new Database(other);
+    app.exec("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes(body) VALUES ('keep me')");
+    app.close();
+    const snapshot = () => ({ sha256: createHash('sha256').update(fs.readFileSync(other)).digest('hex'), files: fs.readdirSync(dir).sort() });
+    const before = snapshot();
+    for (const args of [['runs'], ['runs', 'show', 'abcd1234'], ['runs', 'diff', 'abcd', 'ef01'], ['runs', 'gc'], ['runs', 'delete', 'abcd', '--yes']]) {
+      const r = await cli([...args, '--db', other]);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr, args.join(' ')).toMatch(/^vgglab: .*other-app\.db is not a vgglab run store: .*another application \(tables notes\)/);
+      expect(r.stdout).toBe('');
+      expect(snapshot(), args.join(' ')).toEqual(before);
+    }
+    // Commands that only read never create or migrate: an empty SQLite file stays empty.
+    const empty = path.join(dir, 'empty.db');
+    new Database(empty).close();
+    for (const args of [['runs'], ['runs', 'show', 'abcd1234'], ['runs', 'diff', 'abcd', 'ef01']]) {
+      const r = await cli([...args, '--db', empty]);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr, args.join(' ')).toMatch(/empty\.db: run store schema version 0 is older/);
+      expect(fs.statSync(empty).size).toBe(0);
+      expect(fs.readdirSync(dir).sort()).toEqual(['empty.db', 'other-app.db']);
+    }
+  });
+
   it('runs commands fail cleanly on a missing store or an unknown run', async () => {
     const dir = tmp();
     const r = await cli(['runs', '--db', path.join(dir, 'none.db')]);
@@ -348,7 +377,7 @@ describe('vgglab exp in child processes', () => {
     child.kill('SIGKILL');
     expect((await done).signal).toBe('SIGKILL');
     const runId = runsIn(db)[0]!.id;
-    expect(runsIn(db)[0]!.status).toBe('running');
+    expect(runsIn(db)[0]!.status).toBe('crashed'); // its process is gone: shown at once; gc records it as killed
     // Points after the epoch-1 checkpoint (step 6) were logged before the kill: resume must drop them.
     expect(metricRows(db, runId)[METRIC.trainLoss]!.some((p) => p.step > 6)).toBe(true);
     expect(metricRows(db, runId)[METRIC.valAccuracy]).toHaveLength(1);

@@ -16,6 +16,7 @@ const STORE_ERROR_STATUS: Record<StoreErrorCode, number> = {
   CONFLICT: 409,
   READONLY: 403,
   SCHEMA: 500,
+  PERMISSION: 500,
 };
 
 /** Content types predict accepts (the only request bodies this server reads). */

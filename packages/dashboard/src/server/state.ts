@@ -4,7 +4,7 @@
  * `app.dashboard` (children see their parent's decorations).
  */
 import type { FastifyInstance } from 'fastify';
-import { openStore, type RunReader } from '@vgglab/store';
+import { openRunReader, type RunReader } from '@vgglab/store';
 import { DASHBOARD_DEFAULTS } from '../defaults.ts';
 import { LiveHub } from '../live.ts';
 import { SeriesCache } from '../series/cache.ts';
@@ -35,7 +35,7 @@ declare module 'fastify' {
 
 /** Opens the store read-only and decorates `app` with everything the routes read; closes it all with the server. */
 export function decorateState(app: FastifyInstance, options: DashboardOptions, paths: { dbFile: string; runsDir: string }): void {
-  const openReader = (): RunReader => openStore(paths.dbFile, { readonly: true });
+  const openReader = (): RunReader => openRunReader(paths.dbFile);
   const store = openReader();
   const hub = new LiveHub(store, options.livePollMs ?? DASHBOARD_DEFAULTS.livePollMs, (error) =>
     app.log.error({ err: error }, 'live poll failed'),

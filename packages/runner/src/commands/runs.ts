@@ -44,7 +44,7 @@ const listCommand: Command = {
   async run(values, positionals, io) {
     const { openExistingStore } = await import('../store.ts');
     if (positionals.length) throw new UsageError(`runs list takes no arguments, received '${positionals[0]}'`);
-    const store = openExistingStore(str(values, 'db'), io.env);
+    const store = openExistingStore(str(values, 'db'), io.env, { readonly: true });
     try {
       const page = store.listRuns({
         limit: int(values, 'limit', DEFAULT_RUNS_LIMIT),
@@ -90,7 +90,7 @@ const showCommand: Command = {
   async run(values, positionals, io) {
     const { openExistingStore } = await import('../store.ts');
     if (positionals.length !== 1) throw new UsageError('runs show takes one run id (or a unique prefix of at least 4 characters)');
-    const store = openExistingStore(str(values, 'db'), io.env);
+    const store = openExistingStore(str(values, 'db'), io.env, { readonly: true });
     try {
       const id = store.resolveRunId(positionals[0]!);
       const run = store.getRun(id)!;

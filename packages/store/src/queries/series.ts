@@ -1,9 +1,9 @@
 /** Metric reads: downsampled series for charts, points after a cursor for live streams, and full exports. */
 import type Database from 'better-sqlite3';
-import { DEFAULT_METRICS_AFTER_LIMIT, DEFAULT_SERIES_MAX_POINTS } from './defaults.ts';
-import { StoreError } from './errors.ts';
-import { fromDb } from './rows.ts';
-import { bucketPacked, type SeriesBlocks } from './series-blocks.ts';
+import { DEFAULT_METRICS_AFTER_LIMIT, DEFAULT_SERIES_MAX_POINTS } from '../defaults.ts';
+import { StoreError } from '../errors.ts';
+import { fromDb } from '../storage/rows.ts';
+import { bucketPacked, type SeriesBlocks } from '../storage/series-blocks.ts';
 import type {
   MetricColumns,
   MetricPoint,
@@ -14,8 +14,8 @@ import type {
   PackedMetricColumns,
   SeriesColumns,
   SeriesPoint,
-} from './types.ts';
-import { checkKey, checkSafeInteger, invalid, show } from './validate.ts';
+} from '../types.ts';
+import { checkKey, checkSafeInteger, invalid, show } from '../validate.ts';
 
 type RawPoint = [step: number, epoch: number | null, value: number | null, timestamp: number];
 

@@ -1,11 +1,28 @@
-/** CSV export of the run list and of metric points (RFC 4180 quoting, "\n" line ends). */
-import { MAX_PAGE_SIZE } from './defaults.ts';
-import type { MetricExportQuery, RunListQuery, RunReader, RunSummary } from './types.ts';
+/**
+ * CSV export of the run list and of metric points (RFC 4180 quoting, "\n" line ends).
+ *
+ * Spreadsheet formula injection (OWASP "CSV Injection"): a text cell that starts with `=`, `+`, `-`, `@`, a tab or a
+ * carriage return is written with a single quote in front (`'=HYPERLINK(…)`), so a spreadsheet shows it as text
+ * instead of running it. Run names, tags and param values are text anyone who can start a run chooses. Left as
+ * they are: numbers (metric values, durations; `-0.5`, `-inf`), and text that is a plain decimal number (a param
+ * `-0.5` or `-1e-4`), since a spreadsheet reads those as the number they are, and a number runs nothing.
+ */
+import { MAX_PAGE_SIZE } from '../defaults.ts';
+import type { RunReader } from '../interfaces.ts';
+import type { MetricExportQuery, RunListQuery, RunSummary } from '../types.ts';
 
 export function csvField(value: string | number | null | undefined): string {
   if (value === null || value === undefined) return '';
-  const text = typeof value === 'number' ? numberText(value) : value;
+  const text = typeof value === 'number' ? numberText(value) : neutralised(value);
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+const FORMULA_START = /^[=+\-@\t\r]/;
+const PLAIN_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** Text that a spreadsheet would take for a formula, with a single quote in front. */
+export function neutralised(text: string): string {
+  return FORMULA_START.test(text) && !PLAIN_NUMBER.test(text) ? `'${text}` : text;
 }
 
 /** NaN and the infinities as Python's csv/pandas read them back. */

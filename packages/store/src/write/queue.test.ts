@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { createMetricQueue } from './queue.ts';
-import { openStore } from './store.ts';
-import { tempDir, tempStore } from './testing/temp.ts';
+import { openStore } from '../store.ts';
+import { tempDir, tempStore } from '../testing/temp.ts';
 
 describe('createMetricQueue', () => {
   it('holds points until flush, then writes them; close flushes the rest and refuses later logs', async () => {
@@ -107,7 +107,7 @@ describe('createMetricQueue', () => {
     const file = join(tempDir(), 'vgglab.db');
     const store = openStore(file);
     const run = store.createRun({ specHash: 'test-spec', experiment: 'e', resolvedSpec: {} });
-    const worker = fileURLToPath(new URL('./testing/worker.ts', import.meta.url));
+    const worker = fileURLToPath(new URL('../testing/worker.ts', import.meta.url));
     const child = spawn(process.execPath, ['--import', 'tsx', worker, 'queue-exit', file, run.id], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d));

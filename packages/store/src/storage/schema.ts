@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
-import { StoreError } from './errors.ts';
+import { StoreError } from '../errors.ts';
+import { PARAM_KEYS } from '../param-keys.ts';
 import { buildAllSeriesBlocks } from './series-blocks.ts';
 
 /**
@@ -18,12 +19,32 @@ import { buildAllSeriesBlocks } from './series-blocks.ts';
  *   ±Infinity are stored as IEEE REALs as they are.
  * - `series_blocks` is a packed, read-only copy of each series (series-blocks.ts), rewritten by logBatch in the same
  *   transaction as the rows: charts read a series as a few blobs instead of one JavaScript call per row.
+ * - `runs.process_start` tells the run's process from a later one that got the same pid (runs/liveness.ts).
+ * - the file's application id (PRAGMA application_id, in the SQLite header) says "vgglab run store", so another
+ *   application's database is told apart without guessing from its tables (open/inspect.ts).
  */
+
+/** PRAGMA application_id of a run store: "VGGL" in ASCII. */
+export const STORE_APPLICATION_ID = 0x5647474c;
+/** Every table of a run store at SCHEMA_VERSION; a file with any other table is not a run store. */
+export const STORE_TABLES: readonly string[] = [
+  'artifacts',
+  'counters',
+  'evaluations',
+  'experiments',
+  'metrics',
+  'params',
+  'runs',
+  'series',
+  'series_blocks',
+  'tags',
+];
+
 /** What the free-text filter searches, for the row of `runs` being updated: run name, id, experiment, model,
  * optimizer and tag values, lowercased. Refreshed by createRun and whenever tags change. */
 export const SEARCH_TEXT_EXPR = `lower(
   runs.name || ' ' || runs.id || ' ' || (SELECT e.name FROM experiments e WHERE e.id = runs.experiment_id)
-  || ' ' || coalesce((SELECT group_concat(p.value, ' ') FROM params p WHERE p.run_pk = runs.pk AND p.key IN ('model.name', 'optimizer.name')), '')
+  || ' ' || coalesce((SELECT group_concat(p.value, ' ') FROM params p WHERE p.run_pk = runs.pk AND p.key IN ('${PARAM_KEYS.modelName}', '${PARAM_KEYS.optimizerName}')), '')
   || ' ' || coalesce((SELECT group_concat(t.value, ' ') FROM tags t WHERE t.run_pk = runs.pk), ''))`;
 
 /** A migration is SQL, or a function for steps SQL cannot do (packing blobs). Both run inside one transaction. */
@@ -172,6 +193,11 @@ const MIGRATIONS: readonly Migration[] = [
     `);
     buildAllSeriesBlocks(db);
   },
+  // 4 -> 5: the process's start (to tell a crashed run whose pid was reused), and the application id.
+  `
+  ALTER TABLE runs ADD COLUMN process_start TEXT;
+  PRAGMA application_id = ${STORE_APPLICATION_ID};
+  `,
 ];
 
 /** Current schema version (PRAGMA user_version) this code reads and writes. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { spec, tempStore } from './testing/temp.ts';
-import type { RunStore, RunSummary } from './types.ts';
+import { spec, tempStore } from '../testing/temp.ts';
+import type { RunStore, RunSummary } from '../types.ts';
 
 /** Six runs over two experiments, two models, two optimizers, with metrics and tags. */
 function fixture(store: RunStore): Record<string, string> {

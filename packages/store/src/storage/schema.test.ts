@@ -2,10 +2,10 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { StoreError } from './errors.ts';
+import { StoreError } from '../errors.ts';
 import { SCHEMA_VERSION, migrate } from './schema.ts';
-import { openStore } from './store.ts';
-import { spec, tempDir } from './testing/temp.ts';
+import { openStore } from '../store.ts';
+import { spec, tempDir } from '../testing/temp.ts';
 
 describe('schema', () => {
   it('creates the file, its parent folders and every table, in WAL mode at the current version', () => {

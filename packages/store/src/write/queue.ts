@@ -1,7 +1,8 @@
-import { DEFAULT_QUEUE_FLUSH_EVERY_MS, DEFAULT_QUEUE_MAX_PENDING, MAX_METRICS_PER_BATCH, MAX_PARAMS_PER_BATCH, MAX_TAGS_PER_BATCH } from './defaults.ts';
-import { StoreError } from './errors.ts';
-import type { KeyValue, LogBatchInput, MetricInput, MetricQueue, MetricQueueOptions, RunStore } from './types.ts';
-import { checkBatch, checkSafeInteger, invalid } from './validate.ts';
+import { DEFAULT_QUEUE_FLUSH_EVERY_MS, DEFAULT_QUEUE_MAX_PENDING, MAX_METRICS_PER_BATCH, MAX_PARAMS_PER_BATCH, MAX_TAGS_PER_BATCH } from '../defaults.ts';
+import { StoreError } from '../errors.ts';
+import type { MetricQueue, MetricQueueOptions, RunWriter } from '../interfaces.ts';
+import type { KeyValue, LogBatchInput, MetricInput } from '../types.ts';
+import { checkBatch, checkSafeInteger, invalid } from '../validate.ts';
 
 /**
  * An asynchronous batching queue for one run's writes (the training loop's logger): calls return at once,
@@ -10,7 +11,7 @@ import { checkBatch, checkSafeInteger, invalid } from './validate.ts';
  * are flushed synchronously when the process exits (better-sqlite3 is synchronous, so an 'exit' handler can
  * still write).
  */
-export function createMetricQueue(store: RunStore, runId: string, options: MetricQueueOptions = {}): MetricQueue {
+export function createMetricQueue(store: RunWriter, runId: string, options: MetricQueueOptions = {}): MetricQueue {
   const flushEveryMs = options.flushEveryMs ?? DEFAULT_QUEUE_FLUSH_EVERY_MS;
   const maxPending = options.maxPending ?? DEFAULT_QUEUE_MAX_PENDING;
   const heartbeat = options.heartbeat ?? true;
@@ -18,7 +19,9 @@ export function createMetricQueue(store: RunStore, runId: string, options: Metri
   checkSafeInteger(maxPending, 'createMetricQueue: maxPending');
   if (flushEveryMs < 0) throw invalid(`createMetricQueue: flushEveryMs must be >= 0, received ${flushEveryMs}`);
   if (maxPending < 1) throw invalid(`createMetricQueue: maxPending must be >= 1, received ${maxPending}`);
-  store.resolveRunId(runId); // fail now on an unknown run, not at the first background flush
+  // Fail now on an unknown run, not at the first background flush. A writer's own call (a writer over HTTP has no
+  // reads), and a true one: the run's process is alive.
+  store.heartbeat(runId);
   return new BatchingQueue(store, runId, flushEveryMs, maxPending, heartbeat);
 }
 
@@ -43,7 +46,7 @@ class BatchingQueue implements MetricQueue {
   private closed = false;
 
   constructor(
-    private readonly store: RunStore,
+    private readonly store: RunWriter,
     private readonly runId: string,
     private readonly flushEveryMs: number,
     private readonly maxPending: number,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_METRICS_PER_BATCH, MAX_PARAMS_PER_BATCH, MAX_TAGS_PER_BATCH } from './defaults.ts';
-import { spec, tempStore } from './testing/temp.ts';
-import type { MetricInput } from './types.ts';
+import { MAX_METRICS_PER_BATCH, MAX_PARAMS_PER_BATCH, MAX_TAGS_PER_BATCH } from '../defaults.ts';
+import { spec, tempStore } from '../testing/temp.ts';
+import type { MetricInput } from '../types.ts';
 
 const points = (key: string, n: number, from = 0): MetricInput[] => Array.from({ length: n }, (_, i) => ({ key, value: i, step: from + i }));
 

@@ -6,12 +6,14 @@
  */
 import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { DEFAULT_PAGE_SIZE, DEFAULT_SORT_KEY, MAX_PAGE_SIZE, MODEL_NAME_PARAM, OPTIMIZER_NAME_PARAM } from './defaults.ts';
-import { StoreError } from './errors.ts';
-import { canonicalJson } from './flatten.ts';
-import { type RunRow, type SeriesRow, RUN_SUMMARY_COLUMNS, durationOf, toLatest, toRun } from './rows.ts';
-import type { LatestMetric, MetricFilter, RunListQuery, RunPage, RunStatus, RunSummary } from './types.ts';
-import { checkKey, checkSafeInteger, checkStatus, invalid, show } from './validate.ts';
+import { canonicalJson } from '@vgglab/core/canonical-json';
+import { DEFAULT_PAGE_SIZE, DEFAULT_SORT_KEY, MAX_PAGE_SIZE } from '../defaults.ts';
+import { StoreError } from '../errors.ts';
+import { PARAM_KEYS } from '../param-keys.ts';
+import { SHOWN_END_TIME_SQL, SHOWN_STATUS_SQL, runningShownAsSql } from '../runs/liveness.ts';
+import { type RunRow, type SeriesRow, RUN_SUMMARY_COLUMNS, durationOf, toLatest, toRun } from '../storage/rows.ts';
+import type { LatestMetric, MetricFilter, RunListQuery, RunPage, RunStatus, RunSummary } from '../types.ts';
+import { checkKey, checkSafeInteger, checkStatus, invalid, show } from '../validate.ts';
 
 type SqlValue = string | number | null;
 
@@ -30,12 +32,13 @@ interface Sort {
   metric?: { key: string; column: string };
 }
 
+// Status and end time as the run shows them: a crashed run sorts as crashed, ended at its last heartbeat.
 const RUN_COLUMN_SORTS: Record<string, SortPart[]> = {
   startTime: [{ expr: 'r.start_time' }],
-  endTime: [{ expr: 'r.end_time IS NULL', fixed: true }, { expr: 'coalesce(r.end_time, 0)' }],
-  duration: [{ expr: 'coalesce(r.end_time, @now) - r.start_time' }],
+  endTime: [{ expr: `${SHOWN_END_TIME_SQL} IS NULL`, fixed: true }, { expr: `coalesce(${SHOWN_END_TIME_SQL}, 0)` }],
+  duration: [{ expr: `coalesce(${SHOWN_END_TIME_SQL}, @now) - r.start_time` }],
   name: [{ expr: 'r.name' }],
-  status: [{ expr: 'r.status' }],
+  status: [{ expr: SHOWN_STATUS_SQL }],
   experiment: [{ expr: 'e.name' }],
   id: [{ expr: 'r.id' }],
 };
@@ -104,11 +107,11 @@ function buildFilters(db: Database.Database, query: RunListQuery): Where | undef
     const statuses: readonly RunStatus[] = Array.isArray(query.status) ? query.status : [query.status as RunStatus];
     statuses.forEach((s, i) => checkStatus(s, `status[${i}]`));
     if (statuses.length === 0) return undefined;
-    add(`r.status IN (${statuses.map(() => '?').join(', ')})`, ...statuses);
+    addStatusFilter(add, statuses);
   }
   const paramEquals: [string, string][] = [];
-  if (query.model !== undefined) paramEquals.push([MODEL_NAME_PARAM, query.model]);
-  if (query.optimizer !== undefined) paramEquals.push([OPTIMIZER_NAME_PARAM, query.optimizer]);
+  if (query.model !== undefined) paramEquals.push([PARAM_KEYS.modelName, query.model]);
+  if (query.optimizer !== undefined) paramEquals.push([PARAM_KEYS.optimizerName, query.optimizer]);
   for (const [key, value] of Object.entries(query.params ?? {})) paramEquals.push([key, value]);
   for (const [key, value] of paramEquals) {
     checkKey(key, 'param filter key');
@@ -135,6 +138,27 @@ function buildFilters(db: Database.Database, query: RunListQuery): Where | undef
     add('instr(r.search_text, ?)', query.text.toLowerCase());
   }
   return where;
+}
+
+/**
+ * Status filter on the status a run shows. Stored statuses other than `running` are matched on the indexed
+ * column; `running` and `crashed` both are stored `running` runs, told apart by the liveness function.
+ */
+function addStatusFilter(add: (sql: string, ...args: SqlValue[]) => void, statuses: readonly RunStatus[]): void {
+  const stored = [...new Set(statuses.filter((s) => s !== 'running' && s !== 'crashed'))];
+  const live = [...new Set(statuses.filter((s) => s === 'running' || s === 'crashed'))];
+  const ors: string[] = [];
+  const args: SqlValue[] = [];
+  if (stored.length) {
+    ors.push(`r.status IN (${stored.map(() => '?').join(', ')})`);
+    args.push(...stored);
+  }
+  if (live.length === 2) ors.push("r.status = 'running'");
+  else if (live.length === 1) {
+    ors.push(runningShownAsSql('?'));
+    args.push(live[0]!);
+  }
+  add(`(${ors.join(' OR ')})`, ...args);
 }
 
 interface PageToken {

@@ -1,4 +1,5 @@
-import type { KeyValue } from './types.ts';
+import { canonicalJson } from '@vgglab/core/canonical-json';
+import type { KeyValue } from '../types.ts';
 
 /**
  * Flattens a resolved spec into params: nested objects become dotted keys (`optimizer.lr`), leaves become
@@ -28,22 +29,4 @@ export function paramString(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
   if (value === null || value === undefined) return 'null';
   return canonicalJson(value);
-}
-
-/** JSON with object keys sorted at every level, so equal values always give equal text. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value));
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value !== null && typeof value === 'object') {
-    const sorted: Record<string, unknown> = {};
-    for (const k of Object.keys(value as object).sort()) {
-      const v = (value as Record<string, unknown>)[k];
-      if (v !== undefined) sorted[k] = sortKeys(v);
-    }
-    return sorted;
-  }
-  return value;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { metricsCsv, runListCsv } from './csv.ts';
 import { downsample } from './series.ts';
-import { spec, tempStore } from './testing/temp.ts';
+import { spec, tempStore } from '../testing/temp.ts';
 
 describe('metric series', () => {
   it('downsamples long series to at most maxPoints, keeping each bucket\'s min and max (spikes survive)', () => {

@@ -1,5 +1,6 @@
 /** Row shapes as SQLite returns them, and their conversion to the public types. */
-import type { Artifact, Evaluation, LatestMetric, Run, RunStatus } from './types.ts';
+import { SHOWN_END_TIME_SQL, SHOWN_STATUS_SQL } from '../runs/liveness.ts';
+import type { Artifact, Evaluation, LatestMetric, Run, RunStatus } from '../types.ts';
 
 export interface RunRow {
   pk: number;
@@ -23,15 +24,16 @@ export interface RunRow {
   sweep_values: string | null;
 }
 
-/** Columns of RunRow, for SELECTs that join experiments as `e` and runs as `r`. */
-export const RUN_COLUMNS = `r.pk, r.id, r.experiment_id, e.name AS experiment_name, r.name, r.status, r.start_time,
-  r.end_time, r.heartbeat_at, r.spec_text, r.resolved_spec, r.spec_hash, r.seed, r.git_commit, r.package_versions,
-  r.backend, r.host, r.pid, r.sweep_values`;
+/** Columns of RunRow, for SELECTs that join experiments as `e` and runs as `r`. Status and end time are the ones the
+ * run shows: a `running` run whose process is gone reads as `crashed`, ended at its last heartbeat. */
+export const RUN_COLUMNS = `r.pk, r.id, r.experiment_id, e.name AS experiment_name, r.name, ${SHOWN_STATUS_SQL} AS status,
+  r.start_time, ${SHOWN_END_TIME_SQL} AS end_time, r.heartbeat_at, r.spec_text, r.resolved_spec, r.spec_hash, r.seed,
+  r.git_commit, r.package_versions, r.backend, r.host, r.pid, r.sweep_values`;
 
 /** Like RUN_COLUMNS without the spec texts (the run list never needs them). */
-export const RUN_SUMMARY_COLUMNS = `r.pk, r.id, r.experiment_id, e.name AS experiment_name, r.name, r.status, r.start_time,
-  r.end_time, r.heartbeat_at, NULL AS spec_text, 'null' AS resolved_spec, r.spec_hash, r.seed, r.git_commit,
-  r.package_versions, r.backend, r.host, r.pid, r.sweep_values`;
+export const RUN_SUMMARY_COLUMNS = `r.pk, r.id, r.experiment_id, e.name AS experiment_name, r.name, ${SHOWN_STATUS_SQL} AS status,
+  r.start_time, ${SHOWN_END_TIME_SQL} AS end_time, r.heartbeat_at, NULL AS spec_text, 'null' AS resolved_spec, r.spec_hash,
+  r.seed, r.git_commit, r.package_versions, r.backend, r.host, r.pid, r.sweep_values`;
 
 export function toRun(row: RunRow): Run {
   return {

@@ -1,13 +1,13 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { SERIES_BLOCK_POINTS } from './defaults.ts';
+import { SERIES_BLOCK_POINTS } from '../defaults.ts';
 import { migrate, SCHEMA_VERSION } from './schema.ts';
 import { decodeBlockInto, emptyPacked } from './series-blocks.ts';
-import { downsample } from './series.ts';
-import { openStore } from './store.ts';
-import { tempDir, tempStore } from './testing/temp.ts';
-import type { MetricInput, RunStore } from './types.ts';
+import { downsample } from '../queries/series.ts';
+import { openStore } from '../store.ts';
+import { tempDir, tempStore } from '../testing/temp.ts';
+import type { MetricInput, RunStore } from '../types.ts';
 
 const B = SERIES_BLOCK_POINTS;
 

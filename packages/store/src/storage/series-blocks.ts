@@ -17,9 +17,9 @@
  * and ±Infinity as they are; epoch is NaN where the point has none (epochs are finite when logged).
  */
 import type Database from 'better-sqlite3';
-import { SERIES_BLOCK_POINTS } from './defaults.ts';
-import { StoreError } from './errors.ts';
-import type { PackedSeriesColumns } from './types.ts';
+import { SERIES_BLOCK_POINTS } from '../defaults.ts';
+import { StoreError } from '../errors.ts';
+import type { PackedSeriesColumns } from '../types.ts';
 import { PreparedStatements } from './prepared.ts';
 
 /** Typed arrays are in the host's byte order; blobs are little-endian. Every platform Node runs on in practice is. */
