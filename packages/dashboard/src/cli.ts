@@ -1,17 +1,17 @@
 /**
  * `npx nx run dashboard:serve [-- --db <file>] [--port <n>] [--host <addr>] [--token <secret>]`: the dashboard
  * without model code (predict answers 501; `vgglab serve` adds it). The db is --db, else VGGLAB_DB, else
- * runs/vgglab.db, resolved against the directory the command was started from. A --host beyond loopback needs a
+ * runs/vgglab.db, from where the command was started (the store's resolveDbFile). A --host beyond loopback needs a
  * token (--token, else VGGLAB_TOKEN); see SECURITY.md.
  */
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DB_ENV_VAR, DEFAULT_DB_FILE, resolveDbFile } from '@vgglab/store';
 import { DASHBOARD_DEFAULTS } from './defaults.ts';
 import { startBanner, startServer } from './server/start.ts';
 
 const HELP = `usage: dashboard:serve [--db <file>] [--port <n>] [--host <addr>] [--token <secret>]
 
-  --db <file>       run store (default: $VGGLAB_DB, else ${DASHBOARD_DEFAULTS.dbFile})
+  --db <file>       run store (default: $${DB_ENV_VAR}, else ${DEFAULT_DB_FILE})
   --port <n>        port (default ${DASHBOARD_DEFAULTS.port}; 0 picks a free one)
   --host <addr>     address to listen on (default ${DASHBOARD_DEFAULTS.host}: this machine only); any other
                     address needs a token
@@ -34,8 +34,8 @@ async function main(): Promise<void> {
     process.stdout.write(HELP);
     return;
   }
-  const base = process.env.INIT_CWD || process.env.NX_WORKSPACE_ROOT || process.cwd();
-  const dbFile = resolve(base, values.db ?? process.env.VGGLAB_DB ?? DASHBOARD_DEFAULTS.dbFile);
+  // The store's rule, as every vgglab command reads it (relative to where the command was started).
+  const dbFile = resolveDbFile({ flag: values.db });
   let port: number = DASHBOARD_DEFAULTS.port;
   if (values.port !== undefined) {
     port = Number(values.port);
