@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SeriesCache } from './series-cache.ts';
+import { SeriesCache } from './cache.ts';
 
 describe('SeriesCache', () => {
   it('returns an entry only for the same version stamp', () => {
