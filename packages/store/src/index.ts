@@ -12,6 +12,11 @@ export type { SyntheticRunsOptions } from './synthetic.ts';
 export { runListCsv, metricsCsv } from './queries/csv.ts';
 export { flattenParams, paramString } from './runs/flatten.ts';
 export { StoreError } from './errors.ts';
+// The tracking server's write API: the HTTP client (a RunWriter for runs on other machines) and the wire it shares
+// with the server's routes.
+export { createHttpRunWriter, TrackingClient, sha256OfFile } from './remote/client.ts';
+export type { TrackingClientOptions } from './remote/client.ts';
+export * from './remote/wire.ts';
 export { RUN_STATUSES, STORED_RUN_STATUSES } from './validate.ts';
 export { SCHEMA_VERSION } from './storage/schema.ts';
 export {

@@ -1,5 +1,6 @@
 /** What createServer and startServer take. Defaults live in ../defaults.ts. */
-import type { Prediction } from '../wire/api-json.ts';
+import type { JobClaim } from '@vgglab/store';
+import type { Prediction, QueueOverviewJson } from '../wire/api-json.ts';
 
 export type { Prediction };
 
@@ -32,6 +33,32 @@ export interface DashboardOptions {
   token?: string;
   /** Every request needs the token. startServer turns it on when listening beyond loopback. */
   tokenEveryRoute?: boolean;
+  /** The tracking server (`vgglab server`): the store is opened for writing (created when missing), the write API
+   * (src/routes/tracking, always behind the token) is served, and runs whose heartbeat stopped are recorded
+   * crashed. Without it the dashboard is read-only. */
+  tracking?: TrackingOptions;
+  /** The queue's view (waiting / running / failed per sweep): the `/api/queue` panel. */
+  queue?: QueueView;
+}
+
+/** What the server asks of the queue (`--redis`); @vgglab/queue implements it over BullMQ. */
+export interface QueueView {
+  /** Run ids that active jobs hold (their workers report them). */
+  heldRuns(): Promise<Set<string>>;
+  /** Whether the worker that sent this claim still holds its job's lock (checking extends the lock). */
+  holdsLock(claim: JobClaim): Promise<boolean>;
+  overview(): Promise<QueueOverviewJson>;
+  close(): Promise<void>;
+}
+
+export interface TrackingOptions {
+  /** A run without a heartbeat for this long, that no live job holds, is recorded crashed. Defaults to 60 s (the
+   * metric queue beats every 10 s). */
+  staleAfterMs?: number;
+  /** How often the server looks for such runs. Defaults to 10 s. */
+  reapEveryMs?: number;
+  /** Largest artifact file accepted. Defaults to 16 GiB. */
+  maxArtifactBytes?: number;
 }
 
 export interface StartOptions {
@@ -44,4 +71,6 @@ export interface StartOptions {
   predict?: PredictFn;
   runsDir?: string;
   logger?: boolean;
+  tracking?: TrackingOptions;
+  queue?: QueueView;
 }

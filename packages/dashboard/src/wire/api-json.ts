@@ -87,3 +87,41 @@ export interface HealthJson {
   /** Whether every request needs the token (the server listens beyond this machine). */
   auth: boolean;
 }
+
+/** A job of the queue as `/api/queue` lists it: one sweep point, where it is, who runs it. */
+export interface QueueJobJson {
+  id: string;
+  /** The sweep point's values, e.g. `optimizer.lr=0.01`. */
+  label: string;
+  state: 'waiting' | 'running' | 'failed' | 'finished';
+  /** The worker running it (`host:pid`), while running. */
+  worker: string | null;
+  runId: string | null;
+  /** Progress the worker reported (global step, epoch). */
+  step: number | null;
+  epoch: number | null;
+  /** Attempts used and allowed (a hand-back on SIGTERM uses none). */
+  attemptsMade: number;
+  attempts: number;
+  /** Why it failed (the last attempt's error). */
+  error: string | null;
+  /** When it was added (ms). */
+  addedAt: number;
+}
+
+/** One sweep (an experiment name) in the queue: counts by state and its jobs. */
+export interface QueueSweepJson {
+  experiment: string;
+  waiting: number;
+  running: number;
+  failed: number;
+  finished: number;
+  jobs: QueueJobJson[];
+}
+
+/** `/api/queue`: the queue per sweep; `enabled` is false when the server was started without `--redis`. */
+export interface QueueOverviewJson {
+  enabled: boolean;
+  queue: string | null;
+  sweeps: QueueSweepJson[];
+}
