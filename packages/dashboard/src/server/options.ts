@@ -1,6 +1,9 @@
 /** What createServer and startServer take. Defaults live in ../defaults.ts. */
-import type { JobClaim } from '@vgglab/store';
-import type { Prediction, QueueOverviewJson } from '../wire/api-json.ts';
+import type { QueueView } from '@vgglab/queue';
+import type { Prediction } from '../wire/api-json.ts';
+
+/** What the server asks of the queue (`--redis`): @vgglab/queue's view over BullMQ. */
+export type { QueueView };
 
 export type { Prediction };
 
@@ -39,16 +42,6 @@ export interface DashboardOptions {
   tracking?: TrackingOptions;
   /** The queue's view (waiting / running / failed per sweep): the `/api/queue` panel. */
   queue?: QueueView;
-}
-
-/** What the server asks of the queue (`--redis`); @vgglab/queue implements it over BullMQ. */
-export interface QueueView {
-  /** Run ids that active jobs hold (their workers report them). */
-  heldRuns(): Promise<Set<string>>;
-  /** Whether the worker that sent this claim still holds its job's lock (checking extends the lock). */
-  holdsLock(claim: JobClaim): Promise<boolean>;
-  overview(): Promise<QueueOverviewJson>;
-  close(): Promise<void>;
 }
 
 export interface TrackingOptions {

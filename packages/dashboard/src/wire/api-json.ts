@@ -88,40 +88,6 @@ export interface HealthJson {
   auth: boolean;
 }
 
-/** A job of the queue as `/api/queue` lists it: one sweep point, where it is, who runs it. */
-export interface QueueJobJson {
-  id: string;
-  /** The sweep point's values, e.g. `optimizer.lr=0.01`. */
-  label: string;
-  state: 'waiting' | 'running' | 'failed' | 'finished';
-  /** The worker running it (`host:pid`), while running. */
-  worker: string | null;
-  runId: string | null;
-  /** Progress the worker reported (global step, epoch). */
-  step: number | null;
-  epoch: number | null;
-  /** Attempts used and allowed (a hand-back on SIGTERM uses none). */
-  attemptsMade: number;
-  attempts: number;
-  /** Why it failed (the last attempt's error). */
-  error: string | null;
-  /** When it was added (ms). */
-  addedAt: number;
-}
-
-/** One sweep (an experiment name) in the queue: counts by state and its jobs. */
-export interface QueueSweepJson {
-  experiment: string;
-  waiting: number;
-  running: number;
-  failed: number;
-  finished: number;
-  jobs: QueueJobJson[];
-}
-
-/** `/api/queue`: the queue per sweep; `enabled` is false when the server was started without `--redis`. */
-export interface QueueOverviewJson {
-  enabled: boolean;
-  queue: string | null;
-  sweeps: QueueSweepJson[];
-}
+/** `/api/queue`: the queue per sweep (waiting / running with its worker / failed with its error); `enabled` is false
+ * when the server has no queue. Defined by @vgglab/queue, which builds it. */
+export type { QueueJob as QueueJobJson, QueueOverview as QueueOverviewJson, QueueSweep as QueueSweepJson } from '@vgglab/queue';
