@@ -7,6 +7,7 @@ import { createRoot } from 'react-dom/client';
 import { api, NO_FILTERS, type Facets, type RunFilters, type RunSort, type RunStatusChange, type RunSummary } from './api.ts';
 import { ComparePanel } from './ComparePanel.tsx';
 import { ParamScatter } from './ParamScatter.tsx';
+import { QueuePanel } from './QueuePanel.tsx';
 import { RunsTable } from './RunsTable.tsx';
 import { RunView } from './RunView.tsx';
 import type { RunLite } from './types.ts';
@@ -143,6 +144,7 @@ function App() {
         />
       ) : (
         <main className="main">
+          <QueuePanel onOpenRun={(id) => navigate({ view: 'run', runId: id, selected: route.selected })} />
           <RunsTable
             filters={filters}
             sort={sort}
