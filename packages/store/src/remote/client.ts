@@ -9,7 +9,7 @@
  * and the process should stop the run.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, fsyncSync, openSync, closeSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -36,6 +36,7 @@ import type {
   WriteFence,
 } from '../types.ts';
 import { type HttpAnswer, type HttpTarget, exchange, httpTarget, isTransientStatus, openExchange, TransportError } from './http.ts';
+import { packFolder, unpackFolder } from './bundle.ts';
 import { type Delivery, Outbox } from './outbox.ts';
 import {
   ARTIFACT_HEADERS,
@@ -111,6 +112,7 @@ export class TrackingClient implements RunWriter {
   private readonly target: HttpTarget;
   private readonly outbox: Outbox;
   private readonly options: Required<Pick<TrackingClientOptions, 'requestTimeoutMs' | 'readRetryForMs' | 'firstRetryMs' | 'maxRetryMs'>>;
+  private readonly spoolDir: string;
   /** The attempt each run is at, as this process started it. */
   private readonly attempts = new Map<string, number>();
   /** Runs another process took over: every later write of theirs is refused here. */
@@ -125,9 +127,10 @@ export class TrackingClient implements RunWriter {
       firstRetryMs: config.firstRetryMs ?? DEFAULTS.firstRetryMs,
       maxRetryMs: config.maxRetryMs ?? DEFAULTS.maxRetryMs,
     };
+    this.spoolDir = config.spoolDir ?? join(tmpdir(), 'vgglab-spool');
     this.outbox = new Outbox((delivery) => this.send(delivery), {
       memoryLimit: config.memoryLimit ?? DEFAULTS.memoryLimit,
-      spoolDir: config.spoolDir ?? join(tmpdir(), 'vgglab-spool'),
+      spoolDir: this.spoolDir,
       firstRetryMs: this.options.firstRetryMs,
       maxRetryMs: this.options.maxRetryMs,
       onRetry: config.onRetry,
@@ -285,6 +288,34 @@ export class TrackingClient implements RunWriter {
         rmSync(tmp, { force: true });
       }
     }).then((answer) => json<Artifact>(answer));
+  }
+
+  /**
+   * Uploads a folder (a checkpoint) as one artifact file of `kind` (./bundle.ts), replacing the previous one; the
+   * bundle is written to a temporary file first and removed once the server has it.
+   */
+  async uploadFolder(runId: string, meta: { kind: string; step?: number; epoch?: number; metadata?: unknown }, dir: string): Promise<Artifact> {
+    const file = join(this.spoolDir, `bundle-${randomUUID()}.vgglab-dir`);
+    mkdirSync(this.spoolDir, { recursive: true });
+    try {
+      await packFolder(dir, file);
+      return await this.uploadArtifact(runId, { ...meta, name: `${meta.kind}.vgglab-dir` }, file);
+    } finally {
+      rmSync(file, { force: true });
+    }
+  }
+
+  /** Downloads the run's folder artifact of `kind` into `dest` (checked, then swapped into place). */
+  async downloadFolder(runId: string, kind: string, dest: string, options: { expectSha256?: string } = {}): Promise<Artifact> {
+    mkdirSync(dirname(dest), { recursive: true });
+    const file = join(dirname(dest), `.${basename(dest)}.download-${randomUUID()}`);
+    try {
+      const artifact = await this.downloadArtifact(runId, kind, file, options);
+      unpackFolder(file, dest);
+      return artifact;
+    } finally {
+      rmSync(file, { force: true });
+    }
   }
 
   // --- reads a training process needs

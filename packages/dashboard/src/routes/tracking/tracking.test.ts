@@ -4,7 +4,7 @@
  * that loses answers after the commit doubles nothing, and writes made while the server is down wait (spooled) and
  * arrive once it is back.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openRunReader, StoreError, TRACKING_ROUTES, trackingPath } from '@vgglab/store';
@@ -221,6 +221,24 @@ describe('uploaded artifacts', () => {
     const other = join(f.dir, 'other.bin');
     await expect(client.downloadArtifact(run.id, 'checkpoint-last', other)).rejects.toThrow(/sha256 .* the server recorded/);
     expect(readdirSync(f.dir).filter((n) => n.includes('other'))).toEqual([]);
+    await client.close();
+  });
+
+  it('a folder (a checkpoint) travels as one file and comes back whole', async () => {
+    const f = await tracking();
+    const client = f.client();
+    const run = await client.createRun(newRun());
+    const dir = join(f.dir, 'ckpt');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'model.json'), '{"layers":[]}');
+    writeFileSync(join(dir, 'weights.bin'), Buffer.alloc(70_000, 3));
+    const uploaded = await client.uploadFolder(run.id, { kind: 'checkpoint-last', step: 12, metadata: { stepInEpoch: 0 } }, dir);
+    expect(uploaded).toMatchObject({ kind: 'checkpoint-last', step: 12, metadata: { stepInEpoch: 0 } });
+    const back = join(f.dir, 'back', 'last');
+    await client.downloadFolder(run.id, 'checkpoint-last', back);
+    expect(readdirSync(back).sort()).toEqual(['model.json', 'weights.bin']);
+    expect(readFileSync(join(back, 'weights.bin')).equals(Buffer.alloc(70_000, 3))).toBe(true);
+    expect(readdirSync(join(f.dir, 'back'))).toEqual(['last']);
     await client.close();
   });
 
