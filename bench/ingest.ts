@@ -18,6 +18,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
@@ -42,12 +43,12 @@ const RATE = Number(arg('rate', '10'));
 const SECONDS = Number(arg('seconds', '30'));
 const READ_RUNS = Number(arg('read-runs', '1000'));
 const TOP_OUT_SECONDS = Number(arg('top-out-seconds', '15'));
+
 const KEYS = ['train/loss', 'train/accuracy', 'val/loss', 'val/accuracy'];
 const TOKEN = 'ingest-bench-token-0123456789abcdef';
 const here = dirname(fileURLToPath(import.meta.url));
 const outDir = join(here, 'out', `ingest-${READ_RUNS}`);
 const dbFile = join(outDir, 'vgglab.db');
-const VGGLAB = join(here, '..', 'packages', 'runner', 'bin', 'vgglab.js');
 
 function percentile(sorted: number[], p: number): number {
   return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
@@ -87,20 +88,58 @@ function prepareStore(): string[] {
   return ids;
 }
 
-/** `vgglab server` in a process of its own, on a free port; resolves with its URL once it prints its banner. */
-function startServerProcess(): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [VGGLAB, 'server', '--db', dbFile, '--port', '0'], {
+/**
+ * The tracking server in a process of its own, on a free port: the dashboard's createServer with `tracking` (what
+ * `vgglab server` starts, without predict, which ingest does not use) on a loopback address with the token. It also
+ * times, on its side, each write of the write API (fastify's elapsed time from the request's arrival to the answer
+ * handed to the socket) and its own event loop's delay, and prints them as JSON on stderr when it gets SIGTERM.
+ */
+const SERVER_CODE = `
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { createServer } from '@vgglab/dashboard';
+const [dbFile] = process.argv.slice(1);
+const app = await createServer({ dbFile, token: process.env.VGGLAB_TOKEN, tracking: {}, loopbackOnly: true });
+const writes = [];
+app.addHook('onResponse', async (request, reply) => {
+  if (request.url.includes('/api/tracking/') && request.method === 'POST') writes.push(reply.elapsedTime);
+});
+await app.listen({ host: '127.0.0.1', port: 0 });
+const loop = monitorEventLoopDelay({ resolution: 10 });
+loop.enable();
+process.stdout.write('listening on http://127.0.0.1:' + app.server.address().port + '\\n');
+process.on('message', () => {
+  const sorted = writes.splice(0).sort((a, b) => a - b);
+  const at = (p) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
+  process.send({ serverWriteMs: { p50: at(0.5), p99: at(0.99), n: sorted.length }, serverLoopDelayMs: { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 } });
+  loop.reset();
+});
+process.on('SIGTERM', () => app.close().then(() => process.exit(0)));
+`;
+
+interface ServerFigures {
+  serverWriteMs: { p50: number; p99: number; n: number };
+  serverLoopDelayMs: { p50: number; p99: number; max: number };
+}
+
+function startServerProcess(): Promise<{ url: string; child: ChildProcess; figures(): Promise<ServerFigures> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', SERVER_CODE, dbFile], {
+    cwd: join(here, '..'),
     env: { ...process.env, VGGLAB_TOKEN: TOKEN },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
+  const figures = () =>
+    new Promise<ServerFigures>((resolve) => {
+      child.once('message', (m) => resolve(m as ServerFigures));
+      child.send('figures');
+    });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      const match = /on (http:\/\/[^\s?]+)/.exec(out);
-      if (match) resolve({ url: match[1]!.replace(/\/$/, ''), child });
+      const match = /listening on (http:\/\/\S+)/.exec(out);
+      if (match) resolve({ url: match[1]!, child, figures });
     });
-    child.on('exit', (code) => reject(new Error(`vgglab server exited with ${code}: ${out}`)));
+    child.on('exit', (code) => reject(new Error(`the tracking server exited with ${code}: ${out}`)));
   });
 }
 
@@ -149,12 +188,12 @@ async function simulateRun(url: string, experiment: string, index: number, rate:
 }
 
 /** The dashboard's reads (bench:dashboard's list and 10-run compare), one after the other until `stop`. */
-async function readLoop(url: string, compareIds: string[], stop: { done: boolean }) {
+async function readLoop(url: string, compareIds: string[], stop: { done: boolean }, enabled: boolean) {
   const list: number[] = [];
   const compare: number[] = [];
   const listUrl = `${url}/api/runs?limit=100&sort=metric.max:val/accuracy&order=desc&withParams=model.name,optimizer.name,optimizer.lr&withMetrics=val/accuracy,val/loss,train/loss`;
   let n = 0;
-  while (!stop.done) {
+  while (enabled && !stop.done) {
     let t = performance.now();
     const listed = await fetch(listUrl);
     await listed.arrayBuffer();
@@ -196,16 +235,27 @@ function verify(results: { runId: string; steps: number; sum: number }[]) {
   return { pointsSent: results.reduce((a, r) => a + r.steps * KEYS.length, 0), rowsStored: rows, lost, doubled, runsWithWrongValues: badSums };
 }
 
-async function phase(url: string, compareIds: string[], runs: number, rate: number, seconds: number) {
+interface Server {
+  url: string;
+  figures(): Promise<ServerFigures>;
+}
+
+async function phase(server: Server, compareIds: string[], runs: number, rate: number, seconds: number, withReads: boolean) {
+  const { url } = server;
   const experiment = `ingest-${runs}x${rate}-${Date.now()}`;
   const latencies: number[] = [];
+  await server.figures(); // from here on
+  const generatorLoop = monitorEventLoopDelay({ resolution: 10 });
+  generatorLoop.enable();
   const stop = { done: false };
-  const reads = readLoop(url, compareIds, stop);
+  const reads = readLoop(url, compareIds, stop, withReads);
   const started = performance.now();
   const results = await Promise.all(Array.from({ length: runs }, (_, i) => simulateRun(url, experiment, i, rate, seconds, latencies)));
   const elapsed = (performance.now() - started) / 1000;
   stop.done = true;
   const read = await reads;
+  generatorLoop.disable();
+  const serverSide = await server.figures();
   const check = verify(results);
   return {
     bench: 'ingest',
@@ -216,7 +266,9 @@ async function phase(url: string, compareIds: string[], runs: number, rate: numb
     seconds: round(elapsed),
     logBatchMs: summary(latencies),
     ...check,
-    readsDuringIngest: read,
+    ...(withReads ? { readsDuringIngest: read } : {}),
+    ...serverSide,
+    generatorLoopDelayMs: { p50: round(generatorLoop.percentile(50) / 1e6), p99: round(generatorLoop.percentile(99) / 1e6), max: round(generatorLoop.max / 1e6) },
     loadAverage: loadavg().map(round),
     experiment,
   };
@@ -225,19 +277,21 @@ async function phase(url: string, compareIds: string[], runs: number, rate: numb
 async function main(): Promise<void> {
   const before = uptime();
   const compareIds = prepareStore();
-  const { url, child } = await startServerProcess();
-  const lines: unknown[] = [];
+  const server = await startServerProcess();
+  const { child } = server;
   const experiments: string[] = [];
   try {
+    // Each size alone, then with the dashboard's reads running against the same server.
     for (const runs of RUN_COUNTS) {
-      const result = await phase(url, compareIds, runs, RATE, SECONDS);
-      experiments.push(result.experiment);
-      lines.push(result);
-      process.stdout.write(`${JSON.stringify(result)}\n`);
+      for (const withReads of [false, true]) {
+        const result = await phase(server, compareIds, runs, RATE, SECONDS, withReads);
+        experiments.push(result.experiment);
+        process.stdout.write(`${JSON.stringify({ ...result, phase: withReads ? 'ingest+reads' : 'ingest' })}\n`);
+      }
     }
     // Where it tops out: 64 runs, the rate x4 each time, until it stops keeping up.
     for (let rate = RATE * 4; rate <= RATE * 4 ** 5; rate *= 4) {
-      const result = await phase(url, compareIds, 64, rate, TOP_OUT_SECONDS);
+      const result = await phase(server, compareIds, 64, rate, TOP_OUT_SECONDS, false);
       experiments.push(result.experiment);
       process.stdout.write(`${JSON.stringify({ ...result, phase: 'top-out' })}\n`);
       const p99 = (result.logBatchMs as Record<string, number>).p99!;

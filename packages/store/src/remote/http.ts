@@ -67,6 +67,7 @@ export function openExchange(target: HttpTarget, request: HttpRequest): Promise<
   const send = url.protocol === 'https:' ? https.request : http.request;
   return new Promise((resolve, reject) => {
     const req = send(url, { method: request.method, headers, agent: target.agent });
+    req.setNoDelay(true);
     req.setTimeout(request.timeoutMs, () => req.destroy(new TransportError(`no answer within ${request.timeoutMs} ms`)));
     req.on('error', (err: NodeJS.ErrnoException) => reject(err instanceof TransportError ? err : new TransportError(err.code ?? err.message)));
     req.on('response', resolve);
