@@ -317,6 +317,21 @@ describe('vgglab: usage and bad specs', () => {
   });
 });
 
+describe('vgglab never ends silently', () => {
+  it('a command left waiting on something that can never happen prints one line and exits 1, not a silent 13', async () => {
+    // A plugin module whose top-level await never settles: the command waits on its import with nothing
+    // left in Node's event loop, the way a threads start-up waited on a dead pthread worker.
+    const dir = tmp();
+    const stuck = path.join(dir, 'stuck-plugin.mjs');
+    fs.writeFileSync(stuck, "await new Promise(() => {});\nexport default { name: 'stuck' };\n");
+    const r = await run(['models', '--json'], { env: { VGGLAB_PLUGINS: stuck } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      'vgglab: internal error: the command stopped while waiting for something that can no longer happen (Node exit 13); it did not finish\n',
+    );
+  }, 120_000);
+});
+
 describe('vgglab exp in child processes', () => {
   it('resumes after SIGKILL mid-epoch: same epochs, metric rows without duplicates, same as an uninterrupted run', async () => {
     const dir = tmp();
