@@ -528,6 +528,51 @@ describe('vgglab predict and evaluate on a trained tiny run', () => {
   }, 120_000);
 });
 
+describe('vgglab predict with unreadable files among good ones', () => {
+  it('reports each bad file with its reason, predicts the others, exits 3 (1 when none could be read)', async () => {
+    const dir = tmp();
+    const db = path.join(dir, 'v.db');
+    const trained = await run(['exp', tinyYaml(dir, 'bad-inputs', '', { epochs: 1 }), '--db', db]);
+    expect(trained.code, trained.stderr).toBe(0);
+    const runId = runsIn(db)[0]!.id;
+    const px = Buffer.alloc(8 * 8 * 3, 0);
+    for (let p = 0; p < 64; p++) px[p * 3] = 230;
+    await sharp(px, { raw: { width: 8, height: 8, channels: 3 } }).png().toFile(path.join(dir, 'red.png'));
+    const jpeg = await sharp(px, { raw: { width: 8, height: 8, channels: 3 } }).jpeg().toBuffer();
+    fs.writeFileSync(path.join(dir, 'red.jpg'), jpeg);
+    fs.writeFileSync(path.join(dir, 'cut.jpg'), jpeg.subarray(0, Math.floor(jpeg.length * 0.6)));
+    fs.writeFileSync(path.join(dir, 'notes.jpg'), 'these are my notes, not a photo\n');
+    const inputs = ['red.png', 'cut.jpg', 'notes.jpg', 'gone.jpg', 'red.jpg'];
+
+    const j = await run(['predict', '--run', runId, ...inputs, '--json', '--db', db], { cwd: dir });
+    expect(j.code, j.stderr).toBe(3);
+    const out = JSON.parse(j.stdout);
+    expect(out.predictions.map((p: { file: string }) => p.file)).toEqual(['red.png', 'red.jpg']);
+    expect(out.predictions.every((p: { top: unknown[] }) => p.top.length === 3)).toBe(true);
+    expect(out.unreadable.map((u: { file: string }) => u.file)).toEqual(['cut.jpg', 'notes.jpg', 'gone.jpg']);
+    const [cut, notes, gone] = out.unreadable.map((u: { reason: string }) => u.reason);
+    expect(cut).toMatch(/^truncated/);
+    expect(notes).toMatch(/not an image|unsupported/);
+    expect(gone).toBe('no such file');
+    const stderrLines = j.stderr.split('\n').filter((l) => l.startsWith('vgglab: ')).filter((l) => !l.startsWith('vgglab engine'));
+    expect(stderrLines).toEqual([
+      `vgglab: cannot read image cut.jpg: ${cut}`,
+      `vgglab: cannot read image notes.jpg: ${notes}`,
+      'vgglab: cannot read image gone.jpg: no such file',
+      'vgglab: 3 of 5 images could not be read; predicted the other 2',
+    ]);
+
+    const text = await run(['predict', '--run', runId, ...inputs, '--top', '1', '--db', db], { cwd: dir });
+    expect(text.code).toBe(3);
+    expect(text.stdout).toMatch(/^red\.png\n\s+\d+\.\d+%\s+\w+\nred\.jpg\n\s+\d+\.\d+%\s+\w+\n$/);
+
+    const none = await run(['predict', '--run', runId, 'notes.jpg', 'gone.jpg', '--db', db], { cwd: dir });
+    expect(none.code).toBe(1);
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toContain('vgglab: 2 of 2 images could not be read\n');
+  }, 120_000);
+});
+
 /**
  * The root README's "Writing a model plugin" guide, done as it says with the real example file: the commands
  * and the spec fields it shows must keep working (the spec here is the README's, made tiny).
