@@ -528,13 +528,26 @@ describe('vgglab predict and evaluate on a trained tiny run', () => {
   }, 120_000);
 });
 
-describe('vgglab predict with unreadable files among good ones', () => {
-  it('reports each bad file with its reason, predicts the others, exits 3 (1 when none could be read)', async () => {
-    const dir = tmp();
-    const db = path.join(dir, 'v.db');
-    const trained = await run(['exp', tinyYaml(dir, 'bad-inputs', '', { epochs: 1 }), '--db', db]);
-    expect(trained.code, trained.stderr).toBe(0);
-    const runId = runsIn(db)[0]!.id;
+describe('vgglab predict and evaluate with unreadable files among good ones', () => {
+  let trainedRun: Promise<{ dir: string; db: string; runId: string }> | undefined;
+  /** One tiny trained run for the tests of this block. */
+  const trained = () =>
+    (trainedRun ??= (async () => {
+      const dir = tmp();
+      const db = path.join(dir, 'v.db');
+      const r = await run(['exp', tinyYaml(dir, 'bad-inputs', '', { epochs: 1 }), '--db', db]);
+      expect(r.code, r.stderr).toBe(0);
+      return { dir, db, runId: runsIn(db)[0]!.id };
+    })());
+  /** A colour image, `size` pixels square, as PNG or JPEG bytes. */
+  const colourImage = (rgb: [number, number, number], size: number, format: 'png' | 'jpeg', seed = 0) => {
+    const px = Buffer.alloc(size * size * 3);
+    for (let p = 0; p < size * size; p++) for (let c = 0; c < 3; c++) px[p * 3 + c] = Math.max(0, Math.min(255, rgb[c]! + ((p * 7 + seed * 13 + c * 5) % 21) - 10));
+    return sharp(px, { raw: { width: size, height: size, channels: 3 } })[format]().toBuffer();
+  };
+
+  it('predict reports each bad file with its reason, predicts the others, exits 3 (1 when none could be read)', async () => {
+    const { dir, db, runId } = await trained();
     const px = Buffer.alloc(8 * 8 * 3, 0);
     for (let p = 0; p < 64; p++) px[p * 3] = 230;
     await sharp(px, { raw: { width: 8, height: 8, channels: 3 } }).png().toFile(path.join(dir, 'red.png'));
@@ -570,6 +583,51 @@ describe('vgglab predict with unreadable files among good ones', () => {
     expect(none.code).toBe(1);
     expect(none.stdout).toBe('');
     expect(none.stderr).toContain('vgglab: 2 of 2 images could not be read\n');
+  }, 120_000);
+
+  it('evaluate --data counts only readable images (samples, support, confusion matrix) and lists each skipped file once', async () => {
+    const { dir, db, runId } = await trained();
+    const images = path.join(dir, 'eval-images');
+    const colours: Record<string, [number, number, number]> = { red: [230, 80, 90], green: [70, 225, 85], blue: [85, 75, 235] };
+    for (const [name, rgb] of Object.entries(colours)) {
+      fs.mkdirSync(path.join(images, name), { recursive: true });
+      for (let i = 0; i < 4; i++) fs.writeFileSync(path.join(images, name, `${i}.png`), await colourImage(rgb, 8, 'png', i));
+    }
+    // Truncated JPEGs: their headers are whole, so they are found bad only while decoding (where the loader
+    // used to put another image in their place); a text file named .jpg is found when the folder opens.
+    const big = await colourImage(colours.red!, 64, 'jpeg');
+    fs.writeFileSync(path.join(images, 'red', 'cut.jpg'), big.subarray(0, big.length >> 1));
+    fs.writeFileSync(path.join(images, 'blue', 'cut.jpg'), big.subarray(0, big.length >> 1));
+    fs.writeFileSync(path.join(images, 'green', 'notes.jpg'), 'not a photo\n');
+
+    const e = await run(['evaluate', '--run', runId, '--data', images, '--batch-size', '5', '--json', '--db', db]);
+    expect(e.code, e.stderr).toBe(0);
+    const ev = JSON.parse(e.stdout);
+    expect(ev.samples).toBe(12);
+    expect(ev.classNames).toEqual(['red', 'green', 'blue']);
+    expect(ev.perClass.map((c: { support: number }) => c.support)).toEqual([4, 4, 4]);
+    expect(ev.confusionMatrix.map((row: number[]) => row.reduce((a, b) => a + b, 0))).toEqual([4, 4, 4]);
+    expect(ev.confusionMatrix.flat().reduce((a: number, b: number) => a + b, 0)).toBe(12);
+    expect(ev.extra).toEqual({ loss: ev.loss, samples: 12, folder: images });
+    const skipped = ev.skipped as { file: string; reason: string }[];
+    expect(skipped.map((s) => path.relative(images, s.file)).sort()).toEqual(['blue/cut.jpg', 'green/notes.jpg', 'red/cut.jpg']);
+    for (const s of skipped) expect(s.reason).toMatch(s.file.endsWith('cut.jpg') ? /^truncated/ : /not an image/);
+    // Each bad file appears once in the warnings, with its reason.
+    for (const s of skipped) expect(e.stderr.split(s.file).length - 1, s.file).toBe(1);
+    expect(e.stderr).toMatch(/found while loading; left out/);
+
+    const store = openStore(db, { readonly: true });
+    const stored = store.listEvaluations(runId).find((x) => x.dataset === images)!;
+    store.close();
+    expect(stored.extra).toMatchObject({ samples: 12, folder: images });
+    expect((stored.extra.skipped as unknown[]).length).toBe(3);
+    expect(stored.extra).not.toHaveProperty('split');
+
+    const text = await run(['evaluate', '--run', runId, '--data', images, '--db', db]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain(`on folder ${images} (12 images, 3 unreadable files left out (listed in the warnings), checkpoint`);
+    const val = await run(['evaluate', '--run', runId, '--json', '--db', db]);
+    expect(JSON.parse(val.stdout).extra).toMatchObject({ split: 'val' });
   }, 120_000);
 });
 
