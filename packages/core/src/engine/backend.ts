@@ -257,7 +257,7 @@ async function startWasm(
   const threads = threadsRequest ?? defaultThreads();
   // Local binaries only: no network, whatever the platform's fetch would do.
   tfwasm.setWasmPaths(wasmDistDir());
-  const threaded = threads > 1 && (await startThreadedWasm(threads, startupTimeoutMs, log)) === true;
+  const threaded = threads > 1 && (await startThreadedWasm(threads, startupTimeoutMs, log));
   if (!threaded) {
     useOneWasmThread();
     if (!(await tf.setBackend('wasm'))) throw new EngineError('tf.setBackend("wasm") returned false (see the error logged above)');
@@ -275,17 +275,17 @@ function useOneWasmThread(): void {
 }
 
 /**
- * Starts the threaded build through the shim. Returns true when it started, or undefined (after one
- * warning) when the caller should start one thread instead: the shim does not fit this tfjs, the threaded
+ * Starts the threaded build through the shim. Returns true when it started, or false (after one warning)
+ * when the caller should start one thread instead: the shim does not fit this tfjs, the threaded
  * build failed, a pthread worker died before loading, or start-up took longer than `startupTimeoutMs`.
  * The timer also keeps Node's event loop alive while tfjs waits on its workers, so a start-up that can
  * never finish becomes this fallback, not a silent exit 13 ("unsettled top-level await").
  */
-async function startThreadedWasm(threads: number, startupTimeoutMs: number, log: (line: string) => void): Promise<true | undefined> {
+async function startThreadedWasm(threads: number, startupTimeoutMs: number, log: (line: string) => void): Promise<boolean> {
   const problem = threadsShimVersionProblem(wasmPackageVersion());
   if (problem) {
     log(`vgglab engine: warning: ${problem}`);
-    return undefined;
+    return false;
   }
   let shim: ThreadsShim | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -313,7 +313,7 @@ async function startThreadedWasm(threads: number, startupTimeoutMs: number, log:
   }
   shim?.terminateWorkers();
   log(`vgglab engine: warning: wasm threads unavailable (${why}); using 1 thread`);
-  return undefined;
+  return false;
 }
 
 interface PThreadWorker {
