@@ -115,12 +115,20 @@ export interface BatchOptions {
   skipBatches?: number;
   /** Batches decoded ahead of the consumer. */
   prefetch?: number;
+  /**
+   * A sample whose file proves unreadable while loading: 'replace' (the default, for training) puts the next
+   * good image in its slot so batches stay full; 'drop' leaves it out (that batch is shorter), so an
+   * evaluation counts real images only. Either way the file is listed by `DatasetSource.unreadable`.
+   */
+  unreadable?: 'replace' | 'drop';
 }
 
 export interface DatasetSource {
   classNames: string[];
   size(split: Split): number;
   batches(split: Split, options: BatchOptions): AsyncIterable<Batch>;
+  /** Files of a split left out as unreadable so far (when it opened, and while loading), each once. */
+  unreadable?(split: Split): { file: string; reason: string }[];
   close?(): Promise<void>;
 }
 

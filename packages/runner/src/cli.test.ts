@@ -352,6 +352,21 @@ describe('vgglab: usage and bad specs', () => {
   });
 });
 
+describe('vgglab never ends silently', () => {
+  it('a command left waiting on something that can never happen prints one line and exits 1, not a silent 13', async () => {
+    // A plugin module whose top-level await never settles: the command waits on its import with nothing
+    // left in Node's event loop, the way a threads start-up waited on a dead pthread worker.
+    const dir = tmp();
+    const stuck = path.join(dir, 'stuck-plugin.mjs');
+    fs.writeFileSync(stuck, "await new Promise(() => {});\nexport default { name: 'stuck' };\n");
+    const r = await run(['models', '--json'], { env: { VGGLAB_PLUGINS: stuck } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      'vgglab: internal error: the command stopped while waiting for something that can no longer happen (Node exit 13); it did not finish\n',
+    );
+  }, 120_000);
+});
+
 describe('vgglab exp in child processes', () => {
   it('resumes after SIGKILL mid-epoch: same epochs, metric rows without duplicates, same as an uninterrupted run', async () => {
     const dir = tmp();
@@ -548,6 +563,109 @@ describe('vgglab predict and evaluate on a trained tiny run', () => {
     const bad = await predict(runId, Buffer.from('not an image')).catch((error: Error) => error);
     expect(bad).toMatchObject({ statusCode: 400, message: expect.stringMatching(/^cannot read the uploaded image: \S/) });
     expect((bad as Error).message).not.toContain(os.tmpdir());
+  }, 120_000);
+});
+
+describe('vgglab predict and evaluate with unreadable files among good ones', () => {
+  let trainedRun: Promise<{ dir: string; db: string; runId: string }> | undefined;
+  /** One tiny trained run for the tests of this block. */
+  const trained = () =>
+    (trainedRun ??= (async () => {
+      const dir = tmp();
+      const db = path.join(dir, 'v.db');
+      const r = await run(['exp', tinyYaml(dir, 'bad-inputs', '', { epochs: 1 }), '--db', db]);
+      expect(r.code, r.stderr).toBe(0);
+      return { dir, db, runId: runsIn(db)[0]!.id };
+    })());
+  /** A colour image, `size` pixels square, as PNG or JPEG bytes. */
+  const colourImage = (rgb: [number, number, number], size: number, format: 'png' | 'jpeg', seed = 0) => {
+    const px = Buffer.alloc(size * size * 3);
+    for (let p = 0; p < size * size; p++) for (let c = 0; c < 3; c++) px[p * 3 + c] = Math.max(0, Math.min(255, rgb[c]! + ((p * 7 + seed * 13 + c * 5) % 21) - 10));
+    return sharp(px, { raw: { width: size, height: size, channels: 3 } })[format]().toBuffer();
+  };
+
+  it('predict reports each bad file with its reason, predicts the others, exits 3 (1 when none could be read)', async () => {
+    const { dir, db, runId } = await trained();
+    const px = Buffer.alloc(8 * 8 * 3, 0);
+    for (let p = 0; p < 64; p++) px[p * 3] = 230;
+    await sharp(px, { raw: { width: 8, height: 8, channels: 3 } }).png().toFile(path.join(dir, 'red.png'));
+    const jpeg = await sharp(px, { raw: { width: 8, height: 8, channels: 3 } }).jpeg().toBuffer();
+    fs.writeFileSync(path.join(dir, 'red.jpg'), jpeg);
+    fs.writeFileSync(path.join(dir, 'cut.jpg'), jpeg.subarray(0, Math.floor(jpeg.length * 0.6)));
+    fs.writeFileSync(path.join(dir, 'notes.jpg'), 'these are my notes, not a photo\n');
+    const inputs = ['red.png', 'cut.jpg', 'notes.jpg', 'gone.jpg', 'red.jpg'];
+
+    const j = await run(['predict', '--run', runId, ...inputs, '--json', '--db', db], { cwd: dir });
+    expect(j.code, j.stderr).toBe(3);
+    const out = JSON.parse(j.stdout);
+    expect(out.predictions.map((p: { file: string }) => p.file)).toEqual(['red.png', 'red.jpg']);
+    expect(out.predictions.every((p: { top: unknown[] }) => p.top.length === 3)).toBe(true);
+    expect(out.unreadable.map((u: { file: string }) => u.file)).toEqual(['cut.jpg', 'notes.jpg', 'gone.jpg']);
+    const [cut, notes, gone] = out.unreadable.map((u: { reason: string }) => u.reason);
+    expect(cut).toMatch(/^truncated/);
+    expect(notes).toMatch(/not an image|unsupported/);
+    expect(gone).toBe('no such file');
+    const stderrLines = j.stderr.split('\n').filter((l) => l.startsWith('vgglab: ')).filter((l) => !l.startsWith('vgglab engine'));
+    expect(stderrLines).toEqual([
+      `vgglab: cannot read image cut.jpg: ${cut}`,
+      `vgglab: cannot read image notes.jpg: ${notes}`,
+      'vgglab: cannot read image gone.jpg: no such file',
+      'vgglab: 3 of 5 images could not be read; predicted the other 2',
+    ]);
+
+    const text = await run(['predict', '--run', runId, ...inputs, '--top', '1', '--db', db], { cwd: dir });
+    expect(text.code).toBe(3);
+    expect(text.stdout).toMatch(/^red\.png\n\s+\d+\.\d+%\s+\w+\nred\.jpg\n\s+\d+\.\d+%\s+\w+\n$/);
+
+    const none = await run(['predict', '--run', runId, 'notes.jpg', 'gone.jpg', '--db', db], { cwd: dir });
+    expect(none.code).toBe(1);
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toContain('vgglab: 2 of 2 images could not be read\n');
+  }, 120_000);
+
+  it('evaluate --data counts only readable images (samples, support, confusion matrix) and lists each skipped file once', async () => {
+    const { dir, db, runId } = await trained();
+    const images = path.join(dir, 'eval-images');
+    const colours: Record<string, [number, number, number]> = { red: [230, 80, 90], green: [70, 225, 85], blue: [85, 75, 235] };
+    for (const [name, rgb] of Object.entries(colours)) {
+      fs.mkdirSync(path.join(images, name), { recursive: true });
+      for (let i = 0; i < 4; i++) fs.writeFileSync(path.join(images, name, `${i}.png`), await colourImage(rgb, 8, 'png', i));
+    }
+    // Truncated JPEGs: their headers are whole, so they are found bad only while decoding (where the loader
+    // used to put another image in their place); a text file named .jpg is found when the folder opens.
+    const big = await colourImage(colours.red!, 64, 'jpeg');
+    fs.writeFileSync(path.join(images, 'red', 'cut.jpg'), big.subarray(0, big.length >> 1));
+    fs.writeFileSync(path.join(images, 'blue', 'cut.jpg'), big.subarray(0, big.length >> 1));
+    fs.writeFileSync(path.join(images, 'green', 'notes.jpg'), 'not a photo\n');
+
+    const e = await run(['evaluate', '--run', runId, '--data', images, '--batch-size', '5', '--json', '--db', db]);
+    expect(e.code, e.stderr).toBe(0);
+    const ev = JSON.parse(e.stdout);
+    expect(ev.samples).toBe(12);
+    expect(ev.classNames).toEqual(['red', 'green', 'blue']);
+    expect(ev.perClass.map((c: { support: number }) => c.support)).toEqual([4, 4, 4]);
+    expect(ev.confusionMatrix.map((row: number[]) => row.reduce((a, b) => a + b, 0))).toEqual([4, 4, 4]);
+    expect(ev.confusionMatrix.flat().reduce((a: number, b: number) => a + b, 0)).toBe(12);
+    expect(ev.extra).toEqual({ loss: ev.loss, samples: 12, folder: images });
+    const skipped = ev.skipped as { file: string; reason: string }[];
+    expect(skipped.map((s) => path.relative(images, s.file)).sort()).toEqual(['blue/cut.jpg', 'green/notes.jpg', 'red/cut.jpg']);
+    for (const s of skipped) expect(s.reason).toMatch(s.file.endsWith('cut.jpg') ? /^truncated/ : /not an image/);
+    // Each bad file appears once in the warnings, with its reason.
+    for (const s of skipped) expect(e.stderr.split(s.file).length - 1, s.file).toBe(1);
+    expect(e.stderr).toMatch(/found while loading; left out/);
+
+    const store = openStore(db, { readonly: true });
+    const stored = store.listEvaluations(runId).find((x) => x.dataset === images)!;
+    store.close();
+    expect(stored.extra).toMatchObject({ samples: 12, folder: images });
+    expect((stored.extra.skipped as unknown[]).length).toBe(3);
+    expect(stored.extra).not.toHaveProperty('split');
+
+    const text = await run(['evaluate', '--run', runId, '--data', images, '--db', db]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain(`on folder ${images} (12 images, 3 unreadable files left out (listed in the warnings), checkpoint`);
+    const val = await run(['evaluate', '--run', runId, '--json', '--db', db]);
+    expect(JSON.parse(val.stdout).extra).toMatchObject({ split: 'val' });
   }, 120_000);
 });
 

@@ -2,6 +2,7 @@
  * `vgglab`: the command line. Every command has `--help`; failures print one line `vgglab: <message>`
  * (spec errors print all their lines) and exit non-zero.
  */
+import * as fs from 'node:fs';
 import { helpText, parseCommandArgs, type Command, type CommandIO } from './command.ts';
 import { EXIT } from './defaults.ts';
 import { CliError, messageOf } from './errors.ts';
@@ -63,6 +64,23 @@ function exitCodeOf(err: unknown): number {
   const name = (err as { name?: string }).name;
   if (name === 'SpecError' || name === 'RegistryError') return EXIT.usage;
   return EXIT.error;
+}
+
+/** Node's exit code for a process whose top-level await was left with nothing that could settle it. */
+const UNSETTLED_TOP_LEVEL_AWAIT = 13;
+
+/**
+ * Node ends a process silently with exit code 13 when the event loop empties while the top-level await is
+ * still pending (something the command waits for can no longer happen). The bin calls this first, so such
+ * an end prints one line and exits with the documented error code 1 instead.
+ */
+export function reportUnsettledExit(): void {
+  process.on('exit', () => {
+    if (process.exitCode !== UNSETTLED_TOP_LEVEL_AWAIT) return;
+    // 'exit' handlers must write synchronously.
+    fs.writeSync(2, 'vgglab: internal error: the command stopped while waiting for something that can no longer happen (Node exit 13); it did not finish\n');
+    process.exitCode = EXIT.error;
+  });
 }
 
 /** Runs one command line; returns the exit code (the bin sets process.exitCode from it). */

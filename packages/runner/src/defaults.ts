@@ -59,5 +59,8 @@ export const DEFAULT_DATA_DIR = 'data';
 export const PROGRESS_REDRAW_MS = 100;
 export const PROGRESS_PLAIN_EVERY_STEPS = 20;
 
-/** Exit codes: 1 error, 2 bad usage or spec, 130 interrupted (SIGINT, as shells report it). */
-export const EXIT = { ok: 0, error: 1, usage: 2, interrupted: 130 } as const;
+/**
+ * Exit codes: 1 error, 2 bad usage or spec, 3 partly done (some input files could not be read: each is
+ * reported, the others were processed), 130 interrupted (SIGINT, as shells report it).
+ */
+export const EXIT = { ok: 0, error: 1, usage: 2, partial: 3, interrupted: 130 } as const;

@@ -10,8 +10,11 @@ import { CliError } from './errors.ts';
 export type { NewEvaluationLike };
 
 export interface EvaluationResult extends NewEvaluationLike {
+  /** Images evaluated: readable ones only, each once. */
   samples: number;
   loss: number;
+  /** Files of the data left out as unreadable, each once, with the reason (stored in the evaluation's extra). */
+  skipped: { file: string; reason: string }[];
 }
 
 /** Precision and recall from a confusion matrix (rows: true class, columns: predicted class). */
@@ -37,25 +40,38 @@ export function labelMapping(dataClasses: string[], runClasses: string[]): Int32
   return Int32Array.from(dataClasses.map((c) => index.get(c)!));
 }
 
+/** What is evaluated: a split of the run's own data, or a folder of images given with `--data`. */
+export type EvaluationData = { split: Split } | { folder: string };
+
+/**
+ * Evaluates over every readable image of the data, once each: a file that proves unreadable while loading
+ * is left out (not replaced by another image, as training does) and listed in `skipped` with the files the
+ * dataset left out when it opened.
+ */
 export async function evaluateModel(
   run: RunModel,
   source: DatasetSource,
-  split: Split,
+  data: EvaluationData,
   options: { batchSize: number; dataset: string },
 ): Promise<EvaluationResult> {
   const n = run.classNames.length;
   const confusion = Array.from({ length: n }, () => new Array<number>(n).fill(0));
   const mapping = labelMapping(source.classNames, run.classNames);
+  const split: Split = 'split' in data ? data.split : 'val';
   let lossSum = 0;
   let seen = 0;
-  for await (const batch of source.batches(split, { batchSize: options.batchSize, epoch: 0, shuffle: false })) {
+  for await (const batch of source.batches(split, { batchSize: options.batchSize, epoch: 0, shuffle: false, unreadable: 'drop' })) {
     const labels = Int32Array.from(batch.labels, (l) => mapping[l]!);
     const r = await evalStep(run.model, { ...batch, labels }, run.probabilities);
     lossSum += r.lossSum;
     seen += labels.length;
     labels.forEach((t, i) => confusion[t]![r.predicted[i]!]!++);
   }
-  if (seen === 0) throw new CliError(`no images to evaluate in ${options.dataset} (${split} split)`);
+  const skipped = source.unreadable?.(split) ?? [];
+  if (seen === 0) {
+    const where = 'split' in data ? `${options.dataset} (${data.split} split)` : data.folder;
+    throw new CliError(`no readable images to evaluate in ${where}${skipped.length ? ` (${skipped.length} unreadable)` : ''}`);
+  }
   const correct = confusion.reduce((a, row, k) => a + row[k]!, 0);
   return {
     dataset: options.dataset,
@@ -66,8 +82,9 @@ export async function evaluateModel(
     classNames: run.classNames,
     perClass: perClassMetrics(confusion, run.classNames),
     confusionMatrix: confusion,
-    extra: { loss: lossSum / seen, samples: seen, split },
+    extra: { loss: lossSum / seen, samples: seen, ...data },
     samples: seen,
     loss: lossSum / seen,
+    skipped,
   };
 }

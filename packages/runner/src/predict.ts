@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { ExperimentSpec, Registry, TransformSpec } from '@vgglab/core';
-import { loadImageForInference } from '@vgglab/data';
+import { BadImageError, loadImageForInference } from '@vgglab/data';
 import type { RunStore } from '@vgglab/store';
 import { assignWeights, CHECKPOINT_FILES, loadCheckpoint, loadLayersModelFromDir, readCheckpointState, type CheckpointState } from './checkpoint.ts';
 import { ARTIFACT_BEST, ARTIFACT_LAST } from './defaults.ts';
@@ -90,30 +90,56 @@ export interface Prediction {
   top: { className: string; index: number; probability: number }[];
 }
 
+/** An input `predict` could not read, and why (missing, not an image, truncated…). */
+export interface UnreadableImage {
+  file: string;
+  reason: string;
+}
+
 /** Images per forward pass in predict. */
 const PREDICT_BATCH = 16;
 
-export async function predictFiles(run: RunModel, files: string[], topK: number): Promise<Prediction[]> {
+/** The run's input pixels of one file, or why the file cannot give them. */
+async function readForPredict(run: RunModel, file: string): Promise<Float32Array | UnreadableImage> {
+  if (!fs.existsSync(file)) return { file, reason: 'no such file' };
+  try {
+    return await loadImageForInference(file, run.valTransforms, run.inputShape, run.preprocessing);
+  } catch (err) {
+    return { file, reason: err instanceof BadImageError ? err.reason : (err as Error).message };
+  }
+}
+
+/**
+ * Predicts every readable file (in input order) and lists the unreadable ones instead of stopping at the
+ * first: one bad file among many does not cost the others their predictions.
+ */
+export async function predictEachFile(
+  run: RunModel,
+  files: string[],
+  topK: number,
+): Promise<{ predictions: Prediction[]; unreadable: UnreadableImage[] }> {
   const [h, w, c] = run.inputShape;
-  const out: Prediction[] = [];
+  const predictions: Prediction[] = [];
+  const unreadable: UnreadableImage[] = [];
   for (let start = 0; start < files.length; start += PREDICT_BATCH) {
     const chunk = files.slice(start, start + PREDICT_BATCH);
-    const pixels = await Promise.all(
-      chunk.map(async (f) => {
-        if (!fs.existsSync(f)) throw new CliError(`no such image: ${f}`);
-        try {
-          return await loadImageForInference(f, run.valTransforms, run.inputShape, run.preprocessing);
-        } catch (err) {
-          throw new CliError(`cannot read image ${f}: ${(err as Error).message}`);
-        }
-      }),
-    );
-    const x = new Float32Array(chunk.length * h * w * c);
-    pixels.forEach((p, i) => x.set(p, i * h * w * c));
-    const probs = await predictProbabilities(run.model, x, [chunk.length, h, w, c], run.probabilities);
-    probs.forEach((p, i) => out.push({ file: chunk[i]!, top: topOf(p, run.classNames, topK) }));
+    const read = await Promise.all(chunk.map((f) => readForPredict(run, f)));
+    const ok: { file: string; pixels: Float32Array }[] = [];
+    read.forEach((r, i) => (r instanceof Float32Array ? ok.push({ file: chunk[i]!, pixels: r }) : unreadable.push(r)));
+    if (ok.length === 0) continue;
+    const x = new Float32Array(ok.length * h * w * c);
+    ok.forEach((o, i) => x.set(o.pixels, i * h * w * c));
+    const probs = await predictProbabilities(run.model, x, [ok.length, h, w, c], run.probabilities);
+    probs.forEach((p, i) => predictions.push({ file: ok[i]!.file, top: topOf(p, run.classNames, topK) }));
   }
-  return out;
+  return { predictions, unreadable };
+}
+
+/** Predicts the files; the first unreadable one is a CliError `cannot read image <file>: <reason>`. */
+export async function predictFiles(run: RunModel, files: string[], topK: number): Promise<Prediction[]> {
+  const { predictions, unreadable } = await predictEachFile(run, files, topK);
+  if (unreadable[0]) throw new CliError(`cannot read image ${unreadable[0].file}: ${unreadable[0].reason}`);
+  return predictions;
 }
 
 export function topOf(probabilities: Float32Array, classNames: string[], k: number) {

@@ -5,6 +5,7 @@ import { flag, int, list, printJson, str, table, type Command } from '../command
 import { EXIT } from '../defaults.ts';
 import { CliError, UsageError } from '../errors.ts';
 import { invocationDir } from '../paths.ts';
+import type { EvaluationData } from '../evaluate.ts';
 
 export const evaluateCommand: Command = {
   name: 'evaluate',
@@ -18,6 +19,14 @@ export const evaluateCommand: Command = {
     plugin: { type: 'string', multiple: true, description: 'Load plugins from this module (also VGGLAB_PLUGINS).', valueName: 'module' },
     json: { type: 'boolean', description: 'Print JSON.' },
   },
+  details: [
+    'Counts readable images only, each once: an unreadable file (not an image, truncated…) is left out, warned',
+    'about once with its reason, and listed under `skipped` with --json.',
+    '',
+    'Examples:',
+    '  vgglab evaluate --run 3f2a9c1e',
+    '  vgglab evaluate --run 3f2a9c1e --data data/holdout --json',
+  ].join('\n'),
   async run(values, positionals, io) {
     const [{ startEngine }, { evaluateModel }, { commandRegistry }, { loadRunModel, runCheckpoint }, { openDataset }, { SPEC_FILE_TAG, registerRunPlugins }, { openExistingStore }] = await Promise.all([
       import('../engine.ts'),
@@ -47,24 +56,28 @@ export const evaluateCommand: Command = {
         const specDir = specFile ? path.dirname(specFile) : base;
         let spec = model.spec;
         let dataset = 'val';
+        let data: EvaluationData = { split: 'val' };
         if (dataArg) {
           const root = path.resolve(base, dataArg);
           if (!fs.existsSync(root)) throw new CliError(`no data folder at ${root}`);
           // Every image under root is evaluated: it is both the train and the val root of an image folder.
           spec = { ...spec, data: { ...spec.data, name: 'imageFolder', options: { trainRoot: root, valRoot: root } } };
           dataset = root;
+          data = { folder: root };
         }
         const source = await openDataset(registry, spec, specDir, (m) => io.stderr.write(`warning: ${m}\n`));
         try {
           const batchSize = int(values, 'batch-size', spec.data.batchSize ?? 32);
-          const result = await evaluateModel(model, source, 'val', { batchSize, dataset });
-          const { samples: _s, loss: _l, ...evaluation } = result;
-          store.logEvaluation(runId, evaluation);
+          const result = await evaluateModel(model, source, data, { batchSize, dataset });
+          const { samples: _s, loss: _l, skipped, ...evaluation } = result;
+          store.logEvaluation(runId, { ...evaluation, extra: { ...evaluation.extra, skipped } });
           if (flag(values, 'json')) {
             printJson(io, { runId, ...result });
             return EXIT.ok;
           }
-          io.stdout.write(`run ${runId} on ${dataset} (${result.samples} images, checkpoint ${checkpoint})\n`);
+          const what = 'folder' in data ? `folder ${data.folder}` : `its ${data.split} split`;
+          const left = result.skipped.length ? `, ${result.skipped.length} unreadable file${result.skipped.length === 1 ? '' : 's'} left out (listed in the warnings)` : '';
+          io.stdout.write(`run ${runId} on ${what} (${result.samples} images${left}, checkpoint ${checkpoint})\n`);
           io.stdout.write(`accuracy ${result.accuracy.toFixed(4)}   loss ${result.loss.toFixed(4)}\n\n`);
           io.stdout.write(
             table([

@@ -1,9 +1,22 @@
 /** `vgglab predict`: class probabilities for image files from a run's checkpoint. */
 import * as path from 'node:path';
-import { flag, int, list, printJson, str, type Command } from '../command.ts';
+import { flag, int, list, printJson, str, type Command, type CommandIO } from '../command.ts';
 import { DEFAULT_TOP_K, EXIT } from '../defaults.ts';
 import { UsageError } from '../errors.ts';
 import { invocationDir } from '../paths.ts';
+import type { UnreadableImage } from '../predict.ts';
+
+/**
+ * One stderr line per file that could not be read, then the exit code: 0 when every file was predicted,
+ * 3 (partly done) when some were, 1 when none was.
+ */
+function reportUnreadable(unreadable: UnreadableImage[], predicted: number, io: CommandIO): number {
+  for (const u of unreadable) io.stderr.write(`vgglab: cannot read image ${u.file}: ${u.reason}\n`);
+  if (unreadable.length === 0) return EXIT.ok;
+  const total = unreadable.length + predicted;
+  io.stderr.write(`vgglab: ${unreadable.length} of ${total} image${total === 1 ? '' : 's'} could not be read${predicted > 0 ? `; predicted the other ${predicted}` : ''}\n`);
+  return predicted > 0 ? EXIT.partial : EXIT.error;
+}
 
 export const predictCommand: Command = {
   name: 'predict',
@@ -17,9 +30,16 @@ export const predictCommand: Command = {
     plugin: { type: 'string', multiple: true, description: 'Load plugins from this module (also VGGLAB_PLUGINS).', valueName: 'module' },
     json: { type: 'boolean', description: 'Print JSON.' },
   },
-  details: 'Examples:\n  vgglab predict --run 3f2a9c1e photo.jpg\n  vgglab predict --checkpoint runs/3f2a9c1e.../checkpoints/best *.png --top 3 --json',
+  details: [
+    'An image that cannot be read (missing, not an image, truncated) is reported on stderr with its reason and',
+    'the others are still predicted. Exit code: 0 all predicted, 3 some could not be read, 1 none could.',
+    '',
+    'Examples:',
+    '  vgglab predict --run 3f2a9c1e photo.jpg',
+    '  vgglab predict --checkpoint runs/3f2a9c1e.../checkpoints/best *.png --top 3 --json',
+  ].join('\n'),
   async run(values, positionals, io) {
-    const [{ startEngine }, { commandRegistry }, { loadRunModel, normaliseCheckpointPath, predictFiles, runCheckpoint }, { openExistingStore }, { registerRunPlugins }] = await Promise.all([
+    const [{ startEngine }, { commandRegistry }, { loadRunModel, normaliseCheckpointPath, predictEachFile, runCheckpoint }, { openExistingStore }, { registerRunPlugins }] = await Promise.all([
       import('../engine.ts'),
       import('../plugins.ts'),
       import('../predict.ts'),
@@ -49,16 +69,19 @@ export const predictCommand: Command = {
     const model = await loadRunModel(checkpoint, registry);
     try {
       const files = positionals.map((p) => path.resolve(base, p));
-      const predictions = await predictFiles(model, files, topK);
+      // Results name each file as it was typed.
+      const typed = new Map(files.map((f, i) => [f, positionals[i]!]));
+      const { predictions, unreadable } = await predictEachFile(model, files, topK);
+      const shown = <T extends { file: string }>(x: T): T => ({ ...x, file: typed.get(x.file) ?? x.file });
       if (flag(values, 'json')) {
-        printJson(io, { runId: runId ?? model.state.runId, checkpoint, predictions: predictions.map((p, i) => ({ ...p, file: positionals[i] })) });
-        return EXIT.ok;
+        printJson(io, { runId: runId ?? model.state.runId, checkpoint, predictions: predictions.map(shown), unreadable: unreadable.map(shown) });
+      } else {
+        for (const p of predictions.map(shown)) {
+          io.stdout.write(`${p.file}\n`);
+          for (const t of p.top) io.stdout.write(`  ${(t.probability * 100).toFixed(2).padStart(6)}%  ${t.className}\n`);
+        }
       }
-      predictions.forEach((p, i) => {
-        io.stdout.write(`${positionals[i]}\n`);
-        for (const t of p.top) io.stdout.write(`  ${(t.probability * 100).toFixed(2).padStart(6)}%  ${t.className}\n`);
-      });
-      return EXIT.ok;
+      return reportUnreadable(unreadable.map(shown), predictions.length, io);
     } finally {
       model.dispose();
     }
