@@ -19,10 +19,10 @@ import * as tf from '@tensorflow/tfjs';
 import { expandSweep, initEngine, loadSpec, shutdownEngine, validatePluginOptions, type Batch, type ExperimentSpec } from '@vgglab/core';
 import { openStore } from '@vgglab/store';
 import { createBuiltinRegistry } from '../packages/runner/src/plugins.ts';
-import { Progress, type StepProgress } from '../packages/runner/src/progress.ts';
-import { buildModel, createOptimizer, openDataset } from '../packages/runner/src/setup.ts';
-import { endsInSoftmax, trainStep } from '../packages/runner/src/step.ts';
-import { runExperiment } from '../packages/runner/src/train.ts';
+import { Progress, type StepProgress } from '../packages/runner/src/loop/progress.ts';
+import { buildModel, createOptimizer, openDataset } from '../packages/runner/src/loop/setup.ts';
+import { endsInSoftmax, trainStep } from '../packages/runner/src/loop/step.ts';
+import { runExperiment } from '../packages/runner/src/loop/train.ts';
 
 const { values } = parseArgs({
   options: {

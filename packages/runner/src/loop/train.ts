@@ -27,9 +27,9 @@ import {
   LAST_CHECKPOINT,
   METRIC,
   TRAIN_DEFAULTS,
-} from './defaults.ts';
-import { InterruptedError, messageOf } from './errors.ts';
-import { checkpointDir } from './paths.ts';
+} from '../defaults.ts';
+import { InterruptedError, messageOf } from '../errors.ts';
+import { checkpointDir } from '../paths.ts';
 import { Progress, formatDuration, formatNumber } from './progress.ts';
 import { SeededRandom, installAsMathRandom } from './rng.ts';
 import { buildModel, createOptimizer, openDataset, preprocessingOf, type BuiltModel } from './setup.ts';

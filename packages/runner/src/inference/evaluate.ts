@@ -3,9 +3,9 @@
  * own validation split or another image folder whose classes are matched to the run's by name.
  */
 import type { DatasetSource, NewEvaluationLike, Split } from './evaluate-types.ts';
-import { evalStep } from './step.ts';
+import { evalStep } from '../loop/step.ts';
 import type { RunModel } from './predict.ts';
-import { CliError } from './errors.ts';
+import { CliError } from '../errors.ts';
 
 export type { NewEvaluationLike };
 

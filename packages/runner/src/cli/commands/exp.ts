@@ -1,10 +1,10 @@
 /** `vgglab exp <file>`: run an experiment (or a sweep), logging to the run store. */
 import * as path from 'node:path';
 import { flag, int, list, printJson, str, type Command } from '../command.ts';
-import { DEFAULT_WORKERS, EXIT } from '../defaults.ts';
-import { UsageError } from '../errors.ts';
-import { invocationDir } from '../paths.ts';
-import type { StopFlag } from '../train.ts';
+import { DEFAULT_WORKERS, EXIT } from '../../defaults.ts';
+import { UsageError } from '../../errors.ts';
+import { invocationDir } from '../../paths.ts';
+import type { StopFlag } from '../../loop/train.ts';
 
 /** The path as the user should see it in messages: relative to the cwd when inside it. */
 function displayPath(abs: string): string {
@@ -58,7 +58,7 @@ export const expCommand: Command = {
   ].join('\n'),
   async run(values, positionals, io) {
     // Loaded here, not at start-up: `vgglab --help` and other commands stay fast.
-    const [{ runExp }, { commandRegistry }] = await Promise.all([import('../experiment.ts'), import('../plugins.ts')]);
+    const [{ runExp }, { commandRegistry }] = await Promise.all([import('../../sweep/experiment.ts'), import('../../plugins.ts')]);
     if (positionals.length > 1) throw new UsageError(`exp takes one spec file, received ${positionals.length}: ${positionals.join(' ')}`);
     const resume = str(values, 'resume');
     if (!positionals[0] && !resume) throw new UsageError('exp needs a spec file, e.g. `vgglab exp experiments/quickstart.yaml` (see --help)');

@@ -12,16 +12,16 @@ import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '@vgglab/store';
 import { main } from './cli.ts';
-import type { Output } from './progress.ts';
-import { METRIC } from './defaults.ts';
+import type { Output } from '../loop/progress.ts';
+import { METRIC } from '../defaults.ts';
 import * as tf from '@tensorflow/tfjs';
-import { createPredictFn } from './predict-server.ts';
-import { createBuiltinRegistry } from './plugins.ts';
-import { testPlugins } from './test-plugins.ts';
+import { createPredictFn } from '../inference/predict-server.ts';
+import { createBuiltinRegistry } from '../plugins.ts';
+import { testPlugins } from '../testing/plugins.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const BIN = path.join(HERE, '..', 'bin', 'vgglab.js');
-const TEST_PLUGINS = path.join(HERE, 'test-plugins.ts');
+const BIN = path.join(HERE, '..', '..', 'bin', 'vgglab.js');
+const TEST_PLUGINS = path.join(HERE, '..', 'testing', 'plugins.ts');
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'vgglab-cli-'));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -518,7 +518,7 @@ describe('vgglab predict and evaluate on a trained tiny run', () => {
  * and the spec fields it shows must keep working (the spec here is the README's, made tiny).
  */
 describe("the README's model plugin guide (examples/tiny-cnn.ts through the real CLI)", () => {
-  const EXAMPLE = path.resolve(HERE, '..', '..', 'models-vgg', 'examples', 'tiny-cnn.ts');
+  const EXAMPLE = path.resolve(HERE, '..', '..', '..', 'models-vgg', 'examples', 'tiny-cnn.ts');
   // Only what the README loads: no test plugins from VGGLAB_PLUGINS.
   const env = { VGGLAB_PLUGINS: '', VGGLAB_BACKEND: 'cpu' };
 

@@ -2,9 +2,9 @@
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { flag, int, list, printJson, str, table, type Command } from '../command.ts';
-import { EXIT } from '../defaults.ts';
-import { CliError, UsageError } from '../errors.ts';
-import { invocationDir } from '../paths.ts';
+import { EXIT } from '../../defaults.ts';
+import { CliError, UsageError } from '../../errors.ts';
+import { invocationDir } from '../../paths.ts';
 
 export const evaluateCommand: Command = {
   name: 'evaluate',
@@ -20,13 +20,13 @@ export const evaluateCommand: Command = {
   },
   async run(values, positionals, io) {
     const [{ startEngine }, { evaluateModel }, { commandRegistry }, { loadRunModel, runCheckpoint }, { openDataset }, { SPEC_FILE_TAG, registerRunPlugins }, { openExistingStore }] = await Promise.all([
-      import('../engine.ts'),
-      import('../evaluate.ts'),
-      import('../plugins.ts'),
-      import('../predict.ts'),
-      import('../setup.ts'),
-      import('../experiment.ts'),
-      import('../store.ts'),
+      import('../../engine.ts'),
+      import('../../inference/evaluate.ts'),
+      import('../../plugins.ts'),
+      import('../../inference/predict.ts'),
+      import('../../loop/setup.ts'),
+      import('../../sweep/experiment.ts'),
+      import('../../store.ts'),
     ]);
     const runArg = str(values, 'run');
     if (!runArg) throw new UsageError('evaluate needs --run <id>');

@@ -6,11 +6,11 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CapacityError, coreOptimizersPlugin, createRegistry, type ExperimentSpec } from '@vgglab/core';
 import { openStore } from '@vgglab/store';
 import { Progress } from './progress.ts';
-import { testPlugins, tinySpec } from './test-plugins.ts';
+import { testPlugins, tinySpec } from '../testing/plugins.ts';
 import { runExperiment, type RunExperimentOptions } from './train.ts';
-import { METRIC } from './defaults.ts';
+import { METRIC } from '../defaults.ts';
 import { loadLayersModelFromDir } from './checkpoint.ts';
-import { createBuiltinRegistry } from './plugins.ts';
+import { createBuiltinRegistry } from '../plugins.ts';
 import type { Plugin } from '@vgglab/core';
 
 const dirs: string[] = [];

@@ -3,8 +3,8 @@
  * (spec errors print all their lines) and exit non-zero.
  */
 import { helpText, parseCommandArgs, type Command, type CommandIO } from './command.ts';
-import { EXIT } from './defaults.ts';
-import { CliError, messageOf } from './errors.ts';
+import { EXIT } from '../defaults.ts';
+import { CliError, messageOf } from '../errors.ts';
 import { expCommand } from './commands/exp.ts';
 import { runsCommand } from './commands/runs.ts';
 import { predictCommand } from './commands/predict.ts';

@@ -3,8 +3,8 @@
  * and what it does. `--help` comes with every command; `help` text is generated from the same table.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { Output } from './progress.ts';
-import { UsageError } from './errors.ts';
+import type { Output } from '../loop/progress.ts';
+import { UsageError } from '../errors.ts';
 
 export interface OptionSpec {
   type: 'string' | 'boolean';

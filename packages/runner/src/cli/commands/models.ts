@@ -1,9 +1,9 @@
 /** `vgglab models [glob]`: the registered models with parameters, input size and preprocessing. */
 import type { ModelEntry } from '@vgglab/core';
 import { flag, list, printJson, table, type Command } from '../command.ts';
-import { EXIT } from '../defaults.ts';
-import { UsageError } from '../errors.ts';
-import { invocationDir } from '../paths.ts';
+import { EXIT } from '../../defaults.ts';
+import { UsageError } from '../../errors.ts';
+import { invocationDir } from '../../paths.ts';
 
 function paramCounts(entry: ModelEntry): { total: number; trainable: number } | null {
   const base = { numClasses: entry.defaults.numClasses, inputShape: entry.defaults.inputShape };
@@ -28,7 +28,7 @@ export const modelsCommand: Command = {
   },
   details: 'Examples:\n  vgglab models\n  vgglab models "vgg1*" --json',
   async run(values, positionals, io) {
-    const { commandRegistry } = await import('../plugins.ts');
+    const { commandRegistry } = await import('../../plugins.ts');
     if (positionals.length > 1) throw new UsageError(`models takes at most one glob, received ${positionals.join(' ')}`);
     const registry = await commandRegistry(list(values, 'plugin'), io.env, invocationDir(io.env));
     const entries = registry.list('models', positionals[0]);

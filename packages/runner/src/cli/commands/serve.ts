@@ -2,9 +2,9 @@
 import * as fs from 'node:fs';
 import type { PredictFn } from '@vgglab/dashboard';
 import { flag, int, list, str, type Command } from '../command.ts';
-import { EXIT } from '../defaults.ts';
-import { CliError } from '../errors.ts';
-import { invocationDir, resolveDbFile } from '../paths.ts';
+import { EXIT } from '../../defaults.ts';
+import { CliError } from '../../errors.ts';
+import { invocationDir, resolveDbFile } from '../../paths.ts';
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -23,14 +23,14 @@ export const serveCommand: Command = {
     const dbFile = resolveDbFile({ flag: str(values, 'db') }, io.env);
     if (!fs.existsSync(dbFile)) throw new CliError(`no run store at ${dbFile}; run an experiment first (\`vgglab exp <file>\`) or pass --db <file>`);
     // The dashboard opens the store read-only; opening it once for writing migrates an older schema first.
-    const { openStoreForWriting } = await import('../store.ts');
+    const { openStoreForWriting } = await import('../../store.ts');
     openStoreForWriting(dbFile).close();
     let predict: PredictFn | undefined;
     if (!flag(values, 'no-predict')) {
       const [{ commandRegistry }, { startEngine }, { createPredictFn }] = await Promise.all([
-        import('../plugins.ts'),
-        import('../engine.ts'),
-        import('../predict-server.ts'),
+        import('../../plugins.ts'),
+        import('../../engine.ts'),
+        import('../../inference/predict-server.ts'),
       ]);
       const registry = await commandRegistry(list(values, 'plugin'), io.env, invocationDir(io.env));
       await startEngine(undefined, (line) => io.stderr.write(line + '\n'));

@@ -2,7 +2,7 @@
  * Training progress: a one-line bar redrawn in place on a terminal (epoch, step, loss, img/s, ETA), plain
  * lines every few steps when stdout is a file or pipe (CI logs, child processes of a sweep).
  */
-import { PROGRESS_PLAIN_EVERY_STEPS, PROGRESS_REDRAW_MS } from './defaults.ts';
+import { PROGRESS_PLAIN_EVERY_STEPS, PROGRESS_REDRAW_MS } from '../defaults.ts';
 
 export interface Output {
   write(text: string): void;

@@ -3,9 +3,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LatestMetric, RunDetails, RunStatus, RunStore, RunSummary } from '@vgglab/store';
 import { flag, int, list, printJson, str, table, type Command } from '../command.ts';
-import { DEFAULT_RUNS_LIMIT, EXIT, METRIC } from '../defaults.ts';
-import { CliError, UsageError } from '../errors.ts';
-import { formatDuration } from '../progress.ts';
+import { DEFAULT_RUNS_LIMIT, EXIT, METRIC } from '../../defaults.ts';
+import { CliError, UsageError } from '../../errors.ts';
+import { formatDuration } from '../../loop/progress.ts';
 
 const STATUSES: RunStatus[] = ['running', 'finished', 'failed', 'killed'];
 const DB_OPTION = { type: 'string', description: 'Run store file (default runs/vgglab.db; VGGLAB_DB).', valueName: 'file' } as const;
@@ -42,7 +42,7 @@ const listCommand: Command = {
     json: { type: 'boolean', description: 'Print JSON.' },
   },
   async run(values, positionals, io) {
-    const { openExistingStore } = await import('../store.ts');
+    const { openExistingStore } = await import('../../store.ts');
     if (positionals.length) throw new UsageError(`runs list takes no arguments, received '${positionals[0]}'`);
     const store = openExistingStore(str(values, 'db'), io.env);
     try {
@@ -88,7 +88,7 @@ const showCommand: Command = {
   usage: 'vgglab runs show <run-id> [--json]',
   options: { db: DB_OPTION, json: { type: 'boolean', description: 'Print JSON.' } },
   async run(values, positionals, io) {
-    const { openExistingStore } = await import('../store.ts');
+    const { openExistingStore } = await import('../../store.ts');
     if (positionals.length !== 1) throw new UsageError('runs show takes one run id (or a unique prefix of at least 4 characters)');
     const store = openExistingStore(str(values, 'db'), io.env);
     try {
@@ -152,7 +152,7 @@ const gcCommand: Command = {
     json: { type: 'boolean', description: 'Print JSON.' },
   },
   async run(values, positionals, io) {
-    const { openExistingStore } = await import('../store.ts');
+    const { openExistingStore } = await import('../../store.ts');
     if (positionals.length) throw new UsageError(`runs gc takes no arguments, received '${positionals[0]}'`);
     const store = openExistingStore(str(values, 'db'), io.env);
     try {
@@ -197,7 +197,7 @@ const deleteCommand: Command = {
   },
   details: 'A running run is refused: stop it first (or `vgglab runs gc` if its process is gone).',
   async run(values, positionals, io) {
-    const { openExistingStore } = await import('../store.ts');
+    const { openExistingStore } = await import('../../store.ts');
     if (positionals.length === 0) throw new UsageError('runs delete needs at least one run id (or a unique prefix of at least 4 characters)');
     const store = openExistingStore(str(values, 'db'), io.env);
     try {
@@ -252,7 +252,7 @@ const diffCommand: Command = {
     json: { type: 'boolean', description: 'Print JSON.' },
   },
   async run(values, positionals, io) {
-    const { openExistingStore } = await import('../store.ts');
+    const { openExistingStore } = await import('../../store.ts');
     if (positionals.length < 2) throw new UsageError('runs diff needs at least two run ids (or unique prefixes of at least 4 characters)');
     const store: RunStore = openExistingStore(str(values, 'db'), io.env, { readonly: true });
     try {

@@ -1,9 +1,9 @@
 /** `vgglab data …`: thin wrappers over the data package (split, check, fetch, import-idx). */
 import * as path from 'node:path';
 import { flag, num, int, printJson, str, type Command } from '../command.ts';
-import { DEFAULT_DATA_DIR, DEFAULT_SPLIT_SEED, DEFAULT_VAL_FRACTION, EXIT } from '../defaults.ts';
-import { UsageError } from '../errors.ts';
-import { invocationDir } from '../paths.ts';
+import { DEFAULT_DATA_DIR, DEFAULT_SPLIT_SEED, DEFAULT_VAL_FRACTION, EXIT } from '../../defaults.ts';
+import { UsageError } from '../../errors.ts';
+import { invocationDir } from '../../paths.ts';
 
 function oneRoot(positionals: string[], what: string): string {
   if (positionals.length !== 1) throw new UsageError(`data ${what} takes one data root, received ${positionals.length ? positionals.join(' ') : 'none'}`);

@@ -1,9 +1,9 @@
 /** `vgglab predict`: class probabilities for image files from a run's checkpoint. */
 import * as path from 'node:path';
 import { flag, int, list, printJson, str, type Command } from '../command.ts';
-import { DEFAULT_TOP_K, EXIT } from '../defaults.ts';
-import { UsageError } from '../errors.ts';
-import { invocationDir } from '../paths.ts';
+import { DEFAULT_TOP_K, EXIT } from '../../defaults.ts';
+import { UsageError } from '../../errors.ts';
+import { invocationDir } from '../../paths.ts';
 
 export const predictCommand: Command = {
   name: 'predict',
@@ -20,11 +20,11 @@ export const predictCommand: Command = {
   details: 'Examples:\n  vgglab predict --run 3f2a9c1e photo.jpg\n  vgglab predict --checkpoint runs/3f2a9c1e.../checkpoints/best *.png --top 3 --json',
   async run(values, positionals, io) {
     const [{ startEngine }, { commandRegistry }, { loadRunModel, normaliseCheckpointPath, predictFiles, runCheckpoint }, { openExistingStore }, { registerRunPlugins }] = await Promise.all([
-      import('../engine.ts'),
-      import('../plugins.ts'),
-      import('../predict.ts'),
-      import('../store.ts'),
-      import('../experiment.ts'),
+      import('../../engine.ts'),
+      import('../../plugins.ts'),
+      import('../../inference/predict.ts'),
+      import('../../store.ts'),
+      import('../../sweep/experiment.ts'),
     ]);
     const runArg = str(values, 'run');
     const ckptArg = str(values, 'checkpoint');

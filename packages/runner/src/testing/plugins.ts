@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Batch, BatchOptions, DatasetSource, InputShape, Plugin, ScheduledOptimizer, Split } from '@vgglab/core';
-import { SeededRandom } from './rng.ts';
+import { SeededRandom } from '../loop/rng.ts';
 
 export const TINY_CLASSES = ['red', 'green', 'blue'];
 

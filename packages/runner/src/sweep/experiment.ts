@@ -9,15 +9,15 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expandSweep, loadSpec, validatePluginOptions, type ExperimentSpec, type LoadedSpec, type Registry } from '@vgglab/core';
 import type { RunStore } from '@vgglab/store';
-import { EXIT } from './defaults.ts';
-import { CliError } from './errors.ts';
-import { startEngine } from './engine.ts';
-import { resolveDbFile, resolveRunsDir } from './paths.ts';
-import type { Output } from './progress.ts';
-import { Progress } from './progress.ts';
-import { registerSpecPlugins } from './plugins.ts';
-import { openStoreForWriting } from './store.ts';
-import { runExperiment, type RunResult, type StopFlag } from './train.ts';
+import { EXIT } from '../defaults.ts';
+import { CliError } from '../errors.ts';
+import { startEngine } from '../engine.ts';
+import { resolveDbFile, resolveRunsDir } from '../paths.ts';
+import type { Output } from '../loop/progress.ts';
+import { Progress } from '../loop/progress.ts';
+import { registerSpecPlugins } from '../plugins.ts';
+import { openStoreForWriting } from '../store.ts';
+import { runExperiment, type RunResult, type StopFlag } from '../loop/train.ts';
 
 /** Tag holding the spec file's absolute path: a resumed run resolves relative paths against its folder. */
 export const SPEC_FILE_TAG = 'spec_file';
@@ -233,7 +233,7 @@ export async function runExp(opts: ExpOptions): Promise<ExpOutcome> {
   return outcome;
 }
 
-const BIN = fileURLToPath(new URL('../bin/vgglab.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../../bin/vgglab.js', import.meta.url));
 
 /** Runs sweep points in child processes, `opts.workers` at a time, prefixing their output with the point. */
 async function runInChildren(indices: number[], labels: string[], opts: ExpOptions, outcome: ExpOutcome): Promise<void> {

@@ -8,11 +8,11 @@ import * as tf from '@tensorflow/tfjs';
 import type { ExperimentSpec, Registry, TransformSpec } from '@vgglab/core';
 import { loadImageForInference } from '@vgglab/data';
 import type { RunStore } from '@vgglab/store';
-import { assignWeights, CHECKPOINT_FILES, loadCheckpoint, loadLayersModelFromDir, readCheckpointState, type CheckpointState } from './checkpoint.ts';
-import { ARTIFACT_BEST, ARTIFACT_LAST } from './defaults.ts';
-import { CliError } from './errors.ts';
-import { endsInSoftmax, predictProbabilities } from './step.ts';
-import { transformsOf } from './setup.ts';
+import { assignWeights, CHECKPOINT_FILES, loadCheckpoint, loadLayersModelFromDir, readCheckpointState, type CheckpointState } from '../loop/checkpoint.ts';
+import { ARTIFACT_BEST, ARTIFACT_LAST } from '../defaults.ts';
+import { CliError } from '../errors.ts';
+import { endsInSoftmax, predictProbabilities } from '../loop/step.ts';
+import { transformsOf } from '../loop/setup.ts';
 
 export interface RunModel {
   model: tf.LayersModel;
