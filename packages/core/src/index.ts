@@ -30,6 +30,9 @@ export type {
   WeightsLoadReport,
 } from './plugin.ts';
 
+// --- seeded randomness (also `@vgglab/core/random`: no dependencies, for the data path)
+export { SeededRandom } from './random.ts';
+
 // --- registry
 export { Registry, RegistryError, createRegistry, globToRegExp, suggest } from './registry.ts';
 export type { Registered } from './registry.ts';

@@ -9,7 +9,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { assertFits, formatBytes, type DatasetSource, type ExperimentSpec, type Registry, type ScheduledOptimizer, type TrainingMemoryEstimate } from '@vgglab/core';
+import { assertFits, formatBytes, SeededRandom, type DatasetSource, type ExperimentSpec, type Registry, type ScheduledOptimizer, type TrainingMemoryEstimate } from '@vgglab/core';
 import { createMetricQueue, type MetricInput, type MetricQueue, type RunStore } from '@vgglab/store';
 import {
   assignWeights,
@@ -31,7 +31,7 @@ import {
 import { InterruptedError, messageOf } from '../errors.ts';
 import { checkpointDir } from '../paths.ts';
 import { Progress, formatDuration, formatNumber } from './progress.ts';
-import { SeededRandom, installAsMathRandom } from './rng.ts';
+import { installAsMathRandom } from './rng.ts';
 import { buildModel, createOptimizer, openDataset, preprocessingOf, type BuiltModel } from './setup.ts';
 import { endsInSoftmax, evalStep, trainStep } from './step.ts';
 import { runEnvironment } from './environment.ts';

@@ -6,8 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { Batch, BatchOptions, DatasetSource, InputShape, Plugin, ScheduledOptimizer, Split } from '@vgglab/core';
-import { SeededRandom } from '../loop/rng.ts';
+import { SeededRandom, type Batch, type BatchOptions, type DatasetSource, type InputShape, type Plugin, type ScheduledOptimizer, type Split } from '@vgglab/core';
 
 export const TINY_CLASSES = ['red', 'green', 'blue'];
 
