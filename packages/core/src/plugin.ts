@@ -168,6 +168,18 @@ export interface PluginSections {
 }
 export type PluginKind = keyof PluginSections;
 
+/**
+ * The one table of kinds: how messages name an entry of each kind, and where a spec names it (`model.name`,
+ * `optimizer.schedule.name`). The registry and the spec's plugin checks both read it.
+ */
+export const PLUGIN_KINDS = {
+  models: { label: 'model', specPath: ['model'] },
+  datasets: { label: 'dataset', specPath: ['data'] },
+  optimizers: { label: 'optimizer', specPath: ['optimizer'] },
+  schedules: { label: 'schedule', specPath: ['optimizer', 'schedule'] },
+} as const satisfies Record<PluginKind, { label: string; specPath: readonly string[] }>;
+export const KINDS = Object.keys(PLUGIN_KINDS) as PluginKind[];
+
 export type Plugin = { name: string } & { [K in PluginKind]?: Record<string, PluginSections[K]> };
 export type ModelPlugin = Plugin & { models: Record<string, ModelEntry<any>> };
 export type DatasetPlugin = Plugin & { datasets: Record<string, DatasetEntry<any>> };
