@@ -14,6 +14,7 @@ export type {
   ModelEntry,
   ModelPlugin,
   OptimizerEntry,
+  OptimizerMemorySpec,
   OptimizerPlugin,
   OptionsSchema,
   ParamCounts,
@@ -50,18 +51,13 @@ export { expandSweep, formatSweepValue, MAX_SWEEP_POINTS } from './spec-sweep.ts
 export type { SweepPoint } from './spec-sweep.ts';
 
 // --- optimizers and schedules
-export {
-  CORE_PLUGIN_NAME,
-  coreOptimizersPlugin,
-  createOptimizerFromSpec,
-  createScheduleFromSpec,
-  OPTIMIZER_SCHEMAS,
-  SCHEDULE_SCHEMAS,
-} from './optim/plugin.ts';
+export { CORE_PLUGIN_NAME, coreOptimizersPlugin } from './optim/plugin.ts';
+export { createTrainingOptimizer } from './optim/training.ts';
+export type { RunLength, TrainingOptimizer } from './optim/training.ts';
+export { OPTIMIZER_SCHEMAS, SCHEDULE_SCHEMAS } from './optim/schemas.ts';
+export type { AdamOptions, CosineScheduleOptions, RmspropOptions, SgdOptions, StepScheduleOptions } from './optim/schemas.ts';
 export { OptimizerStateError, TorchAdam, TorchRmsprop, TorchSgd, TorchStyleOptimizer } from './optim/optimizers.ts';
-export type { AdamOptions, RmspropOptions, SgdOptions } from './optim/optimizers.ts';
 export { constantSchedule, cosineSchedule, stepSchedule, withWarmup } from './optim/schedules.ts';
-export type { CosineScheduleOptions, StepScheduleOptions } from './optim/schedules.ts';
 export {
   ADAM_DEFAULTS,
   ADAMW_DEFAULTS,
@@ -92,7 +88,6 @@ export {
 export type {
   MemoryReportingOptimizer,
   ModelMemoryProfile,
-  OptimizerMemorySpec,
   TrainingMemoryBreakdown,
   TrainingMemoryEstimate,
   TrainingMemoryRequest,

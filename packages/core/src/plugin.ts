@@ -142,6 +142,32 @@ export interface ScheduledOptimizer {
   readonly optimizer: tf.Optimizer;
   setLearningRate(lr: number): void;
   getLearningRate(): number;
+  /**
+   * What this optimizer, with its options, costs in memory: read by the check before a run's first step.
+   * Without it, tfjs's own SGD, Momentum, RMSProp and Adam are recognised and any other optimizer is counted
+   * as tfjs's Adam (2 slots, temporaries over the whole model): too much rather than a crash mid-epoch.
+   */
+  readonly memory?: OptimizerMemorySpec;
+}
+
+/** What the memory check needs to know about an optimizer: the weight-sized state it keeps and how its update allocates. */
+export interface OptimizerMemorySpec {
+  /** For messages: 'adam', 'adamw (amsgrad)', 'sgd (momentum)', … */
+  name: string;
+  /** Weight-sized state tensors kept per trainable weight (Adam 2, 3 with amsgrad; SGD 0, 1 with momentum). */
+  slotsPerWeight: number;
+  /**
+   * 'per-variable': the update runs one variable at a time in its own tidy (vgglab's optimizers), so its
+   * temporaries peak at a few copies of the LARGEST trainable weight. 'whole-model': one tidy over all
+   * variables (tfjs's AdamOptimizer), so they scale with every trainable parameter.
+   */
+  updateTemporaries: 'per-variable' | 'whole-model';
+  /**
+   * Weight-sized temporaries alive at the update's peak, per weight. Defaults: per-variable 4 (the bound
+   * optim/optimizers.test.ts enforces for TorchAdam with amsgrad + weight decay, centred RMSprop with
+   * momentum and nesterov SGD); whole-model 11 (tfjs 4.22's AdamOptimizer).
+   */
+  temporariesPerWeight?: number;
 }
 
 export interface ScheduleContext {

@@ -13,8 +13,9 @@
  * `<variable>/step`), owned by the caller; `setWeights()` restores them so that training continues exactly.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ScheduledOptimizer } from '../plugin.ts';
+import type { OptimizerMemorySpec, ScheduledOptimizer } from '../plugin.ts';
 import { ADAM_DEFAULTS, ADAMW_DEFAULTS, RMSPROP_DEFAULTS, SGD_DEFAULTS } from './defaults.ts';
+import type { AdamOptions, RmspropOptions, SgdOptions } from './schemas.ts';
 
 type NamedTensor = { name: string; tensor: tf.Tensor };
 type Gradients = tf.NamedTensorMap | NamedTensor[];
@@ -63,6 +64,12 @@ function pick(config: tf.serialization.ConfigDict, known: object): Record<string
   return Object.fromEntries(Object.keys(known).filter((k) => config[k] !== undefined).map((k) => [k, config[k]]));
 }
 
+/** ' (momentum, nesterov)': the options that are on, for the optimizer's name in memory messages. */
+function flagsOn(flags: [unknown, string][]): string {
+  const on = flags.filter(([v]) => v === true || (typeof v === 'number' && v !== 0)).map(([, name]) => name);
+  return on.length ? ` (${on.join(', ')})` : '';
+}
+
 export class OptimizerStateError extends Error {
   override name = 'OptimizerStateError';
 }
@@ -85,6 +92,17 @@ export abstract class TorchStyleOptimizer extends tf.Optimizer implements Schedu
    * with momentum 1, …): for memory estimates before the first step.
    */
   abstract get stateSlotsPerWeight(): number;
+
+  /**
+   * What this optimizer costs in memory with its options (the ScheduledOptimizer contract): its slots per
+   * weight and the weight-sized temporaries its update holds at its peak, counted from `update` below, which
+   * frees each intermediate as soon as the next exists: a weighted sum a·x + b·y holds 3 (x·a, y·b, the sum),
+   * p − lr·d holds 2, and a kept gradient with weight decay or a kept denominator adds one.
+   * optimizers.test.ts bounds the peak at 4 for the heaviest options it measures. Measured on wasm for plain
+   * TorchSgd on full VGG16 (engine/capacity.ts, WASM_ALLOCATOR_OVERHEAD): the tracked-tensor peak was
+   * 1.970 GB, where this count (2 copies of fc1's 411 MB) gives 2.03 GB.
+   */
+  abstract get memory(): OptimizerMemorySpec;
 
   constructor(lr: number) {
     super();
@@ -223,17 +241,6 @@ export abstract class TorchStyleOptimizer extends tf.Optimizer implements Schedu
   }
 }
 
-export interface SgdOptions {
-  /** Momentum factor μ. Defaults to 0. */
-  momentum?: number;
-  /** Dampening τ for momentum. Defaults to 0. */
-  dampening?: number;
-  /** Nesterov momentum (needs momentum > 0 and dampening 0). Defaults to false. */
-  nesterov?: boolean;
-  /** L2 penalty λ, added to the gradient. Defaults to 0. */
-  weightDecay?: number;
-}
-
 /**
  * torch.optim.SGD:
  *   g = grad + λ·p                                   (weight decay, when λ ≠ 0)
@@ -258,6 +265,17 @@ export class TorchSgd extends TorchStyleOptimizer {
   get stateSlotsPerWeight(): number {
     return this.options.momentum !== 0 ? 1 : 0;
   }
+  get memory(): OptimizerMemorySpec {
+    const { momentum, nesterov, weightDecay } = this.options;
+    // p − lr·d: 2; the momentum buffer's weighted sum: 3; nesterov keeps its direction beside p − lr·d.
+    const base = momentum !== 0 ? 3 : 2;
+    return {
+      name: `sgd${flagsOn([[momentum, 'momentum'], [nesterov, 'nesterov']])}`,
+      slotsPerWeight: this.stateSlotsPerWeight,
+      updateTemporaries: 'per-variable',
+      temporariesPerWeight: base + (nesterov ? 1 : 0) + (weightDecay !== 0 ? 1 : 0),
+    };
+  }
   protected update(p: tf.Variable, grad: tf.Tensor, state: VariableState): void {
     const { momentum, dampening, nesterov, weightDecay } = this.options;
     const g = weightDecay !== 0 ? weightedSum(grad, 1, p, weightDecay) : grad;
@@ -280,19 +298,6 @@ export class TorchSgd extends TorchStyleOptimizer {
   ): T {
     return new (cls as unknown as typeof TorchSgd)(config.learningRate as number, pick(config, SGD_DEFAULTS)) as unknown as T;
   }
-}
-
-export interface AdamOptions {
-  /** Decay of the first-moment average β1. Defaults to 0.9. */
-  beta1?: number;
-  /** Decay of the second-moment average β2. Defaults to 0.999. */
-  beta2?: number;
-  /** ε, added to the bias-corrected root second moment. Defaults to 1e-8 (tfjs uses 1e-7). */
-  epsilon?: number;
-  /** Adam: L2 penalty λ added to the gradient; AdamW: decoupled decay. Defaults to 0 (AdamW 0.01). */
-  weightDecay?: number;
-  /** Use the running maximum of the second moment (AMSGrad). Defaults to false. */
-  amsgrad?: boolean;
 }
 
 /**
@@ -320,6 +325,16 @@ export class TorchAdam extends TorchStyleOptimizer {
   }
   get stateSlotsPerWeight(): number {
     return this.options.amsgrad ? 3 : 2;
+  }
+  get memory(): OptimizerMemorySpec {
+    // m's weighted sum: 3; L2 decay keeps g = grad + λp beside it (AdamW's decay is a 1-temporary step).
+    const l2 = !this.decoupled && this.options.weightDecay !== 0 ? 1 : 0;
+    return {
+      name: `${this.decoupled ? 'adamw' : 'adam'}${flagsOn([[this.options.amsgrad, 'amsgrad']])}`,
+      slotsPerWeight: this.stateSlotsPerWeight,
+      updateTemporaries: 'per-variable',
+      temporariesPerWeight: 3 + l2,
+    };
   }
   protected update(p: tf.Variable, grad: tf.Tensor, state: VariableState): void {
     const { beta1, beta2, epsilon, weightDecay, amsgrad } = this.options;
@@ -369,19 +384,6 @@ export class TorchAdam extends TorchStyleOptimizer {
   }
 }
 
-export interface RmspropOptions {
-  /** Decay α of the squared-gradient average (Keras and TF call it rho). Defaults to 0.99. */
-  alpha?: number;
-  /** ε, added to the root of the average (outside the square root, as PyTorch). Defaults to 1e-8. */
-  epsilon?: number;
-  /** Momentum factor μ. Defaults to 0. */
-  momentum?: number;
-  /** Divide by the centred second moment (an estimate of the variance). Defaults to false. */
-  centered?: boolean;
-  /** L2 penalty λ added to the gradient. Defaults to 0. */
-  weightDecay?: number;
-}
-
 /**
  * torch.optim.RMSprop:
  *   g = grad + λ·p
@@ -402,6 +404,16 @@ export class TorchRmsprop extends TorchStyleOptimizer {
   }
   get stateSlotsPerWeight(): number {
     return 1 + (this.options.centered ? 1 : 0) + (this.options.momentum > 0 ? 1 : 0);
+  }
+  get memory(): OptimizerMemorySpec {
+    const { centered, momentum, weightDecay } = this.options;
+    // square_avg's weighted sum: 3; momentum keeps the denominator and g/avg beside b's weighted sum: 4.
+    return {
+      name: `rmsprop${flagsOn([[centered, 'centred'], [momentum, 'momentum']])}`,
+      slotsPerWeight: this.stateSlotsPerWeight,
+      updateTemporaries: 'per-variable',
+      temporariesPerWeight: (momentum !== 0 ? 4 : 3) + (weightDecay !== 0 ? 1 : 0),
+    };
   }
   protected update(p: tf.Variable, grad: tf.Tensor, state: VariableState): void {
     const { alpha, epsilon, momentum, centered, weightDecay } = this.options;

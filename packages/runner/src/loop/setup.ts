@@ -8,17 +8,15 @@ import * as tf from '@tensorflow/tfjs';
 import { KNOWN_DATASETS } from '@vgglab/data';
 import { freezeLayers, VGG_PLUGIN_NAME } from '@vgglab/models-vgg';
 import {
-  createOptimizerFromSpec,
-  createScheduleFromSpec,
+  createTrainingOptimizer,
   type DatasetEntry,
   type DatasetSource,
   type ExperimentSpec,
   type InputShape,
-  type LearningRateFn,
   type ModelEntry,
   type Preprocessing,
   type Registry,
-  type ScheduledOptimizer,
+  type TrainingOptimizer,
   type TransformSpec,
 } from '@vgglab/core';
 
@@ -143,15 +141,7 @@ export async function buildModel(
   }
 }
 
-export interface LoopOptimizer {
-  scheduled: ScheduledOptimizer;
-  optimizer: tf.Optimizer;
-  /** Learning rate at a global step (0-based): the schedule, with its warm-up (core). */
-  learningRate: LearningRateFn;
-}
-
-export function createOptimizer(registry: Registry, spec: ExperimentSpec, stepsPerEpoch: number): LoopOptimizer {
-  const scheduled = createOptimizerFromSpec(registry, spec.optimizer);
-  const learningRate = createScheduleFromSpec(registry, spec.optimizer, { stepsPerEpoch, totalSteps: stepsPerEpoch * spec.train.epochs });
-  return { scheduled, optimizer: scheduled.optimizer, learningRate };
+/** The run's optimizer with its schedule, for a run of `stepsPerEpoch` × `train.epochs` steps. */
+export function createOptimizer(registry: Registry, spec: ExperimentSpec, stepsPerEpoch: number): TrainingOptimizer {
+  return createTrainingOptimizer(registry, spec.optimizer, { stepsPerEpoch, totalSteps: stepsPerEpoch * spec.train.epochs });
 }

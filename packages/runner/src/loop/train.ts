@@ -9,7 +9,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { assertFits, formatBytes, SeededRandom, type DatasetSource, type ExperimentSpec, type Registry, type ScheduledOptimizer, type TrainingMemoryEstimate } from '@vgglab/core';
+import { assertFits, formatBytes, SeededRandom, type DatasetSource, type ExperimentSpec, type Registry, type TrainingMemoryEstimate, type TrainingOptimizer } from '@vgglab/core';
 import { createMetricQueue, type MetricInput, type MetricQueue, type RunStore } from '@vgglab/store';
 import {
   assignWeights,
@@ -79,9 +79,9 @@ export interface RunResult {
 }
 
 /** The run's memory estimate with the optimizer it will train with (its own slot count and update model). */
-function checkCapacity(model: tf.LayersModel, optimizer: ScheduledOptimizer, batchSize: number, backend: string): TrainingMemoryEstimate | null {
+function checkCapacity(model: tf.LayersModel, optimizer: TrainingOptimizer, batchSize: number, backend: string): TrainingMemoryEstimate | null {
   if (backend !== 'wasm' && backend !== 'cpu' && backend !== 'tensorflow') return null;
-  return assertFits({ model, batchSize, optimizer, backend });
+  return assertFits({ model, batchSize, optimizer: optimizer.memory, backend });
 }
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -132,7 +132,7 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<RunResu
     optimizer = opt.optimizer;
     // Refuse a run that cannot fit before its first step (wasm has 4 GB), with the estimate and what to
     // change; before the run exists in the store.
-    const estimate = checkCapacity(model, opt.scheduled, batchSize, opts.backend);
+    const estimate = checkCapacity(model, opt, batchSize, opts.backend);
     if (estimate) progress.line(`memory: about ${formatBytes(estimate.bytes)} for training at batch ${batchSize} with ${estimate.optimizer.name} (limit ${formatBytes(estimate.limitBytes)})`);
 
     // --- the run row: new, or the interrupted one being resumed.
@@ -249,8 +249,7 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<RunResu
           stopped = true;
           break;
         }
-        const lr = opt.learningRate(state.globalStep);
-        opt.scheduled.setLearningRate(lr);
+        const lr = opt.beginStep(state.globalStep);
         const { loss, correct } = await trainStep(model, opt.optimizer, batch, probabilities);
         const n = batch.shape[0];
         state.globalStep++;
