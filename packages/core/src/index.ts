@@ -8,6 +8,7 @@ export type {
   DatasetEntry,
   DatasetPlugin,
   DatasetSource,
+  ImageInput,
   InputShape,
   LearningRateFn,
   ModelBuildOptions,
@@ -34,12 +35,16 @@ export type {
 // --- seeded randomness (also `@vgglab/core/random`: no dependencies, for the data path)
 export { SeededRandom } from './random.ts';
 
+// --- freezing layers (`model.freeze`)
+export { freezeLayers, freezeModel } from './freeze.ts';
+export type { FreezeOptions, FreezeSpec } from './freeze.ts';
+
 // --- registry
 export { Registry, RegistryError, createRegistry, globToRegExp, suggest } from './registry.ts';
 export type { Registered } from './registry.ts';
 
 // --- experiment spec
-export { experimentSpecSchema } from './spec-schema.ts';
+export { experimentSpecSchema, SPEC_DEFAULTS } from './spec-schema.ts';
 export type { ExperimentSpec } from './spec-schema.ts';
 export { canonicalJson, isSpecField, loadSpec, parseFieldPath, parseSpec, specHash } from './spec.ts';
 export type { LoadedSpec, SpecLoadOptions } from './spec.ts';

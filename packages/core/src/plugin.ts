@@ -61,7 +61,11 @@ export interface ModelEntry<O extends Record<string, unknown> = Record<string, u
   countParams?(base: ModelBuildOptions, options?: Partial<O>): ParamCounts;
   /** Loads pretrained weights from a local file into a built model. */
   loadWeights?(model: tf.LayersModel, file: string, options?: WeightsLoadOptions): Promise<WeightsLoadReport>;
-  /** Names of the layers that make up the feature extractor (for `freeze: features`). */
+  /**
+   * Names of the layers that make up the feature extractor: what a spec's `freeze: features` freezes (core's
+   * freezeModel; without it, 'features' is an error). Freezing sets `trainable`: a layer that must behave
+   * differently when frozen reads its own `trainable`, as models-vgg's batch norm does.
+   */
   featureLayers?(model: tf.LayersModel): string[];
 }
 
@@ -128,6 +132,24 @@ export interface DatasetEntry<O extends Record<string, unknown> = Record<string,
   description?: string;
   optionsSchema?: OptionsSchema;
   open(options: Partial<O>, context: DatasetContext): Promise<DatasetSource>;
+  /**
+   * When `open` fails: how to get the data these options point at, if the entry knows (e.g. "get it with
+   * `vgglab data fetch flowers --dest data`"). The runner appends it to the error.
+   */
+  missingDataHint?(options: Partial<O>, baseDir: string): string | undefined;
+  /**
+   * One image file as a model input, preprocessed exactly as validation batches are (for predict): [h, w, c]
+   * float32 values of `input.inputShape`. Predict uses the run's own dataset entry's, else the first
+   * registered entry that has one.
+   */
+  loadImage?(file: string, input: ImageInput): Promise<Float32Array>;
+}
+
+/** How a trained model's input is made from an image: the run's validation transforms, size and normalisation. */
+export interface ImageInput {
+  transforms: TransformSpec[];
+  inputShape: InputShape;
+  preprocessing: Preprocessing;
 }
 
 export interface OptimizerEntry<O extends Record<string, unknown> = Record<string, unknown>> {

@@ -10,6 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import { experimentJsonSchema, resolveExperiment, validatePluginOptions } from './spec-plugins.ts';
 import { expandSweep } from './spec-sweep.ts';
 import { canonicalJson, loadSpec, parseSpec, specHash } from './spec.ts';
+import { SPEC_DEFAULTS } from './spec-schema.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vgglab-spec-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -74,6 +75,24 @@ describe('loadSpec: a valid spec', () => {
     expect(loaded.spec.train.earlyStopping).toEqual({ patience: 3, minDelta: 0 });
     const withSchedule = parseSpec(GOOD.replace('  lr: 0.001\n', '  lr: 0.001\n  schedule: { name: cosine }\n'), 'x.yaml');
     expect(withSchedule.spec.optimizer.schedule).toEqual({ name: 'cosine', warmupSteps: 0 });
+  });
+
+  it('SPEC_DEFAULTS (what the runner falls back on) are the defaults the schema fills in', () => {
+    const { spec } = parseSpec(`${GOOD.replace('  lr: 0.001\n', '  lr: 0.001\n  schedule: { name: cosine }\n')}  earlyStopping: { patience: 3 }\n`, 'x.yaml');
+    expect(SPEC_DEFAULTS).toEqual({
+      seed: spec.seed,
+      freeze: spec.model.freeze,
+      strictWeights: spec.model.strictWeights,
+      batchSize: spec.data.batchSize,
+      cache: spec.data.cache,
+      prefetch: spec.data.prefetch,
+      strictData: spec.data.strict,
+      monitor: spec.train.monitor,
+      mode: spec.train.mode,
+      logEverySteps: spec.train.logEverySteps,
+      minDelta: spec.train.earlyStopping!.minDelta,
+      warmupSteps: spec.optimizer.schedule!.warmupSteps,
+    });
   });
 });
 

@@ -6,7 +6,8 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import type { DatasetContext, DatasetEntry, DatasetSource, InputShape, Split } from '@vgglab/core';
 import { PROBE_CONCURRENCY, DEFAULT_SPLIT_SEED, DEFAULT_VAL_FRACTION } from './defaults.ts';
-import { decodeImage, geometryWithSharp, type RawImage } from './decode.ts';
+import { decodeImage, geometryWithSharp, loadImageInput, type RawImage } from './decode.ts';
+import { fetchHint } from './fetch-hint.ts';
 import { iterateBatches, Limiter, makeCache, type PixelCache, type SampleStore } from './loader.ts';
 import { BadImageError, type ImageHeader, probeImage } from './probe.ts';
 import { DatasetError, detectLayout, scanClasses } from './scan.ts';
@@ -233,4 +234,6 @@ export const imageFolder: DatasetEntry<ImageFolderOptions> = {
   description: 'Class-per-folder images (JPEG, PNG, WebP, GIF, TIFF) split by fraction+seed, manifest, or train/ and val/ folders.',
   optionsSchema: imageFolderOptionsSchema,
   open: openImageFolder,
+  missingDataHint: fetchHint,
+  loadImage: loadImageInput,
 };

@@ -1,7 +1,8 @@
 // Public surface of @vgglab/data.
 
 // --- plugin
-export { dataPlugin } from './plugin.ts';
+export { dataPlugin, DATA_PLUGIN_NAME } from './plugin.ts';
+export { fetchHint } from './fetch-hint.ts';
 export { imageFolder, imageFolderOptionsSchema, openImageFolder, describeBadFiles } from './image-folder.ts';
 export type { ImageFolderOptions } from './image-folder.ts';
 export { shapes, shapesOptionsSchema, openShapes, generateShapes, drawShape, SHAPE_NAMES } from './shapes.ts';
@@ -18,7 +19,7 @@ export { importIdx, readIdx } from './idx.ts';
 export type { ImportIdxOptions, ImportIdxResult } from './idx.ts';
 
 // --- images and transforms (the runner's `predict` preprocesses like validation)
-export { decodeImage, loadImageForInference, geometryWithSharp, geometryInJs } from './decode.ts';
+export { decodeImage, loadImageForInference, loadImageInput, geometryWithSharp, geometryInJs } from './decode.ts';
 export type { RawImage } from './decode.ts';
 export { probeImage, BadImageError } from './probe.ts';
 export type { ImageHeader } from './probe.ts';

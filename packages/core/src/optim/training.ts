@@ -6,7 +6,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { optimizerMemoryOf } from '../engine/capacity.ts';
 import type { LearningRateFn, OptimizerMemorySpec, ScheduleContext } from '../plugin.ts';
 import type { Registry } from '../registry.ts';
-import type { ExperimentSpec } from '../spec-schema.ts';
+import { SPEC_DEFAULTS, type ExperimentSpec } from '../spec-schema.ts';
 import { constantSchedule, withWarmup } from './schedules.ts';
 
 export interface TrainingOptimizer {
@@ -50,5 +50,5 @@ export function createTrainingOptimizer(registry: Registry, optimizer: Experimen
 function scheduleOf(registry: Registry, schedule: ExperimentSpec['optimizer']['schedule'], context: ScheduleContext): LearningRateFn {
   if (!schedule) return constantSchedule(context);
   const fn = registry.schedule(schedule.name).create((schedule.options ?? {}) as Record<string, unknown>, context);
-  return withWarmup(fn, schedule.warmupSteps ?? 0);
+  return withWarmup(fn, schedule.warmupSteps ?? SPEC_DEFAULTS.warmupSteps);
 }

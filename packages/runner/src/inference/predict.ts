@@ -6,13 +6,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { ExperimentSpec, Registry, TransformSpec } from '@vgglab/core';
-import { loadImageForInference } from '@vgglab/data';
 import type { RunStore } from '@vgglab/store';
 import { assignWeights, CHECKPOINT_FILES, loadCheckpoint, loadLayersModelFromDir, readCheckpointState, type CheckpointState } from '../loop/checkpoint.ts';
 import { ARTIFACT_BEST, ARTIFACT_LAST } from '../defaults.ts';
 import { CliError } from '../errors.ts';
 import { endsInSoftmax, predictProbabilities } from '../loop/step.ts';
 import { transformsOf } from '../loop/setup.ts';
+import { imageLoaderFor, type ImageLoader } from './images.ts';
 
 export interface RunModel {
   model: tf.LayersModel;
@@ -25,6 +25,8 @@ export interface RunModel {
   checkpoint: string;
   state: CheckpointState;
   probabilities: boolean;
+  /** An image file as this model's input (its validation transforms, input size and normalisation). */
+  loadImage: ImageLoader;
   dispose(): void;
 }
 
@@ -81,6 +83,7 @@ export async function loadRunModel(checkpoint: string, registry: Registry): Prom
     checkpoint,
     state,
     probabilities: endsInSoftmax(model),
+    loadImage: imageLoaderFor(registry, spec, { transforms: transformsOf(spec).val, inputShape: state.inputShape, preprocessing: state.preprocessing }),
     dispose: () => model.dispose(),
   };
 }
@@ -102,7 +105,7 @@ export async function predictFiles(run: RunModel, files: string[], topK: number)
       chunk.map(async (f) => {
         if (!fs.existsSync(f)) throw new CliError(`no such image: ${f}`);
         try {
-          return await loadImageForInference(f, run.valTransforms, run.inputShape, run.preprocessing);
+          return await run.loadImage(f);
         } catch (err) {
           throw new CliError(`cannot read image ${f}: ${(err as Error).message}`);
         }

@@ -1,35 +1,42 @@
 /**
- * From a resolved spec and the registry to the loop's parts: the dataset source, the model (pretrained weights,
- * frozen layers), and the optimizer with its learning-rate schedule.
+ * From a resolved spec and the registry to the loop's parts: the plugin entries the run uses (looked up once),
+ * the dataset source, the model (pretrained weights, frozen layers), and the optimizer with its schedule.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { KNOWN_DATASETS } from '@vgglab/data';
-import { freezeLayers, VGG_PLUGIN_NAME } from '@vgglab/models-vgg';
 import {
   createTrainingOptimizer,
+  freezeModel,
+  Registry,
+  SPEC_DEFAULTS,
   type DatasetEntry,
   type DatasetSource,
   type ExperimentSpec,
   type InputShape,
   type ModelEntry,
   type Preprocessing,
-  type Registry,
   type TrainingOptimizer,
   type TransformSpec,
 } from '@vgglab/core';
+import * as path from 'node:path';
 
-export function modelEntry(registry: Registry, spec: ExperimentSpec): ModelEntry {
-  return registry.model(spec.model.name);
+/** The plugin entries a run uses, looked up in the registry once, and what follows from them. */
+export interface RunEntries {
+  model: ModelEntry;
+  dataset: DatasetEntry;
+  /** The spec's `model.inputShape`, else the model's own default. */
+  inputShape: InputShape;
+  /** The per-channel normalisation the model expects (its entry's). */
+  preprocessing: Preprocessing;
 }
 
-export function inputShapeOf(registry: Registry, spec: ExperimentSpec): InputShape {
-  return (spec.model.inputShape as InputShape | undefined) ?? modelEntry(registry, spec).defaults.inputShape;
-}
-
-export function preprocessingOf(registry: Registry, spec: ExperimentSpec): Preprocessing {
-  return modelEntry(registry, spec).defaults.preprocessing;
+export function runEntries(registry: Registry, spec: ExperimentSpec): RunEntries {
+  const model = registry.model(spec.model.name);
+  return {
+    model,
+    dataset: registry.dataset(spec.data.name),
+    inputShape: (spec.model.inputShape as InputShape | undefined) ?? model.defaults.inputShape,
+    preprocessing: model.defaults.preprocessing,
+  };
 }
 
 export function transformsOf(spec: ExperimentSpec): { train: TransformSpec[]; val: TransformSpec[] } {
@@ -37,104 +44,67 @@ export function transformsOf(spec: ExperimentSpec): { train: TransformSpec[]; va
   return { train: t.train ?? [], val: t.val ?? [] };
 }
 
+/**
+ * Opens the spec's dataset; a failure carries the dataset entry's hint on getting the data, if it has one.
+ * `entries` may be the registry (looked up here) or a run's entries.
+ */
 export async function openDataset(
-  registry: Registry,
+  entries: Registry | RunEntries,
   spec: ExperimentSpec,
   baseDir: string,
   warn: (message: string) => void,
   /** Where a disk cache of decoded images goes (`data.cache: disk`); defaults to `.vgglab-cache` beside the spec. */
   cacheDir: string = path.join(baseDir, '.vgglab-cache'),
 ): Promise<DatasetSource> {
-  const entry = registry.dataset(spec.data.name);
+  const { dataset, inputShape, preprocessing } = entries instanceof Registry ? runEntries(entries, spec) : entries;
   const options = (spec.data.options ?? {}) as Record<string, unknown>;
   try {
-    return await openWith(entry, options, registry, spec, baseDir, warn, cacheDir);
+    return await dataset.open(options, {
+      baseDir,
+      seed: spec.seed ?? SPEC_DEFAULTS.seed,
+      inputShape,
+      preprocessing,
+      transforms: transformsOf(spec),
+      cache: spec.data.cache ?? SPEC_DEFAULTS.cache,
+      cacheDir,
+      strict: spec.data.strict ?? SPEC_DEFAULTS.strictData,
+      warn,
+    });
   } catch (err) {
-    const hint = fetchHint(options, baseDir);
+    const hint = dataset.missingDataHint?.(options, baseDir);
     if (hint && err instanceof Error) err.message = `${err.message}; ${hint}`;
     throw err;
   }
 }
 
 /**
- * A missing folder of a dataset `vgglab data fetch` knows (flower_photos) gets the command that fetches it,
- * with `--dest` pointing where the spec expects it.
+ * Builds the run's model: the entry's `build`, then pretrained weights (the entry's `loadWeights`) and the
+ * spec's `freeze` ('features' are the entry's featureLayers). Returns the names of the frozen layers too.
  */
-export function fetchHint(options: Record<string, unknown>, baseDir: string): string | undefined {
-  for (const key of ['root', 'trainRoot', 'valRoot']) {
-    const value = options[key];
-    if (typeof value !== 'string') continue;
-    const abs = path.resolve(baseDir, value);
-    if (fs.existsSync(abs)) continue;
-    for (const [name, known] of Object.entries(KNOWN_DATASETS)) {
-      const at = abs.split(path.sep).lastIndexOf(known.extractsTo);
-      if (at < 0) continue;
-      const dest = abs.split(path.sep).slice(0, at).join(path.sep) || path.sep;
-      const shown = path.relative(process.cwd(), dest) || '.';
-      return `get it with \`vgglab data fetch ${name} --dest ${shown.startsWith('..') ? dest : shown}\``;
-    }
-  }
-  return undefined;
-}
-
-function openWith(
-  entry: DatasetEntry,
-  options: Record<string, unknown>,
-  registry: Registry,
-  spec: ExperimentSpec,
-  baseDir: string,
-  warn: (message: string) => void,
-  cacheDir: string,
-): Promise<DatasetSource> {
-  return entry.open(options, {
-    baseDir,
-    seed: spec.seed ?? 0,
-    inputShape: inputShapeOf(registry, spec),
-    preprocessing: preprocessingOf(registry, spec),
-    transforms: transformsOf(spec),
-    cache: spec.data.cache ?? 'none',
-    cacheDir,
-    strict: spec.data.strict ?? false,
-    warn,
-  });
-}
-
-export interface BuiltModel {
-  model: tf.LayersModel;
-  entry: ModelEntry;
-  inputShape: InputShape;
-  frozen: string[];
-}
-
 export async function buildModel(
-  registry: Registry,
+  entries: RunEntries,
   spec: ExperimentSpec,
   numClasses: number,
   seed: number,
   log: (line: string) => void,
-): Promise<BuiltModel> {
-  const entry = modelEntry(registry, spec);
-  const inputShape = inputShapeOf(registry, spec);
-  const model = entry.build({ numClasses, inputShape, seed }, (spec.model.options ?? {}) as Record<string, unknown>);
+): Promise<{ model: tf.LayersModel; frozen: string[] }> {
+  const entry = entries.model;
+  const model = entry.build({ numClasses, inputShape: entries.inputShape, seed }, (spec.model.options ?? {}) as Record<string, unknown>);
   try {
     if (spec.model.pretrained) {
       if (!entry.loadWeights) throw new Error(`model '${spec.model.name}' cannot load pretrained weights (model.pretrained)`);
-      const report = await entry.loadWeights(model, spec.model.pretrained, { strict: spec.model.strictWeights ?? false });
+      const report = await entry.loadWeights(model, spec.model.pretrained, { strict: spec.model.strictWeights ?? SPEC_DEFAULTS.strictWeights });
       log(
         `pretrained weights ${report.file} (${report.format}): ${report.loaded.length} loaded, ` +
           `${report.skipped.length} skipped, ${report.missing.length} freshly initialised` +
           (report.skipped.length ? ` (skipped: ${report.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})` : ''),
       );
     }
-    const freeze = spec.model.freeze ?? 'none';
-    // models-vgg's freezeLayers also stops frozen batch-norm layers from updating their statistics; for other
-    // plugins, 'features' means the entry's own feature layers.
-    const frozen =
-      freeze === 'none'
-        ? []
-        : freezeLayers(model, freeze, entry.featureLayers && registry.get('models', spec.model.name).plugin !== VGG_PLUGIN_NAME ? { featureLayers: entry.featureLayers(model) } : {});
+    const freeze = spec.model.freeze ?? SPEC_DEFAULTS.freeze;
+    // 'none' leaves the layers as the entry built them.
+    const frozen = freeze === 'none' ? [] : freezeModel(entry, model, freeze);
     if (frozen.length) log(`frozen layers: ${frozen.length} (${frozen[0]} … ${frozen[frozen.length - 1]})`);
-    return { model, entry, inputShape, frozen };
+    return { model, frozen };
   } catch (err) {
     model.dispose();
     throw err;
