@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { Registry } from '@vgglab/core';
 import type { PredictFn } from '@vgglab/dashboard';
 import { openStore, type RunDetails } from '@vgglab/store';
-import { registerRunPlugins } from '../sweep/experiment.ts';
+import { registerRunPlugins } from '../plugins.ts';
 import { loadRunModel, predictFiles, runCheckpoint, type RunModel } from './predict.ts';
 
 /** Keeps the last few runs' models loaded so repeated predictions do not rebuild them. */

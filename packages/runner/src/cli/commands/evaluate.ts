@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { flag, int, list, printJson, str, table, type Command } from '../command.ts';
-import { EXIT } from '../../defaults.ts';
+import { EXIT, SPEC_FILE_TAG } from '../../defaults.ts';
 import { CliError, UsageError } from '../../errors.ts';
 import { invocationDir } from '../../paths.ts';
 
@@ -19,13 +19,12 @@ export const evaluateCommand: Command = {
     json: { type: 'boolean', description: 'Print JSON.' },
   },
   async run(values, positionals, io) {
-    const [{ startEngine }, { evaluateModel }, { commandRegistry }, { loadRunModel, runCheckpoint }, { openDataset }, { SPEC_FILE_TAG, registerRunPlugins }, { openExistingStore }] = await Promise.all([
+    const [{ startEngine }, { evaluateModel }, { commandRegistry, registerRunPlugins }, { loadRunModel, runCheckpoint }, { openDataset }, { openExistingStore }] = await Promise.all([
       import('../../engine.ts'),
       import('../../inference/evaluate.ts'),
       import('../../plugins.ts'),
       import('../../inference/predict.ts'),
       import('../../loop/setup.ts'),
-      import('../../sweep/experiment.ts'),
       import('../../store.ts'),
     ]);
     const runArg = str(values, 'run');

@@ -19,12 +19,11 @@ export const predictCommand: Command = {
   },
   details: 'Examples:\n  vgglab predict --run 3f2a9c1e photo.jpg\n  vgglab predict --checkpoint runs/3f2a9c1e.../checkpoints/best *.png --top 3 --json',
   async run(values, positionals, io) {
-    const [{ startEngine }, { commandRegistry }, { loadRunModel, normaliseCheckpointPath, predictFiles, runCheckpoint }, { openExistingStore }, { registerRunPlugins }] = await Promise.all([
+    const [{ startEngine }, { commandRegistry, registerRunPlugins }, { loadRunModel, normaliseCheckpointPath, predictFiles, runCheckpoint }, { openExistingStore }] = await Promise.all([
       import('../../engine.ts'),
       import('../../plugins.ts'),
       import('../../inference/predict.ts'),
       import('../../store.ts'),
-      import('../../sweep/experiment.ts'),
     ]);
     const runArg = str(values, 'run');
     const ckptArg = str(values, 'checkpoint');

@@ -2,10 +2,16 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LatestMetric, RunDetails, RunStatus, RunStore, RunSummary } from '@vgglab/store';
-import { flag, int, list, printJson, str, table, type Command } from '../command.ts';
+import { flag, int, list, printJson, str, table, type Command, type CommandIO, type ParsedValues } from '../command.ts';
 import { DEFAULT_RUNS_LIMIT, EXIT, METRIC } from '../../defaults.ts';
 import { CliError, UsageError } from '../../errors.ts';
 import { formatDuration } from '../../loop/progress.ts';
+
+/** Opens the store `--db` names (or the default; it must exist), hands it to `use`, and closes it. */
+async function withRunStore<T>(values: ParsedValues, io: CommandIO, use: (store: RunStore) => T | Promise<T>, options: { readonly?: boolean } = {}): Promise<T> {
+  const { openExistingStore, withStore } = await import('../../store.ts');
+  return withStore(openExistingStore(str(values, 'db'), io.env, options), use);
+}
 
 const STATUSES: RunStatus[] = ['running', 'finished', 'failed', 'killed'];
 const DB_OPTION = { type: 'string', description: 'Run store file (default runs/vgglab.db; VGGLAB_DB).', valueName: 'file' } as const;
@@ -42,10 +48,8 @@ const listCommand: Command = {
     json: { type: 'boolean', description: 'Print JSON.' },
   },
   async run(values, positionals, io) {
-    const { openExistingStore } = await import('../../store.ts');
     if (positionals.length) throw new UsageError(`runs list takes no arguments, received '${positionals[0]}'`);
-    const store = openExistingStore(str(values, 'db'), io.env);
-    try {
+    return withRunStore(values, io, (store) => {
       const page = store.listRuns({
         limit: int(values, 'limit', DEFAULT_RUNS_LIMIT),
         status: parseStatus(list(values, 'status')),
@@ -76,9 +80,7 @@ const listCommand: Command = {
       io.stdout.write(table(rows));
       if (page.total > page.runs.length) io.stdout.write(`(${page.runs.length} of ${page.total} runs; --limit to see more)\n`);
       return EXIT.ok;
-    } finally {
-      store.close();
-    }
+    });
   },
 };
 
@@ -88,10 +90,8 @@ const showCommand: Command = {
   usage: 'vgglab runs show <run-id> [--json]',
   options: { db: DB_OPTION, json: { type: 'boolean', description: 'Print JSON.' } },
   async run(values, positionals, io) {
-    const { openExistingStore } = await import('../../store.ts');
     if (positionals.length !== 1) throw new UsageError('runs show takes one run id (or a unique prefix of at least 4 characters)');
-    const store = openExistingStore(str(values, 'db'), io.env);
-    try {
+    return withRunStore(values, io, (store) => {
       const id = store.resolveRunId(positionals[0]!);
       const run = store.getRun(id)!;
       const keys = store.listMetricKeys([id]);
@@ -136,9 +136,7 @@ const showCommand: Command = {
       }
       io.stdout.write(out.join('\n') + '\n');
       return EXIT.ok;
-    } finally {
-      store.close();
-    }
+    });
   },
 };
 
@@ -152,18 +150,14 @@ const gcCommand: Command = {
     json: { type: 'boolean', description: 'Print JSON.' },
   },
   async run(values, positionals, io) {
-    const { openExistingStore } = await import('../../store.ts');
     if (positionals.length) throw new UsageError(`runs gc takes no arguments, received '${positionals[0]}'`);
-    const store = openExistingStore(str(values, 'db'), io.env);
-    try {
+    return withRunStore(values, io, (store) => {
       const result = store.gcRuns({ dryRun: flag(values, 'dry-run') });
       if (flag(values, 'json')) printJson(io, result);
       else if (result.killed.length === 0) io.stdout.write('no dead runs\n');
       else io.stdout.write(`${flag(values, 'dry-run') ? 'would mark' : 'marked'} ${result.killed.length} run(s) killed: ${result.killed.join(', ')}\n`);
       return EXIT.ok;
-    } finally {
-      store.close();
-    }
+    });
   },
 };
 
@@ -197,10 +191,8 @@ const deleteCommand: Command = {
   },
   details: 'A running run is refused: stop it first (or `vgglab runs gc` if its process is gone).',
   async run(values, positionals, io) {
-    const { openExistingStore } = await import('../../store.ts');
     if (positionals.length === 0) throw new UsageError('runs delete needs at least one run id (or a unique prefix of at least 4 characters)');
-    const store = openExistingStore(str(values, 'db'), io.env);
-    try {
+    return withRunStore(values, io, (store) => {
       // Everything is checked before anything is deleted: one bad id deletes nothing.
       const ids = [...new Set(positionals.map((arg) => store.resolveRunId(arg)))];
       const plans = ids.map((id) => {
@@ -228,9 +220,7 @@ const deleteCommand: Command = {
       }
       if (!yes) io.stdout.write('nothing deleted: run again with --yes\n');
       return EXIT.ok;
-    } finally {
-      store.close();
-    }
+    });
   },
 };
 
@@ -252,10 +242,8 @@ const diffCommand: Command = {
     json: { type: 'boolean', description: 'Print JSON.' },
   },
   async run(values, positionals, io) {
-    const { openExistingStore } = await import('../../store.ts');
     if (positionals.length < 2) throw new UsageError('runs diff needs at least two run ids (or unique prefixes of at least 4 characters)');
-    const store: RunStore = openExistingStore(str(values, 'db'), io.env, { readonly: true });
-    try {
+    return withRunStore(values, io, (store) => {
       const runs = positionals.map((arg) => store.getRun(store.resolveRunId(arg))!);
       const params = flag(values, 'all')
         ? [...new Set(runs.flatMap((r) => Object.keys(r.params)))].sort().map((k): [string, string[]] => [k, runs.map((r) => r.params[k] ?? '-')])
@@ -277,9 +265,7 @@ const diffCommand: Command = {
       const cell = (m: LatestMetric | undefined) => (m ? `${fmt(m)} / ${m.min === null ? '-' : fmt({ ...m, value: m.min })} / ${m.max === null ? '-' : fmt({ ...m, value: m.max })}` : '-');
       io.stdout.write(table([['METRIC', ...head.slice(1)], ...metricKeys.map((k) => [k, ...runs.map((r) => cell(r.metrics[k]))])]));
       return EXIT.ok;
-    } finally {
-      store.close();
-    }
+    }, { readonly: true });
   },
 };
 
