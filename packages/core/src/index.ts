@@ -61,7 +61,8 @@ export { createTrainingOptimizer } from './optim/training.ts';
 export type { RunLength, TrainingOptimizer } from './optim/training.ts';
 export { OPTIMIZER_SCHEMAS, SCHEDULE_SCHEMAS } from './optim/schemas.ts';
 export type { AdamOptions, CosineScheduleOptions, RmspropOptions, SgdOptions, StepScheduleOptions } from './optim/schemas.ts';
-export { OptimizerStateError, TorchAdam, TorchRmsprop, TorchSgd, TorchStyleOptimizer } from './optim/optimizers.ts';
+export { TorchAdam, TorchRmsprop, TorchSgd } from './optim/optimizers.ts';
+export { OptimizerStateError, TorchStyleOptimizer } from './optim/torch-style.ts';
 export { constantSchedule, cosineSchedule, stepSchedule, withWarmup } from './optim/schedules.ts';
 export {
   ADAM_DEFAULTS,

@@ -3,7 +3,7 @@ import { createRegistry } from '../registry.ts';
 import { validatePluginOptions } from '../spec-plugins.ts';
 import { parseSpec } from '../spec.ts';
 import { coreOptimizersPlugin } from './plugin.ts';
-import type { TorchStyleOptimizer } from './optimizers.ts';
+import type { TorchStyleOptimizer } from './torch-style.ts';
 import { createTrainingOptimizer } from './training.ts';
 import { constantSchedule, cosineSchedule, stepSchedule, withWarmup } from './schedules.ts';
 
