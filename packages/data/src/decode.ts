@@ -7,7 +7,8 @@ import sharp, { type KernelEnum, type OutputInfo, type Sharp } from 'sharp';
 import type { ImageInput, InputShape, Preprocessing, TransformSpec } from '@vgglab/core';
 import { FAIL_ON, PRESCALE_MIN_PIXELS } from './defaults.ts';
 import { BadImageError, describeDecodeError, explainDecodeFailure, type ImageHeader, probeImage } from './probe.ts';
-import { compileTransforms, defaultTransforms, type Geometry, type Interpolation } from './transforms.ts';
+import { defaultTransforms, type Interpolation } from './transform-steps.ts';
+import { compileTransforms, type Geometry } from './transforms.ts';
 import { rngFor } from './rng.ts';
 
 // One libvips thread per image and several images in flight (see loader.ts) beat libvips' own threading

@@ -12,7 +12,8 @@ import { iterateBatches, Limiter, makeCache, type PixelCache, type SampleStore }
 import { BadImageError, type ImageHeader, probeImage } from './probe.ts';
 import { DatasetError, detectLayout, scanClasses } from './scan.ts';
 import { readManifest, splitClasses } from './split.ts';
-import { compileTransforms, defaultTransforms, type TransformPipeline } from './transforms.ts';
+import { defaultTransforms } from './transform-steps.ts';
+import { compileTransforms, type TransformPipeline } from './transforms.ts';
 
 export interface ImageFolderOptions extends Record<string, unknown> {
   /** One class-per-folder root (split by valFraction/splitSeed), or a root holding train/ and val/. */

@@ -23,8 +23,10 @@ export { decodeImage, loadImageForInference, loadImageInput, geometryWithSharp, 
 export type { RawImage } from './decode.ts';
 export { probeImage, BadImageError } from './probe.ts';
 export type { ImageHeader } from './probe.ts';
-export { compileTransforms, validateTransforms, defaultTransforms, randomResizedCropBox, TransformError, TRANSFORM_NAMES } from './transforms.ts';
-export type { TransformPipeline, SamplePlan, Geometry, CompileOptions, Interpolation } from './transforms.ts';
+export { compileTransforms, validateTransforms, randomResizedCropBox } from './transforms.ts';
+export type { TransformPipeline, SamplePlan, Geometry } from './transforms.ts';
+export { defaultTransforms, TransformError, TRANSFORM_NAMES } from './transform-steps.ts';
+export type { CompileOptions, Interpolation } from './transform-steps.ts';
 export { iterateBatches, epochOrder } from './loader.ts';
 export type { SampleStore } from './loader.ts';
 export { DatasetError, scanClasses } from './scan.ts';
