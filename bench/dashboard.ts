@@ -29,8 +29,7 @@ import { loadavg } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openStore, type MetricInput } from '@vgglab/store';
-import { createServer } from '@vgglab/dashboard';
-import { decodeBinarySeries } from '../packages/dashboard/src/web/binary-series.ts';
+import { createServer, decodeBinarySeries } from '@vgglab/dashboard';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: number) => {

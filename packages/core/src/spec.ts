@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { ValidateFunction } from 'ajv';
 import { dirname, resolve } from 'node:path';
+import { canonicalJson } from './canonical-json.ts';
 import { createSpecAjv } from './spec-ajv.ts';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import { experimentSpecSchema, type ExperimentSpec } from './spec-schema.ts';
@@ -181,23 +182,8 @@ function applyOverride(doc: ReturnType<typeof parseDocument>, text: string): App
 // ---------------------------------------------------------------------------------------------------------
 // Hash
 
-/** JSON with object keys sorted at every level: the same data always gives the same text. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value));
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(value).sort()) {
-      const v = (value as Record<string, unknown>)[k];
-      if (v !== undefined) out[k] = sortKeys(v);
-    }
-    return out;
-  }
-  return value;
-}
+// canonicalJson lives in canonical-json.ts (light enough for the store to import); re-exported for core's index.
+export { canonicalJson };
 
 /**
  * sha256 (hex) of the canonical JSON of the resolved spec: independent of key order and YAML formatting;

@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 
 export const packageDir = fileURLToPath(new URL('..', import.meta.url));
 export const defaultDistDir = join(packageDir, 'dist');
-const webSourceDir = join(packageDir, 'src', 'web');
+/** The page's sources: the page itself and the wire formats it shares with the server. */
+const pageSourceDirs = [join(packageDir, 'src', 'web'), join(packageDir, 'src', 'wire')];
 
 function newestMtimeMs(dir: string): number {
   let newest = 0;
@@ -19,13 +20,14 @@ function newestMtimeMs(dir: string): number {
   return newest;
 }
 
-/** True when dist has no index.html, or a page source changed after the last build. */
+/** True when dist has no index.html, or a page source (src/web, src/wire) changed after the last build. */
 export function pageNeedsBuild(distDir: string = defaultDistDir): boolean {
   const index = join(distDir, 'index.html');
   if (!existsSync(index)) return true;
   // Only the package's own dist can be rebuilt from sources; a custom distDir is taken as it is.
-  if (distDir !== defaultDistDir || !existsSync(webSourceDir)) return false;
-  return newestMtimeMs(webSourceDir) > statSync(index).mtimeMs;
+  const sources = pageSourceDirs.filter((dir) => existsSync(dir));
+  if (distDir !== defaultDistDir || sources.length === 0) return false;
+  return Math.max(...sources.map(newestMtimeMs)) > statSync(index).mtimeMs;
 }
 
 let building: Promise<void> | undefined;

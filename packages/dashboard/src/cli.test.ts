@@ -1,4 +1,5 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +9,19 @@ const cli = fileURLToPath(new URL('./cli.ts', import.meta.url));
 const args = (...rest: string[]) => ['--import', 'tsx', cli, ...rest];
 
 let fixture: Fixture;
+
+/** The first match of `pattern` in what the child prints (its group 1). */
+function printedUrl(child: ChildProcess, pattern: RegExp): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = pattern.exec(out);
+      if (match) resolve(match[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`exited with ${code}: ${out}`)));
+  });
+}
 beforeAll(() => {
   fixture = makeFixture();
 });
@@ -29,15 +43,7 @@ describe('dashboard:serve command', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        child.stdout.on('data', (chunk: Buffer) => {
-          out += chunk.toString();
-          const match = /on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
-          if (match) resolve(match[1]);
-        });
-        child.on('exit', (code) => reject(new Error(`exited with ${code}: ${out}`)));
-      });
+      const url = await printedUrl(child, /on (http:\/\/127\.0\.0\.1:\d+\/)/);
       const response = await fetch(`${url}api/runs?limit=1`);
       expect(response.status).toBe(200);
       expect(((await response.json()) as { total: number }).total).toBe(6);
@@ -46,5 +52,34 @@ describe('dashboard:serve command', () => {
     }
     const code = child.exitCode ?? (await new Promise<number | null>((resolve) => child.on('exit', resolve)));
     expect(code).toBe(0);
+  });
+
+  it('refuses --host 0.0.0.0 without a token in one line, and with VGGLAB_TOKEN prints the real address with the token', async () => {
+    const refused = spawnSync(process.execPath, args('--db', fixture.dbFile, '--host', '0.0.0.0', '--port', '0'), {
+      encoding: 'utf8',
+      env: { ...process.env, VGGLAB_TOKEN: '' },
+    });
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/^dashboard: refusing to serve 0\.0\.0\.0 without a token: .*--token <secret> or VGGLAB_TOKEN.*\n$/);
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+
+    const token = 'cli-token-0123456789abcdef';
+    const child = spawn(process.execPath, args('--db', fixture.dbFile, '--host', '0.0.0.0', '--port', '0'), {
+      env: { ...process.env, VGGLAB_TOKEN: token },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      const printed = await printedUrl(child, /on (http:\/\/\S+)  /);
+      const url = new URL(printed);
+      expect(url.searchParams.get('token')).toBe(token);
+      const addresses = Object.values(networkInterfaces()).flatMap((list) => list ?? []).map((i) => i.address);
+      expect(addresses).toContain(url.hostname);
+      expect(url.hostname).not.toBe('0.0.0.0');
+      const base = `${url.origin}/`;
+      expect((await fetch(`${base}api/runs?limit=1`)).status).toBe(401);
+      expect((await fetch(`${base}api/runs?limit=1`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    } finally {
+      child.kill('SIGTERM');
+    }
   });
 });

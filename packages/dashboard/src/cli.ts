@@ -1,18 +1,22 @@
 /**
- * `npx nx run dashboard:serve [-- --db <file>] [--port <n>] [--host <addr>]`: the dashboard without model code
- * (predict answers 501; `vgglab serve` adds it). The db is --db, else VGGLAB_DB, else runs/vgglab.db, resolved
- * against the directory the command was started from.
+ * `npx nx run dashboard:serve [-- --db <file>] [--port <n>] [--host <addr>] [--token <secret>]`: the dashboard
+ * without model code (predict answers 501; `vgglab serve` adds it). The db is --db, else VGGLAB_DB, else
+ * runs/vgglab.db, from where the command was started (the store's resolveDbFile). A --host beyond loopback needs a
+ * token (--token, else VGGLAB_TOKEN); see SECURITY.md.
  */
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DB_ENV_VAR, DEFAULT_DB_FILE, resolveDbFile } from '@vgglab/store';
 import { DASHBOARD_DEFAULTS } from './defaults.ts';
-import { startServer } from './server.ts';
+import { startBanner, startServer } from './server/start.ts';
 
-const HELP = `usage: dashboard:serve [--db <file>] [--port <n>] [--host <addr>]
+const HELP = `usage: dashboard:serve [--db <file>] [--port <n>] [--host <addr>] [--token <secret>]
 
-  --db <file>     run store (default: $VGGLAB_DB, else ${DASHBOARD_DEFAULTS.dbFile})
-  --port <n>      port (default ${DASHBOARD_DEFAULTS.port}; 0 picks a free one)
-  --host <addr>   address to listen on (default ${DASHBOARD_DEFAULTS.host}: this machine only)
+  --db <file>       run store (default: $${DB_ENV_VAR}, else ${DEFAULT_DB_FILE})
+  --port <n>        port (default ${DASHBOARD_DEFAULTS.port}; 0 picks a free one)
+  --host <addr>     address to listen on (default ${DASHBOARD_DEFAULTS.host}: this machine only); any other
+                    address needs a token
+  --token <secret>  access token (default: $VGGLAB_TOKEN), at least 16 characters; checked on every request
+                    when --host is beyond this machine
 `;
 
 async function main(): Promise<void> {
@@ -21,6 +25,7 @@ async function main(): Promise<void> {
       db: { type: 'string' },
       port: { type: 'string' },
       host: { type: 'string' },
+      token: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -29,8 +34,8 @@ async function main(): Promise<void> {
     process.stdout.write(HELP);
     return;
   }
-  const base = process.env.INIT_CWD || process.env.NX_WORKSPACE_ROOT || process.cwd();
-  const dbFile = resolve(base, values.db ?? process.env.VGGLAB_DB ?? DASHBOARD_DEFAULTS.dbFile);
+  // The store's rule, as every vgglab command reads it (relative to where the command was started).
+  const dbFile = resolveDbFile({ flag: values.db });
   let port: number = DASHBOARD_DEFAULTS.port;
   if (values.port !== undefined) {
     port = Number(values.port);
@@ -38,10 +43,11 @@ async function main(): Promise<void> {
       throw new Error(`--port must be an integer from 0 to 65535, received '${values.port}'`);
     }
   }
-  const { app, url } = await startServer({ dbFile, port, host: values.host, logger: false });
-  process.stdout.write(`vgglab dashboard on ${url}  (runs: ${dbFile})\n`);
+  const token = values.token ?? process.env.VGGLAB_TOKEN;
+  const started = await startServer({ dbFile, port, host: values.host, token, logger: false });
+  process.stdout.write(startBanner(started, { dbFile, token }));
   const stop = () => {
-    void app.close().then(() => process.exit(0));
+    void started.app.close().then(() => process.exit(0));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

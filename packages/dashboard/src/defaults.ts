@@ -3,8 +3,6 @@ export const DASHBOARD_DEFAULTS = {
   /** Loopback only unless the user asks for another address. */
   host: '127.0.0.1',
   port: 6006,
-  /** Default db file, relative to the working directory; VGGLAB_DB overrides it. */
-  dbFile: 'runs/vgglab.db',
   /** Run list page size when the client gives none, and the largest page it may ask for. */
   pageSize: 100,
   maxPageSize: 1000,

@@ -6,37 +6,23 @@
  * Screenshots go to packages/dashboard/e2e-output/ (gitignored).
  * Without /usr/bin/chromium (or VGGLAB_CHROMIUM) the test fails under CI=true and is skipped otherwise.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
 import { openStore, type MetricInput } from '@vgglab/store';
-import { createServer, type PredictFn } from './server.ts';
+import { createServer } from './server/create.ts';
+import type { PredictFn } from './server/options.ts';
+import { browserIt, hasChromium, launchChromium, SCREENSHOT_DIR } from './testing/browser.ts';
 import { logAll, makeFixture, noise, type Fixture } from './testing/fixture.ts';
 import { formatNumber } from './web/format.ts';
 import { DETAIL_DEBOUNCE_MS } from './web/zoom-detail.ts';
 
-/** Debian's chromium; VGGLAB_CHROMIUM points elsewhere (another distribution's path). */
-const CHROMIUM = process.env.VGGLAB_CHROMIUM || '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-export const SCREENSHOT_DIR = fileURLToPath(new URL('../e2e-output/', import.meta.url));
-const hasChromium = existsSync(CHROMIUM);
 const ONE_PIXEL_PNG = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
   'base64',
 );
-const inCi = process.env.CI === 'true' || process.env.CI === '1';
 
 /** Long runs for the band and zoom test: a step of logging each, so the compare view downsamples them. */
 const LONG_STEPS = 4000;
@@ -204,22 +190,6 @@ async function chartStats(page: Page, key: string, colors: string[]) {
   );
 }
 
-/**
- * A browser test: skipped where chromium is missing, except in CI, where a missing chromium fails it (so CI
- * can never pass without having run the browser tests).
- */
-function browserIt(name: string, body: () => Promise<void>, timeout: number): void {
-  it.skipIf(!hasChromium && !inCi)(
-    name,
-    async () => {
-      if (!hasChromium) {
-        throw new Error(`chromium not found at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (.ci/run does)`);
-      }
-      await body();
-    },
-    timeout,
-  );
-}
 
 describe('dashboard in a browser', () => {
   let fixture: Fixture;
@@ -240,7 +210,7 @@ describe('dashboard in a browser', () => {
     app = await createServer({ dbFile: fixture.dbFile, livePollMs: 200, predict });
     await app.listen({ host: '127.0.0.1', port: 0 });
     url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    browser = await launchChromium();
     mkdirSync(SCREENSHOT_DIR, { recursive: true });
   });
 

@@ -4,17 +4,8 @@
  * id moved, once for all clients, then fanned out by each client's run and key filters.
  */
 import type { ServerResponse } from 'node:http';
-import type { MetricPoint, RunStatus, RunStore } from '@vgglab/store';
-import type { LivePoint } from './web/api.ts';
-
-/** The page's type of a live point is the one definition of what this stream sends. */
-export type LivePointJson = LivePoint;
-
-export interface RunStatusJson {
-  id: string;
-  status: RunStatus;
-  endTime: number | null;
-}
+import type { MetricPoint, RunReader, RunStatus } from '@vgglab/store';
+import type { LivePoint, RunStatusChange } from './wire/api-json.ts';
 
 interface LiveClient {
   response: ServerResponse;
@@ -30,8 +21,8 @@ const PAGE = 5000;
 /** Comment lines keep proxies and browsers from closing an idle stream. */
 const KEEPALIVE_MS = 15_000;
 
-export function pointJson(point: MetricPoint): LivePointJson {
-  const out: LivePointJson = {
+export function pointJson(point: MetricPoint): LivePoint {
+  const out: LivePoint = {
     runId: point.runId,
     key: point.key,
     step: point.step,
@@ -51,7 +42,7 @@ export class LiveHub {
   private running = new Map<string, RunStatus>();
 
   constructor(
-    private readonly store: RunStore,
+    private readonly store: RunReader,
     private readonly pollMs: number,
     private readonly onError: (error: unknown) => void,
   ) {}
@@ -153,7 +144,7 @@ export class LiveHub {
     if (last < this.cursor) this.cursor = last;
 
     const nowRunning = this.runningRuns();
-    const changed: RunStatusJson[] = [];
+    const changed: RunStatusChange[] = [];
     for (const id of this.running.keys()) {
       if (nowRunning.has(id)) continue;
       const run = this.store.getRun(id);

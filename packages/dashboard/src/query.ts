@@ -25,9 +25,14 @@ export class BadQueryError extends Error {
   }
 }
 
-const WHERE_PATTERN = /^\s*(?:(min|max|latest)\((.+)\)|(.+?))\s*(<=|>=|!=|<|>|=)\s*(\S+)\s*$/;
+/** A key (no comparison characters in it), the first comparison, and the rest. */
+const WHERE_PATTERN = /^\s*(?:(min|max|latest)\(([^<>=!]+)\)|([^<>=!]+?))\s*(<=|>=|!=|<|>|=)\s*(.*?)\s*$/;
 
-/** Parses `val/accuracy>0.9` or `max(val/accuracy)>=0.9` into a store metric filter. */
+/**
+ * Parses `val/accuracy>0.9` or `max(val/accuracy)>=0.9` into a store metric filter. One comparison per `where`:
+ * anything after the number (`val/accuracy>0 OR 1=1`) is a syntax error named in the message, never a part of the
+ * key or the value (several conditions are several `where` parameters, all of which must hold).
+ */
 export function parseWhere(text: string): MetricFilter {
   const match = WHERE_PATTERN.exec(text);
   if (!match) {
@@ -35,7 +40,13 @@ export function parseWhere(text: string): MetricFilter {
       `query parameter 'where' must look like 'val/accuracy>0.9' or 'max(val/accuracy)>=0.9', received '${text}'`,
     );
   }
-  const [, of, wrappedKey, plainKey, op, rawValue] = match;
+  const [, of, wrappedKey, plainKey, op, rest] = match;
+  const [rawValue = '', ...extra] = rest.split(/\s+/);
+  if (extra.length > 0) {
+    throw new BadQueryError(
+      `query parameter 'where' holds one comparison (key, operator, number): unexpected '${extra.join(' ')}' after '${rawValue}' in '${text}'; repeat where= for more conditions (all must hold)`,
+    );
+  }
   const value = Number(rawValue);
   if (rawValue.trim() === '' || Number.isNaN(value)) {
     throw new BadQueryError(`query parameter 'where' needs a number after '${op}', received '${rawValue}' in '${text}'`);

@@ -2,6 +2,7 @@
  * JSON schemas of every route's params, querystring and body (fastify validates them with its own ajv). Lists
  * are repeated parameters (`runs=a&runs=b`) or comma-separated (`runs=a,b`), or both.
  */
+import { RUN_STATUSES } from '@vgglab/store';
 import { DASHBOARD_DEFAULTS } from './defaults.ts';
 
 /** A run id, or a unique prefix of one (at least 4 characters; the store resolves it). */
@@ -22,7 +23,8 @@ const sortPattern = `^(${RUN_COLUMNS.join('|')}|param:.+|metric:.+|metric\\.min:
 /** The run list's filters and sort, shared by the JSON list and its CSV export. */
 const runFilterProperties = {
   q: { type: 'string', maxLength: 200, description: 'Case-insensitive text in id, name, experiment, model, optimizer or a tag value.' },
-  status: stringList({ type: 'string', enum: ['running', 'finished', 'failed', 'killed'] }, 4),
+  // The store's statuses, whatever they are (a newer store adds `crashed`): one list, not a copy.
+  status: stringList({ type: 'string', enum: [...RUN_STATUSES] }, RUN_STATUSES.length),
   experiment: { type: 'string', minLength: 1, maxLength: 250 },
   model: { type: 'string', minLength: 1, maxLength: 250 },
   optimizer: { type: 'string', minLength: 1, maxLength: 250 },
@@ -104,7 +106,7 @@ export const seriesQuery = {
       enum: ['full', 'compact', 'binary'],
       default: 'full',
       description:
-        'binary: columns as little-endian bytes, values exact (the page asks so; web/binary-series.ts); ' +
+        'binary: columns as little-endian bytes, values exact (the page asks so; wire/binary-series.ts); ' +
         'compact: JSON with float32 values, timestamps as timestampStart + timestampDelta, steps/epochs as runs.',
     },
   },

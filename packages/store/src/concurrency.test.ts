@@ -85,7 +85,7 @@ describe('several processes, one database', () => {
     await expect.poll(() => store.getRun(run.id)!.metrics['train/loss']?.count ?? 0, { timeout: 20_000, interval: 50 }).toBeGreaterThan(300);
     first.child.kill('SIGKILL');
     await first.done.catch(() => undefined);
-    expect(store.getRun(run.id)!.status).toBe('running');
+    expect(store.getRun(run.id)!.status).toBe('crashed'); // its process is gone: shown at once, recorded by gc
     expect(store.gcRuns().killed).toEqual([run.id]);
     expect(store.getRun(run.id)!.status).toBe('killed');
 

@@ -1,4 +1,10 @@
-/** Every default and limit of the run store, in one place. */
+/** Every default and limit of the run store, in one place (the param keys it knows are in param-keys.ts). */
+
+/** The store file when neither `--db`, VGGLAB_DB nor the spec's `store.db` names one, relative to where the command
+ * was run. */
+export const DEFAULT_DB_FILE = 'runs/vgglab.db';
+/** Environment variable naming the store file. */
+export const DB_ENV_VAR = 'VGGLAB_DB';
 
 /** Per-batch limits, as MLflow's: bigger batches must be split (createMetricQueue does it). */
 export const MAX_METRICS_PER_BATCH = 1000;
@@ -12,6 +18,10 @@ export const MAX_TAG_VALUE_LENGTH = 8000;
 
 /** Writers wait this long for another process's lock before SQLITE_BUSY. */
 export const DEFAULT_BUSY_TIMEOUT_MS = 15_000;
+/** A `running` run of another host reads as `crashed` after this long without a heartbeat. Generous: the queue
+ * heartbeats only when it flushes, and a long validation pass logs nothing. Same-host runs are judged by their
+ * process instead. */
+export const DEFAULT_STALE_HEARTBEAT_MS = 10 * 60_000;
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 1000;
@@ -28,8 +38,5 @@ export const DEFAULT_QUEUE_MAX_PENDING = 1000;
 
 /** Shortest run-id prefix resolveRunId accepts. */
 export const MIN_RUN_ID_PREFIX = 4;
-/** Param keys the run list's `model` and `optimizer` filters look at. */
-export const MODEL_NAME_PARAM = 'model.name';
-export const OPTIMIZER_NAME_PARAM = 'optimizer.name';
 /** Most values a filter menu (facet) lists. */
 export const MAX_FACET_VALUES = 200;

@@ -1,16 +1,23 @@
 // Public surface of @vgglab/store: the run store (SQLite through better-sqlite3) that the runner writes and
 // the dashboard reads.
 
-export { openStore } from './store.ts';
-export { createMetricQueue } from './queue.ts';
+export { openStore, openRunReader } from './store.ts';
+export { resolveDbFile, invocationDir } from './open/db-file.ts';
+export type { DbFileSources } from './open/db-file.ts';
+export { PARAM_KEYS, TABLE_PARAM_KEYS, paramSortKey } from './param-keys.ts';
+export { createMetricQueue } from './write/queue.ts';
+export { processStartOf } from './runs/liveness.ts';
 export { generateSyntheticRuns, mulberry32 } from './synthetic.ts';
 export type { SyntheticRunsOptions } from './synthetic.ts';
-export { runListCsv, metricsCsv } from './csv.ts';
-export { flattenParams, canonicalJson, paramString } from './flatten.ts';
+export { runListCsv, metricsCsv } from './queries/csv.ts';
+export { flattenParams, paramString } from './runs/flatten.ts';
 export { StoreError } from './errors.ts';
-export { RUN_STATUSES } from './validate.ts';
-export { SCHEMA_VERSION } from './schema.ts';
+export { RUN_STATUSES, STORED_RUN_STATUSES } from './validate.ts';
+export { SCHEMA_VERSION } from './storage/schema.ts';
 export {
+  DEFAULT_DB_FILE,
+  DB_ENV_VAR,
+  DEFAULT_STALE_HEARTBEAT_MS,
   MAX_METRICS_PER_BATCH,
   MAX_PARAMS_PER_BATCH,
   MAX_TAGS_PER_BATCH,
@@ -55,11 +62,13 @@ export type {
   RunFacets,
   RunListQuery,
   RunPage,
+  RunMaintenance,
   RunReader,
   RunSortKey,
   RunStatus,
   RunStore,
   RunWriter,
+  StoredRunStatus,
   RunSummary,
   SeriesColumns,
   SeriesPoint,

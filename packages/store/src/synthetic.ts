@@ -3,7 +3,8 @@
  * (createRun + logBatch), so a generated database has exactly the shape the runner produces.
  */
 import { MAX_METRICS_PER_BATCH } from './defaults.ts';
-import type { MetricInput, RunStatus, RunStore } from './types.ts';
+import type { RunWriter } from './interfaces.ts';
+import type { MetricInput, StoredRunStatus } from './types.ts';
 
 export interface SyntheticRunsOptions {
   /** Defaults to 100. */
@@ -23,7 +24,7 @@ export interface SyntheticRunsOptions {
 const MODELS = ['vgg11', 'vgg11_bn', 'vgg13', 'vgg13_bn', 'vgg16', 'vgg16_bn', 'vgg19', 'vgg19_bn'];
 const OPTIMIZERS = ['adam', 'adamw', 'sgd', 'rmsprop'];
 const LRS = [1e-2, 3e-3, 1e-3, 3e-4, 1e-4];
-const STATUSES: RunStatus[] = ['finished', 'finished', 'finished', 'finished', 'failed', 'killed', 'running'];
+const STATUSES: StoredRunStatus[] = ['finished', 'finished', 'finished', 'finished', 'failed', 'killed', 'running'];
 
 /** mulberry32: a small, fast seeded generator of numbers in [0, 1), good enough for test and bench data. */
 export function mulberry32(seed: number): () => number {
@@ -38,7 +39,7 @@ export function mulberry32(seed: number): () => number {
 }
 
 /** Writes the runs; returns their ids in creation order. */
-export function generateSyntheticRuns(store: RunStore, options: SyntheticRunsOptions = {}): string[] {
+export function generateSyntheticRuns(store: RunWriter, options: SyntheticRunsOptions = {}): string[] {
   const runs = options.runs ?? 100;
   const points = options.pointsPerMetric ?? 1000;
   const keys = options.metricKeys ?? ['train/loss', 'train/accuracy', 'val/loss', 'val/accuracy'];

@@ -4,14 +4,27 @@
  * milliseconds everywhere.
  */
 
-/** Lifecycle of a run. `killed`: stopped by Ctrl-C, or found dead by `gcRuns`. */
-export type RunStatus = 'running' | 'finished' | 'failed' | 'killed';
+/**
+ * The status a run shows. `killed`: stopped by Ctrl-C, or found dead by `gcRuns`. `crashed` is never stored: it is
+ * what a stored `running` run reads as once its process is gone (same host: the pid is not alive, or belongs to
+ * another process than the one that recorded it; another host: no heartbeat for `staleHeartbeatMs`), in every
+ * listing, filter, sort and get, from any connection, read-only ones included.
+ */
+export type RunStatus = 'running' | 'finished' | 'failed' | 'killed' | 'crashed';
+/** The statuses a writer sets (`setRunStatus`); `crashed` is derived when read. */
+export type StoredRunStatus = Exclude<RunStatus, 'crashed'>;
 
 export interface OpenStoreOptions {
-  /** Open without write access (the dashboard). The file must exist and be at the current schema. Defaults to false. */
+  /**
+   * Open without write access. The file must exist, be a vgglab store and be at the current schema; nothing is
+   * created or migrated. Defaults to false. Prefer `openRunReader(file)`, which is typed as a RunReader.
+   */
   readonly?: boolean;
   /** How long a writer waits for another process's lock before failing. Defaults to 15000 ms. */
   busyTimeoutMs?: number;
+  /** A `running` run recorded on another host reads as `crashed` when its last heartbeat is older than this.
+   * Defaults to 10 minutes (DEFAULT_STALE_HEARTBEAT_MS). */
+  staleHeartbeatMs?: number;
 }
 
 export interface Experiment {
@@ -103,6 +116,9 @@ export interface NewRun {
   host?: string;
   /** Defaults to process.pid. */
   pid?: number | null;
+  /** What tells the run's process from a later one with the same pid (processStartOf(pid)); defaults to that of
+   * `pid` when the run is on this host. A writer on another machine passes its own. */
+  processStart?: string | null;
   /** Values this run took from a sweep grid, e.g. `{ "model.name": "vgg11" }`. */
   sweepValues?: Record<string, unknown> | null;
   tags?: Record<string, string>;
@@ -369,7 +385,8 @@ export interface MetricsAfterResult {
 }
 
 export interface GcOptions {
-  /** Only runs recorded on this host have their pid checked. Defaults to os.hostname(). */
+  /** Only runs recorded on this host have their pid checked (gone, or now another process). Defaults to
+   * os.hostname(). */
   host?: string;
   /** Also mark `running` runs (any host; e.g. another machine, or a reused pid) as killed when their heartbeat is
    * older than this. Off by default. */
@@ -393,6 +410,8 @@ export interface ResumeOptions {
   pid?: number;
   /** Defaults to os.hostname(). */
   host?: string;
+  /** Defaults to processStartOf(pid) when on this host (see NewRun.processStart). */
+  processStart?: string | null;
 }
 
 /** A distinct value and how many runs have it (filter menus). */
@@ -415,138 +434,8 @@ export interface MetricExportQuery {
   keys?: readonly string[];
 }
 
-/**
- * The read side of a run store: what the dashboard, `vgglab runs` and inference need. Every method that takes a
- * run id throws StoreError `NOT_FOUND` for an unknown run.
- */
-export interface RunReader {
-  /** Absolute path of the SQLite file. */
-  readonly file: string;
-  readonly readonly: boolean;
-  /** Schema version of the open file. */
-  readonly schemaVersion: number;
-
-  getExperiment(idOrName: number | string): Experiment | undefined;
-  listExperiments(): Experiment[];
-  /** Full id from a full id or a unique prefix (at least 4 characters); StoreError NOT_FOUND / AMBIGUOUS. */
-  resolveRunId(idOrPrefix: string): string;
-  getRun(runId: string): RunDetails | undefined;
-  /** Newest run in the experiment with this spec hash (any status), so sweeps can skip finished runs and resume
-   * interrupted ones. */
-  findRunBySpecHash(experiment: number | string, specHash: string): Run | undefined;
-  listArtifacts(runId: string, kind?: string): Artifact[];
-  /** Newest first. */
-  listEvaluations(runId: string): Evaluation[];
-
-  // --- queries
-  listRuns(query?: RunListQuery): RunPage;
-  /** Points of one metric in step order. */
-  getMetricHistory(runId: string, key: string, options?: MetricHistoryOptions): MetricPoint[];
-  /** Metric keys logged by these runs (all runs when omitted), sorted. */
-  listMetricKeys(runIds?: readonly string[]): string[];
-  /** Param keys present in these runs (all runs when omitted), sorted. */
-  listParamKeys(runIds?: readonly string[]): string[];
-  /** Distinct values of one param with run counts, most common first (e.g. `model.name`). Defaults to 200 values. */
-  listParamValues(key: string, options?: { limit?: number }): FacetValue[];
-  /** Tag keys with the number of runs that carry them, most common first. Defaults to 200 keys. */
-  listTagKeys(options?: { limit?: number }): FacetValue[];
-  /** Everything the run table's filter menus offer, in one snapshot. */
-  getRunFacets(): RunFacets;
-  /** Latest/best values of every metric of one run (cheap: one indexed read); e.g. to tell whether cached series
-   * are stale (count, step, timestamp). */
-  getLatestMetrics(runId: string): Record<string, LatestMetric>;
-  /** Several runs x keys in one call, each series downsampled to at most maxPoints buckets by step, keeping
-   * each bucket's min and max. Series with no points are returned empty; order follows runIds, then keys. */
-  getMetricSeries(query: MetricSeriesQuery): MetricSeries[];
-  /** The same series (same buckets, same order) as columns: the fast read for charts and JSON APIs. */
-  getMetricColumns(query: MetricSeriesQuery): MetricColumns[];
-  /** The same series again as float64 typed arrays (no per-value copy into JavaScript numbers): for binary APIs. */
-  getPackedMetricColumns(query: MetricSeriesQuery): PackedMetricColumns[];
-  /** New points since a cursor (for server-sent events), in id order. */
-  getMetricsAfter(query: MetricsAfterQuery): MetricsAfterResult;
-  /** Highest metric point id so far (0 when empty): where a live stream starts. */
-  lastMetricId(): number;
-  /** Every point of these runs (and keys), ordered by run (creation order), key, step; read in chunks, so other
-   * calls may run on the store between iterations (streamed CSV export). */
-  iterateMetrics(query: MetricExportQuery): IterableIterator<MetricPoint>;
-
-  close(): void;
-}
-
-/**
- * The write side of a run store: what the training loop needs. Writes are synchronous (better-sqlite3), each in
- * one transaction; the metric queue adds asynchronous batching on top. Every method that takes a run id throws
- * StoreError `NOT_FOUND` for an unknown run.
- */
-export interface RunWriter {
-  /** Get-or-create by name; safe under concurrent processes. */
-  createExperiment(name: string): Experiment;
-
-  // --- run lifecycle
-  /** Creates a `running` run, its params (flattened resolvedSpec) and tags in one transaction. */
-  createRun(input: NewRun): Run;
-  /** Terminal statuses set endTime (defaults to now); `running` clears it. */
-  setRunStatus(runId: string, status: RunStatus, options?: { endTime?: number }): void;
-  /** Record that the run's process is alive; cheap, call it with each flush. */
-  heartbeat(runId: string, pid?: number): void;
-  /** Continue an interrupted run: status running, new pid/host, endTime cleared, metrics after `fromStep`
-   * deleted, latest/best recomputed, all in one transaction. */
-  resumeRun(runId: string, options: ResumeOptions): Run;
-  /** Delete metric points with step > `step` (all keys) and recompute latest/best values. Returns rows deleted. */
-  deleteMetricsAfter(runId: string, step: number): number;
-  /** Mark `running` runs whose process is gone as `killed`. */
-  gcRuns(options?: GcOptions): GcResult;
-  /** Delete a run and everything it owns. Files on disk are not touched. */
-  deleteRun(runId: string): void;
-
-  // --- writes
-  /** The one write primitive: metrics, params and tags in one transaction, latest/best updated alongside.
-   * Limits (1000 metrics, 100 params, 100 tags) are checked before anything is written. */
-  logBatch(runId: string, batch: LogBatchInput): void;
-  /** A one-element logBatch. */
-  logMetric(runId: string, metric: MetricInput): void;
-  /** A one-element logBatch. */
-  logParam(runId: string, key: string, value: string): void;
-  /** A one-element logBatch. */
-  setTag(runId: string, key: string, value: string): void;
-  /** Insert or update (on run, kind, path). */
-  logArtifact(runId: string, artifact: NewArtifact): Artifact;
-  logEvaluation(runId: string, evaluation: NewEvaluation): Evaluation;
-  close(): void;
-}
-
-/** An open run store: both sides on one SQLite file. */
-export interface RunStore extends RunReader, RunWriter {
-  close(): void;
-}
-
-export interface MetricQueueOptions {
-  /** Flush at least this often while points are pending. Defaults to 1000 ms. */
-  flushEveryMs?: number;
-  /** Flush synchronously as soon as this many metrics are pending. Defaults to 1000. */
-  maxPending?: number;
-  /** Also call store.heartbeat(runId) on each flush. Defaults to true. */
-  heartbeat?: boolean;
-}
-
-/**
- * Batches writes of one run behind logBatch's interface. Anything still pending is flushed on `close()`,
- * on `flush()`, and synchronously when the process exits. A background flush that fails is rethrown from the
- * next call; on a transient failure (SQLITE_BUSY past the timeout, I/O) its entries stay queued and are retried,
- * on a StoreError (a param changing value, a deleted run) that batch is dropped.
- */
-export interface MetricQueue {
-  logBatch(batch: LogBatchInput): void;
-  logMetric(metric: MetricInput): void;
-  logParam(key: string, value: string): void;
-  setTag(key: string, value: string): void;
-  /** Number of metrics, params and tags not yet written. */
-  readonly pending: number;
-  /** Write everything pending now (split to respect batch limits). */
-  flush(): Promise<void>;
-  /** Flush and stop the timer; later logs throw. */
-  close(): Promise<void>;
-}
+// The read and write sides (RunReader, RunWriter, RunMaintenance, RunStore) and the queue, in interfaces.ts.
+export type * from './interfaces.ts';
 
 export type StoreErrorCode =
   | 'BATCH_LIMIT'
@@ -555,4 +444,5 @@ export type StoreErrorCode =
   | 'AMBIGUOUS'
   | 'CONFLICT'
   | 'READONLY'
-  | 'SCHEMA';
+  | 'SCHEMA'
+  | 'PERMISSION';

@@ -7,9 +7,12 @@ import {
   MAX_TAGS_PER_BATCH,
 } from './defaults.ts';
 import { StoreError } from './errors.ts';
-import type { KeyValue, LogBatchInput, MetricInput, RunStatus } from './types.ts';
+import type { KeyValue, LogBatchInput, MetricInput, RunStatus, StoredRunStatus } from './types.ts';
 
-export const RUN_STATUSES: readonly RunStatus[] = ['running', 'finished', 'failed', 'killed'];
+/** What a writer records (setRunStatus). */
+export const STORED_RUN_STATUSES: readonly StoredRunStatus[] = ['running', 'finished', 'failed', 'killed'];
+/** Every status a run can show, `crashed` (derived when read) included: what the run list filters on. */
+export const RUN_STATUSES: readonly RunStatus[] = [...STORED_RUN_STATUSES, 'crashed'];
 
 /** Short, printable form of a received value for error messages. */
 export function show(value: unknown): string {
@@ -50,6 +53,12 @@ export function checkOptionalFinite(value: unknown, where: string): void {
 export function checkStatus(status: unknown, where = 'status'): asserts status is RunStatus {
   if (!RUN_STATUSES.includes(status as RunStatus)) {
     throw invalid(`${where} must be one of ${RUN_STATUSES.join(', ')}, received ${show(status)}`);
+  }
+}
+
+export function checkStoredStatus(status: unknown, where = 'status'): asserts status is StoredRunStatus {
+  if (!STORED_RUN_STATUSES.includes(status as StoredRunStatus)) {
+    throw invalid(`${where} must be one of ${STORED_RUN_STATUSES.join(', ')}, received ${show(status)}`);
   }
 }
 

@@ -7,10 +7,10 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { axisStyle, chartLayout, type ChartSeries } from './chart-layout.ts';
 import { formatDuration, formatNumber } from './format.ts';
+import type { XMode } from './x-mode.ts';
 import { ZoomGroup, type XRange } from './zoom-group.ts';
 
 export type { ChartSeries } from './chart-layout.ts';
-export type XMode = 'step' | 'epoch' | 'relative' | 'wall';
 
 interface ChartProps {
   title: string;

@@ -1,13 +1,14 @@
 /** The compare view: the selected runs' curves overlaid, one chart per metric, and the params that differ. */
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
-import { api, type LivePoint, type ParamsDiff, type RunStatus } from './api.ts';
+import { api, type LivePoint, type ParamsDiff, type RunStatusChange } from './api.ts';
 import { bucketsForWidth, firstColumnWidth } from './buckets.ts';
-import { Chart, XAxisSelect, type ChartSeries, type XMode } from './Chart.tsx';
+import { Chart, XAxisSelect, type ChartSeries } from './Chart.tsx';
 import { formatLr, runColor } from './format.ts';
 import { appendLivePoints, curve, epochMapper, orderMetricKeys, smooth, type RunSeries } from './series.ts';
 import type { RunLite } from './types.ts';
 import { StatusBadge } from './StatusBadge.tsx';
 import { seriesWithDetail, useZoomDetail } from './use-zoom-detail.ts';
+import type { XMode } from './x-mode.ts';
 import { ZoomGroup } from './zoom-group.ts';
 
 interface CompareProps {
@@ -15,7 +16,7 @@ interface CompareProps {
   onDeselect: (id: string) => void;
   onClear: () => void;
   onOpenRun: (id: string) => void;
-  onStatusChange: (changes: { id: string; status: RunStatus; endTime: number | null }[]) => void;
+  onStatusChange: (changes: RunStatusChange[]) => void;
 }
 
 /** Most metric keys charted at once (the rest can be picked). */

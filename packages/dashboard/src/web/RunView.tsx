@@ -1,12 +1,15 @@
 /** One run: reproducibility facts, curves, confusion matrix, per-class accuracy, checkpoints, spec, predict. */
-import { useEffect, useMemo, useRef, useState } from 'react';
-import { api, ApiError, type ConfusionJson, type LivePoint, type Prediction, type RunDetailsJson } from './api.ts';
-import { Chart, XAxisSelect, type XMode } from './Chart.tsx';
-import { formatDateTime, formatDuration, formatNumber, formatPercent, runColor } from './format.ts';
+import { useEffect, useMemo, useState } from 'react';
+import { api, ApiError, type ConfusionJson, type LivePoint, type RunDetailsJson } from './api.ts';
+import { Chart, XAxisSelect } from './Chart.tsx';
+import { formatDateTime, formatDuration, formatNumber, runColor } from './format.ts';
 import { appendLivePoints, curve, epochMapper, orderMetricKeys, type RunSeries } from './series.ts';
 import { StatusBadge } from './StatusBadge.tsx';
 import { seriesWithDetail, useZoomDetail } from './use-zoom-detail.ts';
+import type { XMode } from './x-mode.ts';
 import { ZoomGroup } from './zoom-group.ts';
+import { ConfusionCard } from './ConfusionCard.tsx';
+import { PredictCard } from './PredictCard.tsx';
 
 export function RunView({ runId, onBack, onCompare }: { runId: string; onBack: () => void; onCompare: (id: string) => void }) {
   const [run, setRun] = useState<RunDetailsJson | null>(null);
@@ -264,205 +267,6 @@ function RunCurves({ run, series, version }: { run: RunDetailsJson; series: RunS
           <Chart key={c.key} title={c.key} series={c.series} xMode={xMode} height={180} syncKey="run" zoomGroup={zoomGroup} version={version} testId={`run-chart-${c.key}`} />
         ))}
       </div>
-    </section>
-  );
-}
-
-function ConfusionCard({ confusion, runId }: { confusion: ConfusionJson | null | 'none'; runId: string }) {
-  if (confusion === null) return <section className="card muted">loading evaluation…</section>;
-  if (confusion === 'none') {
-    return (
-      <section className="card" data-testid="confusion-none">
-        <header className="card-title">Confusion matrix</header>
-        <div className="muted">
-          No evaluation stored for this run yet. Run <code>vgglab evaluate --run {runId.slice(0, 8)}</code> to add one.
-        </div>
-      </section>
-    );
-  }
-  const n = confusion.classNames.length;
-  const rowTotals = confusion.confusionMatrix.map((row) => row.reduce((a, b) => a + b, 0));
-  const showNumbers = n <= 15;
-  const cell = n <= 6 ? 52 : n <= 15 ? 36 : Math.max(8, Math.floor(540 / n));
-  return (
-    <section className="card" data-testid="confusion">
-      <header className="card-title">
-        Confusion matrix{' '}
-        <span className="muted">
-          · {confusion.dataset} · accuracy {formatPercent(confusion.accuracy)}
-          {confusion.epoch !== null ? ` · epoch ${confusion.epoch}` : ''}
-        </span>
-      </header>
-      <div className="confusion-wrap">
-        <div className="axis-label-y">true class</div>
-        <div>
-          <div className="axis-label-x">predicted class</div>
-          <div
-            className="heatmap"
-            data-testid="heatmap"
-            style={{ gridTemplateColumns: `max-content repeat(${n}, ${cell}px)`, gridAutoRows: `${cell}px` }}
-          >
-            <div />
-            {confusion.classNames.map((name) => (
-              <div key={`col-${name}`} className="heat-col-label" title={name}>
-                {name}
-              </div>
-            ))}
-            {confusion.confusionMatrix.map((row, i) => (
-              <Row key={i} name={confusion.classNames[i]} row={row} total={rowTotals[i]} diagonal={i} classNames={confusion.classNames} showNumbers={showNumbers} />
-            ))}
-          </div>
-        </div>
-      </div>
-      <header className="card-title pad-top">Per-class accuracy</header>
-      <table className="plain" data-testid="per-class">
-        <thead>
-          <tr>
-            <th>class</th>
-            <th>accuracy (recall)</th>
-            <th className="right">precision</th>
-            <th className="right">support</th>
-          </tr>
-        </thead>
-        <tbody>
-          {confusion.classNames.map((name, i) => {
-            const acc = confusion.perClassAccuracy[i];
-            const pc = confusion.perClass.find((p) => p.className === name);
-            return (
-              <tr key={name}>
-                <td className="mono">{name}</td>
-                <td>
-                  <div className="hbar">
-                    <span style={{ width: `${(acc ?? 0) * 100}%` }} />
-                    <em>{formatPercent(acc)}</em>
-                  </div>
-                </td>
-                <td className="right num">{formatPercent(pc?.precision)}</td>
-                <td className="right num">{pc?.support ?? rowTotals[i]}</td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </section>
-  );
-}
-
-function Row({
-  name,
-  row,
-  total,
-  diagonal,
-  classNames,
-  showNumbers,
-}: {
-  name: string;
-  row: number[];
-  total: number;
-  diagonal: number;
-  classNames: string[];
-  showNumbers: boolean;
-}) {
-  return (
-    <>
-      <div className="heat-row-label" title={name}>
-        {name}
-      </div>
-      {row.map((count, j) => {
-        const share = total === 0 ? 0 : count / total;
-        // Row-normalised: each true class reads as where its examples went.
-        const background = j === diagonal ? `rgba(46, 125, 50, ${0.08 + share * 0.92})` : `rgba(198, 40, 40, ${share === 0 ? 0 : 0.1 + share * 0.9})`;
-        return (
-          <div
-            key={j}
-            className={`heat-cell ${share > 0.55 ? 'dark' : ''}`}
-            style={{ background }}
-            title={`true ${name} → predicted ${classNames[j]}: ${count} (${formatPercent(share)} of ${name})`}
-          >
-            {showNumbers && count > 0 ? count : ''}
-          </div>
-        );
-      })}
-    </>
-  );
-}
-
-function PredictCard({ runId }: { runId: string }) {
-  const [predictions, setPredictions] = useState<Prediction[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [preview, setPreview] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [over, setOver] = useState(false);
-  const input = useRef<HTMLInputElement>(null);
-
-  useEffect(() => () => {
-    if (preview) URL.revokeObjectURL(preview);
-  }, [preview]);
-
-  const predict = async (file: File) => {
-    setError(null);
-    setPredictions(null);
-    setPreview(URL.createObjectURL(file));
-    setBusy(true);
-    try {
-      setPredictions(await api.predict(runId, file, 5));
-    } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  return (
-    <section className="card" data-testid="predict">
-      <header className="card-title">Predict</header>
-      <div
-        className={`dropzone ${over ? 'over' : ''}`}
-        onDragOver={(e) => {
-          e.preventDefault();
-          setOver(true);
-        }}
-        onDragLeave={() => setOver(false)}
-        onDrop={(e) => {
-          e.preventDefault();
-          setOver(false);
-          const file = e.dataTransfer.files[0];
-          if (file) void predict(file);
-        }}
-        onClick={() => input.current?.click()}
-      >
-        {preview ? <img src={preview} alt="uploaded" /> : null}
-        <div>
-          <strong>Drop an image here</strong> or click to choose one.
-          <div className="muted small">The run's best checkpoint classifies it (top 5).</div>
-        </div>
-        <input
-          ref={input}
-          type="file"
-          accept="image/*"
-          hidden
-          onChange={(e) => {
-            const file = e.target.files?.[0];
-            if (file) void predict(file);
-            e.target.value = '';
-          }}
-        />
-      </div>
-      {busy ? <div className="muted pad">predicting…</div> : null}
-      {error ? <div className="error">{error}</div> : null}
-      {predictions ? (
-        <ol className="predictions">
-          {predictions.map((p) => (
-            <li key={p.label}>
-              <span className="mono">{p.label}</span>
-              <div className="hbar">
-                <span style={{ width: `${p.probability * 100}%` }} />
-                <em>{formatPercent(p.probability)}</em>
-              </div>
-            </li>
-          ))}
-        </ol>
-      ) : null}
     </section>
   );
 }

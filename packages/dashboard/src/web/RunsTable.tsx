@@ -6,6 +6,7 @@ import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } fr
 import { api, NO_FILTERS, type Facets, type RunFilters, type RunSort, type RunStatus, type RunSummary } from './api.ts';
 import { formatDateTime, formatDuration, formatLr, formatPercent, runColor, shortId } from './format.ts';
 import { StatusBadge } from './StatusBadge.tsx';
+import { statusChoices, statusClass } from './statuses.ts';
 
 const ROW_HEIGHT = 34;
 const OVERSCAN = 12;
@@ -312,8 +313,6 @@ function Row({
   );
 }
 
-const STATUSES: RunStatus[] = ['running', 'finished', 'failed', 'killed'];
-
 function FilterBar({
   filters,
   sort,
@@ -350,14 +349,14 @@ function FilterBar({
           data-testid="search"
         />
         <div className="chips" role="group" aria-label="status">
-          {STATUSES.map((status) => (
+          {statusChoices(facets?.statuses).map((status) => (
             <button
               key={status}
               className={`chip ${filters.status.includes(status) ? 'on' : ''}`}
               onClick={() => toggleStatus(status)}
               data-testid={`status-${status}`}
             >
-              <span className={`status-dot status-${status}`} />
+              <span className={`status-dot ${statusClass(status)}`} />
               {status}
               {counts.has(status) ? <span className="count">{counts.get(status)}</span> : null}
             </button>

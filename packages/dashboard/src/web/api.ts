@@ -1,9 +1,22 @@
-/** The page's client of the dashboard API (same origin). */
-import { decodeBinarySeries, type DecodedSeries } from './binary-series.ts';
-import type { ScatterRow } from './param-scatter.ts';
-import type { Artifact, Evaluation, RunDetails, RunPage, RunStatus, RunSummary } from '@vgglab/store';
+/** The page's client of the dashboard API (same origin). The bodies' types live in ../wire (the server builds them). */
+import type { RunPage } from '@vgglab/store';
+import type { ConfusionJson, Facets, ParamMetricJson, ParamsDiff, Prediction, RunDetailsJson, WireRunStatus } from '../wire/api-json.ts';
+import { decodeBinarySeries, type DecodedSeries } from '../wire/binary-series.ts';
 
-export type { RunSummary, RunStatus, RunDetails, Evaluation };
+export type { RunSummary, RunDetails, Evaluation } from '@vgglab/store';
+export type {
+  ConfusionJson,
+  Facets,
+  FacetValue,
+  LivePoint,
+  ParamMetricJson,
+  ParamMetricRow,
+  ParamsDiff,
+  Prediction,
+  RunDetailsJson,
+  RunStatusChange,
+  WireRunStatus as RunStatus,
+} from '../wire/api-json.ts';
 
 /** A series as the charts read it: what every encoding of /api/metrics decodes to. */
 export type SeriesJson = DecodedSeries;
@@ -12,60 +25,6 @@ export interface SeriesResponse {
   cursor: number;
   encoding?: 'full' | 'compact' | 'binary';
   series: SeriesJson[];
-}
-
-/** A metric point as the live stream sends it (built by live.ts `pointJson`). */
-export interface LivePoint {
-  runId: string;
-  key: string;
-  step: number;
-  epoch: number | null;
-  timestamp: number;
-  /** null for NaN and ±Inf (JSON has no such numbers); `nonFinite` then says which. */
-  value: number | null;
-  nonFinite?: 'NaN' | 'Infinity' | '-Infinity';
-}
-
-export interface FacetValue {
-  value: string;
-  count: number;
-}
-
-export interface Facets {
-  statuses: FacetValue[];
-  experiments: FacetValue[];
-  models: FacetValue[];
-  optimizers: FacetValue[];
-  tagKeys: FacetValue[];
-}
-
-export interface RunDetailsJson extends RunDetails {
-  artifacts: (Artifact & { files: string[] })[];
-}
-
-export interface ConfusionJson extends Evaluation {
-  perClassAccuracy: (number | null)[];
-  evaluations: { id: number; dataset: string; createdAt: number }[];
-}
-
-export interface ParamsDiff {
-  runs: { id: string; name: string }[];
-  params: { key: string; values: (string | null)[] }[];
-}
-
-/** `/api/param-metric`: one row per run of a filter (at most `limit`, of `total`). */
-export interface ParamMetricJson {
-  x: string;
-  y: string;
-  color: string | null;
-  total: number;
-  limit: number;
-  runs: ScatterRow[];
-}
-
-export interface Prediction {
-  label: string;
-  probability: number;
 }
 
 export class ApiError extends Error {
@@ -113,7 +72,7 @@ export function queryString(params: Record<string, string | number | boolean | r
 
 export interface RunFilters {
   q: string;
-  status: RunStatus[];
+  status: WireRunStatus[];
   model: string;
   optimizer: string;
   experiment: string;

@@ -4,7 +4,7 @@
  */
 import { StrictMode, useCallback, useEffect, useMemo, useState } from 'react';
 import { createRoot } from 'react-dom/client';
-import { api, NO_FILTERS, type Facets, type RunFilters, type RunSort, type RunStatus, type RunSummary } from './api.ts';
+import { api, NO_FILTERS, type Facets, type RunFilters, type RunSort, type RunStatusChange, type RunSummary } from './api.ts';
 import { ComparePanel } from './ComparePanel.tsx';
 import { ParamScatter } from './ParamScatter.tsx';
 import { RunsTable } from './RunsTable.tsx';
@@ -107,7 +107,7 @@ function App() {
     [route, navigate, remember],
   );
 
-  const onStatusChange = useCallback((changes: { id: string; status: RunStatus; endTime: number | null }[]) => {
+  const onStatusChange = useCallback((changes: RunStatusChange[]) => {
     setKnown((prev) => {
       const next = new Map(prev);
       for (const change of changes) {

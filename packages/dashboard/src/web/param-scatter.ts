@@ -3,20 +3,11 @@
  * coloured by status or by another param. The pure parts: which value summarises a metric, what kind of x axis a
  * param's values want, and the points (runs missing either value are skipped and counted).
  */
-import type { RunStatus } from './api.ts';
+import type { ParamMetricRow, WireRunStatus } from '../wire/api-json.ts';
 import { RUN_COLORS } from './format.ts';
 
 /** One run as `/api/param-metric` returns it: params as stored (strings), the metric's latest/min/max. */
-export interface ScatterRow {
-  id: string;
-  name: string;
-  status: RunStatus;
-  x: string | null;
-  color: string | null;
-  last: number | null;
-  min: number | null;
-  max: number | null;
-}
+export type ScatterRow = ParamMetricRow;
 
 /** `best` is the min of a loss-like key and the max of any other (accuracy-like) key. */
 export type MetricSummary = 'best' | 'last' | 'min' | 'max';
@@ -79,11 +70,13 @@ export function chooseXAxis(values: readonly (string | null)[], choice: ScaleCho
   return positive && hi / lo >= AUTO_LOG_RATIO ? { kind: 'log' } : { kind: 'linear' };
 }
 
-/** Status colours of the page (styles.css). */
-export const STATUS_COLORS: Record<RunStatus, string> = {
+/** Status colours of the page (styles.css), in the order the legend lists them. A status not listed here (a newer
+ * store's) gets a group of its own in OTHER_COLOR. */
+export const STATUS_COLORS: Readonly<Record<string, string>> = {
   running: '#2f6fdb',
   finished: '#2e7d32',
   failed: '#c62828',
+  crashed: '#d84315',
   killed: '#8d6e63',
 };
 /** Colour of param values past the palette, and of runs without the colour param. */
@@ -92,7 +85,7 @@ export const OTHER_COLOR = '#9ca3af';
 export interface ScatterPoint {
   runId: string;
   name: string;
-  status: RunStatus;
+  status: WireRunStatus;
   /** Position on the x axis (a category's index plus a small per-run jitter on categorical axes). */
   x: number;
   y: number;
@@ -157,10 +150,15 @@ export function buildScatter(
   const groups: ColorGroup[] = [];
   const groupOf = new Map<string, number>();
   if (options.colorBy === 'status') {
-    (Object.keys(STATUS_COLORS) as RunStatus[]).forEach((status) => {
+    for (const [status, color] of Object.entries(STATUS_COLORS)) {
       groupOf.set(status, groups.length);
-      groups.push({ label: status, color: STATUS_COLORS[status], count: 0 });
-    });
+      groups.push({ label: status, color, count: 0 });
+    }
+    for (const { row } of kept) {
+      if (groupOf.has(row.status)) continue;
+      groupOf.set(row.status, groups.length);
+      groups.push({ label: row.status, color: OTHER_COLOR, count: 0 });
+    }
   } else {
     const values = [...new Set(kept.map(({ row }) => row.color).filter((v): v is string => v !== null))].sort((a, b) =>
       a.localeCompare(b, undefined, { numeric: true }),

@@ -1,6 +1,6 @@
 /** Turning stored series into chart curves: x axes, min/max bands of downsampled series, smoothing, live appends. */
 import type { LivePoint, SeriesJson } from './api.ts';
-import type { XMode } from './Chart.tsx';
+import type { XMode } from './x-mode.ts';
 
 /** Series of one run, by metric key. */
 export type RunSeries = Map<string, SeriesJson>;

@@ -6,7 +6,7 @@
  */
 import { useEffect, useRef, useState } from 'react';
 import { api, type SeriesJson } from './api.ts';
-import type { XMode } from './Chart.tsx';
+import type { XMode } from './x-mode.ts';
 import { epochMapper, type RunSeries } from './series.ts';
 import { DETAIL_DEBOUNCE_MS, detailCovers, detailRequests, detailWanted, stepRangeOfX, withDetail, type StepRange } from './zoom-detail.ts';
 import type { XRange, ZoomGroup } from './zoom-group.ts';

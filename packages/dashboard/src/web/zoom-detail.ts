@@ -6,7 +6,7 @@
  * detail was read) they draw the whole-run series.
  */
 import type { SeriesJson } from './api.ts';
-import type { XMode } from './Chart.tsx';
+import type { XMode } from './x-mode.ts';
 import { xOf, type RunSeries } from './series.ts';
 import type { XRange } from './zoom-group.ts';
 

@@ -3,8 +3,10 @@
  * commands that read the store or the data (models, data, runs). The child-process behaviours are in
  * exp.test.ts, predict and evaluate in predict.test.ts, the README's plugin guide in plugin-guide.test.ts.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import Database from 'better-sqlite3';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '@vgglab/store';
@@ -183,10 +185,43 @@ describe('vgglab: usage and bad specs', () => {
     }
   });
 
+  it("runs refuses another application's SQLite file: says so, names it, exits 1, and leaves it byte for byte", async () => {
+    const dir = tmp();
+    const other = path.join(dir, 'other-app.db');
+    const app = new Database(other);
+    app.exec("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes(body) VALUES ('keep me')");
+    app.close();
+    const snapshot = () => ({ sha256: createHash('sha256').update(fs.readFileSync(other)).digest('hex'), files: fs.readdirSync(dir).sort() });
+    const before = snapshot();
+    for (const args of [['runs'], ['runs', 'show', 'abcd1234'], ['runs', 'diff', 'abcd', 'ef01'], ['runs', 'gc'], ['runs', 'delete', 'abcd', '--yes']]) {
+      const r = await cli([...args, '--db', other]);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr, args.join(' ')).toMatch(/^vgglab: .*other-app\.db is not a vgglab run store: .*another application \(tables notes\)/);
+      expect(r.stdout).toBe('');
+      expect(snapshot(), args.join(' ')).toEqual(before);
+    }
+    // Commands that only read never create or migrate: an empty SQLite file stays empty.
+    const empty = path.join(dir, 'empty.db');
+    new Database(empty).close();
+    for (const args of [['runs'], ['runs', 'show', 'abcd1234'], ['runs', 'diff', 'abcd', 'ef01']]) {
+      const r = await cli([...args, '--db', empty]);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr, args.join(' ')).toMatch(/empty\.db: run store schema version 0 is older/);
+      expect(fs.statSync(empty).size).toBe(0);
+      expect(fs.readdirSync(dir).sort()).toEqual(['empty.db', 'other-app.db']);
+    }
+  });
+
   it('runs commands fail cleanly on a missing store or an unknown run', async () => {
     const dir = tmp();
     const r = await cli(['runs', '--db', path.join(dir, 'none.db')]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^vgglab: no run store at .*none\.db; run an experiment first/);
+  });
+
+  it('serve refuses an address beyond loopback without a token, in one line, before loading model code', async () => {
+    const r = await cli(['serve', '--host', '0.0.0.0', '--db', path.join(tmp(), 'none.db')], { VGGLAB_TOKEN: '' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^vgglab: refusing to serve 0\.0\.0\.0 without a token: .*--token <secret> or VGGLAB_TOKEN.*\n$/);
   });
 });

@@ -34,7 +34,7 @@ describe('vgglab exp in child processes', () => {
     child.kill('SIGKILL');
     expect((await done).signal).toBe('SIGKILL');
     const runId = runsIn(db)[0]!.id;
-    expect(runsIn(db)[0]!.status).toBe('running');
+    expect(runsIn(db)[0]!.status).toBe('crashed'); // its process is gone: shown at once; gc records it as killed
     // Points after the epoch-1 checkpoint (step 6) were logged before the kill: resume must drop them.
     expect(metricRows(db, runId)[METRIC.trainLoss]!.some((p) => p.step > 6)).toBe(true);
     expect(metricRows(db, runId)[METRIC.valAccuracy]).toHaveLength(1);

@@ -51,7 +51,10 @@ export function createPredictFn(dbFile: string, registry: Registry): PredictFn {
       try {
         predictions = await predictFiles(model, [file], model.classNames.length);
       } catch (err) {
-        throw Object.assign(new Error((err as Error).message.replace(file, 'the uploaded image')), { statusCode: 400 });
+        // The message names the temporary file (in predict's words and again in the decoder's): the client sent
+        // bytes, not a path, and must not learn the server's folders.
+        const reason = (err as Error).message.replaceAll(`${file}: `, '').replaceAll(file, 'the uploaded image');
+        throw Object.assign(new Error(reason.replace(/^cannot read image /, 'cannot read the uploaded image: ')), { statusCode: 400 });
       }
       return predictions[0]!.top.map((t) => ({ label: t.className, probability: t.probability }));
     } finally {

@@ -2,8 +2,8 @@
  * A child process for the multi-process tests, run with `node --import tsx worker.ts <mode> <db> [...]`.
  * Prints one JSON line with its result on stdout.
  */
-import { createMetricQueue } from '../queue.ts';
-import { openStore } from '../store.ts';
+import { createMetricQueue } from '../write/queue.ts';
+import { openRunReader, openStore } from '../store.ts';
 
 const [mode, file, ...rest] = process.argv.slice(2);
 if (!mode || !file) throw new Error('usage: worker.ts <mode> <db> [...]');
@@ -69,6 +69,24 @@ switch (mode) {
       setTimeout(tick, 1);
     };
     tick();
+    break;
+  }
+  // create-running <db>: create a running run (this process's pid), print its id, then wait to be killed
+  case 'create-running': {
+    const store = openStore(file);
+    const run = store.createRun({ specHash: 'test-spec', experiment: 'crash', resolvedSpec: { worker: process.pid } });
+    console.log(JSON.stringify({ runId: run.id, pid: process.pid }));
+    setInterval(() => store.heartbeat(run.id), 1000);
+    break;
+  }
+  // try-open <db> <reader|writer>: open and close; print the error's code and message, if any
+  case 'try-open': {
+    try {
+      (rest[0] === 'reader' ? openRunReader(file) : openStore(file)).close();
+      console.log(JSON.stringify({ ok: true }));
+    } catch (err) {
+      console.log(JSON.stringify({ code: (err as { code?: string }).code, message: (err as Error).message }));
+    }
     break;
   }
   default:

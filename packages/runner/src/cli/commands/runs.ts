@@ -80,7 +80,7 @@ const listCommand: Command = {
       io.stdout.write(table(rows));
       if (page.total > page.runs.length) io.stdout.write(`(${page.runs.length} of ${page.total} runs; --limit to see more)\n`);
       return EXIT.ok;
-    });
+    }, { readonly: true });
   },
 };
 
@@ -136,7 +136,7 @@ const showCommand: Command = {
       }
       io.stdout.write(out.join('\n') + '\n');
       return EXIT.ok;
-    });
+    }, { readonly: true });
   },
 };
 

@@ -9,17 +9,22 @@ import { invocationDir, resolveDbFile } from '../../paths.ts';
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'Start the dashboard: compare runs live, and predict with any run from the browser.',
-  usage: 'vgglab serve [--db file] [--port n] [--host addr]',
+  usage: 'vgglab serve [--db file] [--port n] [--host addr] [--token secret]',
   options: {
     db: { type: 'string', description: 'Run store file (default runs/vgglab.db; VGGLAB_DB).', valueName: 'file' },
     port: { type: 'string', description: "Port (default: the dashboard's, 6006; 0 picks a free one).", valueName: 'n' },
-    host: { type: 'string', description: "Address to listen on (default: the dashboard's, 127.0.0.1).", valueName: 'addr' },
+    host: { type: 'string', description: "Address to listen on (default: the dashboard's, 127.0.0.1); any other needs a token.", valueName: 'addr' },
+    token: { type: 'string', description: 'Access token, checked on every request beyond 127.0.0.1 (VGGLAB_TOKEN; see SECURITY.md).', valueName: 'secret' },
     plugin: { type: 'string', multiple: true, description: 'Load plugins from this module (also VGGLAB_PLUGINS).', valueName: 'module' },
     'no-predict': { type: 'boolean', description: 'Do not load model code (predict answers 501).' },
   },
   async run(values, _positionals, io) {
     // The dashboard and model code load only when serving: other commands start faster without them.
-    const { DASHBOARD_DEFAULTS, startServer } = await import('@vgglab/dashboard');
+    const { DASHBOARD_DEFAULTS, checkListenAccess, startBanner, startServer } = await import('@vgglab/dashboard');
+    const host = str(values, 'host') ?? DASHBOARD_DEFAULTS.host;
+    const token = str(values, 'token') ?? io.env.VGGLAB_TOKEN;
+    // Before any model code loads: beyond loopback only with a token.
+    checkListenAccess(host, token);
     const dbFile = resolveDbFile({ flag: str(values, 'db') }, io.env);
     if (!fs.existsSync(dbFile)) throw new CliError(`no run store at ${dbFile}; run an experiment first (\`vgglab exp <file>\`) or pass --db <file>`);
     // The dashboard opens the store read-only; opening it once for writing migrates an older schema first.
@@ -36,14 +41,9 @@ export const serveCommand: Command = {
       await startEngine(undefined, (line) => io.stderr.write(line + '\n'));
       predict = createPredictFn(dbFile, registry);
     }
-    const { app, url } = await startServer({
-      dbFile,
-      port: int(values, 'port', DASHBOARD_DEFAULTS.port, 0),
-      host: str(values, 'host') ?? DASHBOARD_DEFAULTS.host,
-      predict,
-      logger: false,
-    });
-    io.stdout.write(`vgglab dashboard on ${url} (store ${dbFile}); Ctrl-C to stop\n`);
+    const started = await startServer({ dbFile, port: int(values, 'port', DASHBOARD_DEFAULTS.port, 0), host, token, predict, logger: false });
+    const { app } = started;
+    io.stdout.write(`${startBanner(started, { dbFile, token })}Ctrl-C to stop\n`);
     await new Promise<void>((resolve) => {
       const stop = () => {
         process.off('SIGINT', stop);

@@ -1,0 +1,57 @@
+/**
+ * What the routes share, as typed fastify decorations: createServer decorates the root instance before it
+ * registers any route plugin, and the plugins read `app.runStore`, `app.liveHub`, `app.seriesCache` and
+ * `app.dashboard` (children see their parent's decorations).
+ */
+import type { FastifyInstance } from 'fastify';
+import { openRunReader, type RunReader } from '@vgglab/store';
+import { DASHBOARD_DEFAULTS } from '../defaults.ts';
+import { LiveHub } from '../live.ts';
+import { SeriesCache } from '../series/cache.ts';
+import { cachedSize, type CachedSeries } from '../series/encode.ts';
+import type { DashboardOptions, PredictFn } from './options.ts';
+
+/** Settings the routes read (resolved from DashboardOptions). */
+export interface DashboardSettings {
+  /** Absolute path of the SQLite file (never sent to a client beyond this machine). */
+  dbFile: string;
+  /** Real path of the folder whose artifact files may be served. */
+  runsDir: string;
+  predict?: PredictFn;
+  predictMaxBytes: number;
+  /** A reader of its own for a streamed export: a streamed query keeps its connection busy between chunks. */
+  openReader(): RunReader;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The run store, read side only: the dashboard never writes. */
+    runStore: RunReader;
+    liveHub: LiveHub;
+    seriesCache: SeriesCache<CachedSeries>;
+    dashboard: DashboardSettings;
+  }
+}
+
+/** Opens the store read-only and decorates `app` with everything the routes read; closes it all with the server. */
+export function decorateState(app: FastifyInstance, options: DashboardOptions, paths: { dbFile: string; runsDir: string }): void {
+  const openReader = (): RunReader => openRunReader(paths.dbFile);
+  const store = openReader();
+  const hub = new LiveHub(store, options.livePollMs ?? DASHBOARD_DEFAULTS.livePollMs, (error) =>
+    app.log.error({ err: error }, 'live poll failed'),
+  );
+  app.decorate('runStore', store);
+  app.decorate('liveHub', hub);
+  app.decorate('seriesCache', new SeriesCache<CachedSeries>(options.seriesCacheBytes ?? DASHBOARD_DEFAULTS.seriesCacheBytes, cachedSize));
+  app.decorate('dashboard', {
+    dbFile: paths.dbFile,
+    runsDir: paths.runsDir,
+    predict: options.predict,
+    predictMaxBytes: options.predictMaxBytes ?? DASHBOARD_DEFAULTS.predictMaxBytes,
+    openReader,
+  });
+  app.addHook('onClose', async () => {
+    hub.close();
+    store.close();
+  });
+}

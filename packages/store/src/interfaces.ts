@@ -1,0 +1,173 @@
+/**
+ * The sides of a run store. A RunReader answers queries (the dashboard, `vgglab runs`, inference); a RunWriter is
+ * what a training process needs, and nothing it does reads back from the same object beyond what its own calls
+ * return, so it can be implemented over HTTP for a run on another machine; RunMaintenance (gc, delete) acts on the
+ * file as a whole. `openStore` gives all three on one SQLite file, `openRunReader` only the first.
+ */
+import type {
+  Artifact,
+  Evaluation,
+  Experiment,
+  FacetValue,
+  GcOptions,
+  GcResult,
+  LatestMetric,
+  LogBatchInput,
+  MetricColumns,
+  MetricExportQuery,
+  MetricHistoryOptions,
+  MetricInput,
+  MetricPoint,
+  MetricSeries,
+  MetricSeriesQuery,
+  MetricsAfterQuery,
+  MetricsAfterResult,
+  NewArtifact,
+  NewEvaluation,
+  NewRun,
+  PackedMetricColumns,
+  ResumeOptions,
+  Run,
+  RunDetails,
+  RunFacets,
+  RunListQuery,
+  RunPage,
+  StoredRunStatus,
+} from './types.ts';
+
+/**
+ * The read side of a run store: what the dashboard, `vgglab runs` and inference need. Every method that takes a
+ * run id throws StoreError `NOT_FOUND` for an unknown run.
+ */
+export interface RunReader {
+  /** Absolute path of the SQLite file. */
+  readonly file: string;
+  readonly readonly: boolean;
+  /** Schema version of the open file. */
+  readonly schemaVersion: number;
+
+  getExperiment(idOrName: number | string): Experiment | undefined;
+  listExperiments(): Experiment[];
+  /** Full id from a full id or a unique prefix (at least 4 characters); StoreError NOT_FOUND / AMBIGUOUS. */
+  resolveRunId(idOrPrefix: string): string;
+  getRun(runId: string): RunDetails | undefined;
+  /** Newest run in the experiment with this spec hash (any status), so sweeps can skip finished runs and resume
+   * interrupted ones. */
+  findRunBySpecHash(experiment: number | string, specHash: string): Run | undefined;
+  listArtifacts(runId: string, kind?: string): Artifact[];
+  /** Newest first. */
+  listEvaluations(runId: string): Evaluation[];
+
+  // --- queries
+  listRuns(query?: RunListQuery): RunPage;
+  /** Points of one metric in step order. */
+  getMetricHistory(runId: string, key: string, options?: MetricHistoryOptions): MetricPoint[];
+  /** Metric keys logged by these runs (all runs when omitted), sorted. */
+  listMetricKeys(runIds?: readonly string[]): string[];
+  /** Param keys present in these runs (all runs when omitted), sorted. */
+  listParamKeys(runIds?: readonly string[]): string[];
+  /** Distinct values of one param with run counts, most common first (e.g. `model.name`). Defaults to 200 values. */
+  listParamValues(key: string, options?: { limit?: number }): FacetValue[];
+  /** Tag keys with the number of runs that carry them, most common first. Defaults to 200 keys. */
+  listTagKeys(options?: { limit?: number }): FacetValue[];
+  /** Everything the run table's filter menus offer, in one snapshot. */
+  getRunFacets(): RunFacets;
+  /** Latest/best values of every metric of one run (cheap: one indexed read); e.g. to tell whether cached series
+   * are stale (count, step, timestamp). */
+  getLatestMetrics(runId: string): Record<string, LatestMetric>;
+  /** Several runs x keys in one call, each series downsampled to at most maxPoints buckets by step, keeping
+   * each bucket's min and max. Series with no points are returned empty; order follows runIds, then keys. */
+  getMetricSeries(query: MetricSeriesQuery): MetricSeries[];
+  /** The same series (same buckets, same order) as columns: the fast read for charts and JSON APIs. */
+  getMetricColumns(query: MetricSeriesQuery): MetricColumns[];
+  /** The same series again as float64 typed arrays (no per-value copy into JavaScript numbers): for binary APIs. */
+  getPackedMetricColumns(query: MetricSeriesQuery): PackedMetricColumns[];
+  /** New points since a cursor (for server-sent events), in id order. */
+  getMetricsAfter(query: MetricsAfterQuery): MetricsAfterResult;
+  /** Highest metric point id so far (0 when empty): where a live stream starts. */
+  lastMetricId(): number;
+  /** Every point of these runs (and keys), ordered by run (creation order), key, step; read in chunks, so other
+   * calls may run on the store between iterations (streamed CSV export). */
+  iterateMetrics(query: MetricExportQuery): IterableIterator<MetricPoint>;
+
+  close(): void;
+}
+
+/**
+ * The write side of a run store: what the training loop needs. Writes are synchronous (better-sqlite3), each in
+ * one transaction; the metric queue adds asynchronous batching on top. Every method that takes a run id throws
+ * StoreError `NOT_FOUND` for an unknown run.
+ */
+export interface RunWriter {
+  /** Get-or-create by name; safe under concurrent processes. */
+  createExperiment(name: string): Experiment;
+
+  // --- run lifecycle
+  /** Creates a `running` run, its params (flattened resolvedSpec) and tags in one transaction. */
+  createRun(input: NewRun): Run;
+  /** Terminal statuses set endTime (defaults to now); `running` clears it. */
+  setRunStatus(runId: string, status: StoredRunStatus, options?: { endTime?: number }): void;
+  /** Record that the run's process is alive; cheap, call it with each flush. */
+  heartbeat(runId: string, pid?: number): void;
+  /** Continue an interrupted run: status running, new pid/host, endTime cleared, metrics after `fromStep`
+   * deleted, latest/best recomputed, all in one transaction. */
+  resumeRun(runId: string, options: ResumeOptions): Run;
+  /** Delete metric points with step > `step` (all keys) and recompute latest/best values. Returns rows deleted. */
+  deleteMetricsAfter(runId: string, step: number): number;
+
+  // --- writes
+  /** The one write primitive: metrics, params and tags in one transaction, latest/best updated alongside.
+   * Limits (1000 metrics, 100 params, 100 tags) are checked before anything is written. */
+  logBatch(runId: string, batch: LogBatchInput): void;
+  /** A one-element logBatch. */
+  logMetric(runId: string, metric: MetricInput): void;
+  /** A one-element logBatch. */
+  logParam(runId: string, key: string, value: string): void;
+  /** A one-element logBatch. */
+  setTag(runId: string, key: string, value: string): void;
+  /** Insert or update (on run, kind, path). */
+  logArtifact(runId: string, artifact: NewArtifact): Artifact;
+  logEvaluation(runId: string, evaluation: NewEvaluation): Evaluation;
+  close(): void;
+}
+
+/** Housekeeping over the whole file, by its owner (`vgglab runs gc`, `vgglab runs delete`), not by a training run. */
+export interface RunMaintenance {
+  /** Mark `running` runs whose process is gone as `killed` (they read as `crashed` until then). */
+  gcRuns(options?: GcOptions): GcResult;
+  /** Delete a run and everything it owns. Files on disk are not touched. */
+  deleteRun(runId: string): void;
+}
+
+/** An open run store: every side on one SQLite file. */
+export interface RunStore extends RunReader, RunWriter, RunMaintenance {
+  close(): void;
+}
+
+export interface MetricQueueOptions {
+  /** Flush at least this often while points are pending. Defaults to 1000 ms. */
+  flushEveryMs?: number;
+  /** Flush synchronously as soon as this many metrics are pending. Defaults to 1000. */
+  maxPending?: number;
+  /** Also call store.heartbeat(runId) on each flush. Defaults to true. */
+  heartbeat?: boolean;
+}
+
+/**
+ * Batches writes of one run behind logBatch's interface. Anything still pending is flushed on `close()`,
+ * on `flush()`, and synchronously when the process exits. A background flush that fails is rethrown from the
+ * next call; on a transient failure (SQLITE_BUSY past the timeout, I/O) its entries stay queued and are retried,
+ * on a StoreError (a param changing value, a deleted run) that batch is dropped.
+ */
+export interface MetricQueue {
+  logBatch(batch: LogBatchInput): void;
+  logMetric(metric: MetricInput): void;
+  logParam(key: string, value: string): void;
+  setTag(key: string, value: string): void;
+  /** Number of metrics, params and tags not yet written. */
+  readonly pending: number;
+  /** Write everything pending now (split to respect batch limits). */
+  flush(): Promise<void>;
+  /** Flush and stop the timer; later logs throw. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,164 @@
+/** A run's life: created running, heartbeats, a final status, resumed after an interruption, deleted. */
+import { canonicalJson } from '@vgglab/core/canonical-json';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { StoreError } from '../errors.ts';
+import type { Connection } from '../storage/connection.ts';
+import { toRun } from '../storage/rows.ts';
+import type { KeyValue, NewRun, ResumeOptions, Run, StoredRunStatus } from '../types.ts';
+import { checkKey, checkSafeInteger, checkStoredStatus, invalid, show } from '../validate.ts';
+import { deleteMetricsAfterStep } from '../write/metrics.ts';
+import { insertParams, refreshSearchText, upsertTags } from '../write/params-tags.ts';
+import { experimentId } from './experiments.ts';
+import { flattenParams } from './flatten.ts';
+import { processStartOf } from './liveness.ts';
+
+const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** The start of `pid` as recorded beside it: given, or read here when the process runs on this machine. */
+function recordedStart(given: string | null | undefined, host: string, pid: number | null): string | null {
+  if (given !== undefined) return given;
+  return pid !== null && host === hostname() ? processStartOf(pid) : null;
+}
+
+/** The run as a writer just recorded it: `running`, no end time. (A read shows `crashed` once its process is gone;
+ * a writer answers with what it wrote, as a writer over HTTP would.) */
+function written(c: Connection, runId: string): Run {
+  return { ...toRun(c.runRow(runId)!), status: 'running', endTime: null };
+}
+
+interface CheckedRun {
+  id: string;
+  name: string;
+  startTime: number;
+  host: string;
+  pid: number | null;
+  params: KeyValue[];
+  tags: KeyValue[];
+}
+
+function checkNewRun(input: NewRun): CheckedRun {
+  if (input === null || typeof input !== 'object') throw invalid(`createRun expects a NewRun object, received ${show(input)}`);
+  if (input.resolvedSpec === undefined) throw invalid('createRun: resolvedSpec is required (the spec after defaults and overrides)');
+  if (typeof input.specHash !== 'string' || input.specHash.length === 0) {
+    throw invalid(
+      `createRun: specHash is required, a non-empty string (core's specHash(spec), which the runner passes), received ${show(input.specHash)}`,
+    );
+  }
+  const id = input.id ?? randomUUID().replaceAll('-', '');
+  if (!RUN_ID_PATTERN.test(id)) throw invalid(`createRun: id must match ${RUN_ID_PATTERN}, received ${show(id)}`);
+  const name = input.name ?? id.slice(0, 8);
+  if (typeof name !== 'string' || name.length === 0) throw invalid(`createRun: name must be a non-empty string, received ${show(name)}`);
+  const startTime = input.startTime ?? Date.now();
+  checkSafeInteger(startTime, 'createRun: startTime');
+  if (input.seed !== undefined && input.seed !== null) checkSafeInteger(input.seed, 'createRun: seed');
+  if (input.pid !== undefined && input.pid !== null) checkSafeInteger(input.pid, 'createRun: pid');
+  const params = flattenParams(input.resolvedSpec);
+  params.forEach((p) => checkKey(p.key, `createRun: param from resolvedSpec`));
+  const tags = Object.entries(input.tags ?? {}).map(([key, value]) => ({ key, value }));
+  tags.forEach((t, i) => {
+    checkKey(t.key, `createRun: tags[${i}]`);
+    if (typeof t.value !== 'string') throw invalid(`createRun: tag ${show(t.key)} must be a string, received ${show(t.value)}`);
+  });
+  const pid = input.pid === undefined ? process.pid : input.pid;
+  return { id, name, startTime, host: input.host ?? hostname(), pid, params, tags };
+}
+
+export function createRun(c: Connection, input: NewRun): Run {
+  const run = checkNewRun(input);
+  const resolvedJson = canonicalJson(input.resolvedSpec);
+  const processStart = recordedStart(input.processStart, run.host, run.pid);
+  return c.write(() => {
+    const experiment = experimentId(c, input.experiment, true)!;
+    if (c.sql('SELECT 1 FROM runs WHERE id = ?').get(run.id)) throw new StoreError('CONFLICT', `a run with id ${show(run.id)} already exists`);
+    const info = c
+      .sql(
+        `INSERT INTO runs(id, experiment_id, name, status, start_time, end_time, heartbeat_at, spec_text, resolved_spec,
+           spec_hash, seed, git_commit, package_versions, backend, host, pid, process_start, sweep_values)
+         VALUES (?, ?, ?, 'running', ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        run.id,
+        experiment,
+        run.name,
+        run.startTime,
+        run.startTime,
+        input.specText ?? null,
+        resolvedJson,
+        input.specHash,
+        input.seed ?? null,
+        input.gitCommit ?? null,
+        JSON.stringify(input.packageVersions ?? {}),
+        input.backend ?? null,
+        run.host,
+        run.pid,
+        processStart,
+        input.sweepValues == null ? null : canonicalJson(input.sweepValues),
+      );
+    const pk = Number(info.lastInsertRowid);
+    insertParams(c, pk, run.params);
+    upsertTags(c, pk, run.tags);
+    if (run.tags.length === 0) refreshSearchText(c, pk);
+    return written(c, run.id);
+  });
+}
+
+export function setRunStatus(c: Connection, runId: string, status: StoredRunStatus, options: { endTime?: number } = {}): void {
+  checkStoredStatus(status);
+  if (options.endTime !== undefined) checkSafeInteger(options.endTime, 'setRunStatus: endTime');
+  const now = Date.now();
+  c.write(() => {
+    const pk = c.runPk(runId);
+    const endTime = status === 'running' ? null : (options.endTime ?? now);
+    c.sql('UPDATE runs SET status = ?, end_time = ?, heartbeat_at = ? WHERE pk = ?').run(status, endTime, now, pk);
+  });
+}
+
+/** A pid given is recorded with its start (when the run is on this machine). */
+export function heartbeat(c: Connection, runId: string, pid?: number): void {
+  if (pid !== undefined) checkSafeInteger(pid, 'heartbeat: pid');
+  c.write(() => {
+    const pk = c.runPk(runId);
+    if (pid === undefined) {
+      c.sql('UPDATE runs SET heartbeat_at = ? WHERE pk = ?').run(Date.now(), pk);
+      return;
+    }
+    const { host } = c.sql('SELECT host FROM runs WHERE pk = ?').get(pk) as { host: string };
+    c.sql('UPDATE runs SET heartbeat_at = ?, pid = ?, process_start = ? WHERE pk = ?').run(Date.now(), pid, recordedStart(undefined, host, pid), pk);
+  });
+}
+
+export function resumeRun(c: Connection, runId: string, options: ResumeOptions): Run {
+  if (options === null || typeof options !== 'object') throw invalid('resumeRun: options { fromStep } are required');
+  checkSafeInteger(options.fromStep, 'resumeRun: fromStep');
+  const pid = options.pid ?? process.pid;
+  checkSafeInteger(pid, 'resumeRun: pid');
+  const host = options.host ?? hostname();
+  const processStart = recordedStart(options.processStart, host, pid);
+  return c.write(() => {
+    const pk = c.runPk(runId);
+    deleteMetricsAfterStep(c, pk, options.fromStep);
+    c.sql("UPDATE runs SET status = 'running', end_time = NULL, pid = ?, host = ?, process_start = ?, heartbeat_at = ? WHERE pk = ?").run(
+      pid,
+      host,
+      processStart,
+      Date.now(),
+      pk,
+    );
+    return written(c, runId);
+  });
+}
+
+export function deleteMetricsAfter(c: Connection, runId: string, step: number): number {
+  checkSafeInteger(step, 'deleteMetricsAfter: step');
+  return c.write(() => deleteMetricsAfterStep(c, c.runPk(runId), step));
+}
+
+export function deleteRun(c: Connection, runId: string): void {
+  c.write(() => {
+    const pk = c.runPk(runId);
+    c.blocks.deleteRun(pk);
+    c.sql('DELETE FROM metrics WHERE series_id IN (SELECT id FROM series WHERE run_pk = ?)').run(pk);
+    c.sql('DELETE FROM runs WHERE pk = ?').run(pk);
+  });
+}
