@@ -38,7 +38,7 @@ export interface CheckpointState {
   stepInEpoch: number;
   /** Training steps completed since the start of the run. */
   globalStep: number;
-  /** The random stream's state (see rng.ts). */
+  /** The random stream's state (core's SeededRandom, installed as Math.random by rng.ts). */
   rngState: number[];
   /** Name of the optimizer entry, and its weight names (for a clear error on a mismatch). */
   optimizer: { name: string; weightNames: string[] } | null;
