@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { OptimizerMemorySpec } from '../plugin.ts';
 import { ADAM_DEFAULTS, ADAMW_DEFAULTS, RMSPROP_DEFAULTS, SGD_DEFAULTS } from './defaults.ts';
 import type { AdamOptions, RmspropOptions, SgdOptions } from './schemas.ts';
-import { flagsOn, pick, pipe, set, TorchStyleOptimizer, weightedSum, type VariableState } from './torch-style.ts';
+import { flagsOn, pipe, set, TorchStyleOptimizer, weightedSum, type VariableState } from './torch-style.ts';
 /**
  * torch.optim.SGD:
  *   g = grad + λ·p                                   (weight decay, when λ ≠ 0)
@@ -55,15 +55,8 @@ export class TorchSgd extends TorchStyleOptimizer {
     if (direction !== g && direction !== (state.slots.get('momentum') as tf.Tensor)) direction.dispose();
     if (g !== grad) g.dispose();
   }
-  getConfig(): tf.serialization.ConfigDict {
-    return { learningRate: this.lr, ...this.options };
-  }
-  static override fromConfig<T extends tf.serialization.Serializable>(
-    cls: tf.serialization.SerializableConstructor<T>,
-    config: tf.serialization.ConfigDict,
-  ): T {
-    return new (cls as unknown as typeof TorchSgd)(config.learningRate as number, pick(config, SGD_DEFAULTS)) as unknown as T;
-  }
+  /** Options a saved config restores (fromConfig, in torch-style.ts). */
+  static readonly optionDefaults = SGD_DEFAULTS;
 }
 
 /**
@@ -138,15 +131,10 @@ export class TorchAdam extends TorchStyleOptimizer {
       ),
     );
   }
-  getConfig(): tf.serialization.ConfigDict {
-    return { learningRate: this.lr, decoupled: this.decoupled, ...this.options };
-  }
-  static override fromConfig<T extends tf.serialization.Serializable>(
-    cls: tf.serialization.SerializableConstructor<T>,
-    config: tf.serialization.ConfigDict,
-  ): T {
-    const options = pick(config, ADAM_DEFAULTS);
-    return new (cls as unknown as typeof TorchAdam)(config.learningRate as number, options, config.decoupled === true) as unknown as T;
+  /** Options a saved config restores (fromConfig, in torch-style.ts); `decoupled` travels beside them. */
+  static readonly optionDefaults = ADAM_DEFAULTS;
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), decoupled: this.decoupled };
   }
 }
 
@@ -218,15 +206,8 @@ export class TorchRmsprop extends TorchStyleOptimizer {
     avg.dispose();
     if (g !== grad) g.dispose();
   }
-  getConfig(): tf.serialization.ConfigDict {
-    return { learningRate: this.lr, ...this.options };
-  }
-  static override fromConfig<T extends tf.serialization.Serializable>(
-    cls: tf.serialization.SerializableConstructor<T>,
-    config: tf.serialization.ConfigDict,
-  ): T {
-    return new (cls as unknown as typeof TorchRmsprop)(config.learningRate as number, pick(config, RMSPROP_DEFAULTS)) as unknown as T;
-  }
+  /** Options a saved config restores (fromConfig, in torch-style.ts). */
+  static readonly optionDefaults = RMSPROP_DEFAULTS;
 }
 
 // Registered so that a tfjs layers model saved with `includeOptimizer: true` loads with its optimizer

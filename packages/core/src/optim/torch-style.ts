@@ -231,6 +231,25 @@ export abstract class TorchStyleOptimizer extends tf.Optimizer implements Schedu
     this.pending = pending;
   }
 
+  /** The options this optimizer was made with (PyTorch's names), defaults filled in. */
+  abstract readonly options: object;
+
+  getConfig(): tf.serialization.ConfigDict {
+    return { learningRate: this.lr, ...(this.options as tf.serialization.ConfigDict) };
+  }
+
+  /**
+   * Makes the optimizer a saved config describes: its lr, the options its class's `optionDefaults` name, and
+   * every other config entry a subclass's constructor takes third (TorchAdam's `decoupled`).
+   */
+  static override fromConfig<T extends tf.serialization.Serializable>(
+    cls: tf.serialization.SerializableConstructor<T>,
+    config: tf.serialization.ConfigDict,
+  ): T {
+    const ctor = cls as unknown as { optionDefaults: object; new (lr: number, options: object, decoupled?: boolean): T };
+    return new ctor(config.learningRate as number, pick(config, ctor.optionDefaults), config.decoupled === true);
+  }
+
   override dispose(): void {
     for (const s of this.states.values()) s.slots.forEach((v) => v.dispose());
     this.states.clear();
