@@ -6,7 +6,7 @@ import type { Batch } from '@vgglab/core';
 import { loadImageForInference } from './decode.ts';
 import { openImageFolder } from './image-folder.ts';
 import { splitDataset } from './split.ts';
-import { collect, context, makeFolder, pattern, tempDir, writeJpeg, writePng } from './test-helpers.ts';
+import { collect, context, makeFolder, pattern, tempDir, writeJpeg, writePng } from './testing/helpers.ts';
 
 let root: string;
 beforeAll(async () => {

@@ -6,12 +6,14 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import type { DatasetContext, DatasetEntry, DatasetSource, InputShape, Split } from '@vgglab/core';
 import { PROBE_CONCURRENCY, DEFAULT_SPLIT_SEED, DEFAULT_VAL_FRACTION } from './defaults.ts';
-import { decodeImage, geometryWithSharp, type RawImage } from './decode.ts';
+import { decodeImage, geometryWithSharp, loadImageInput, type RawImage } from './decode.ts';
+import { fetchHint } from './fetch-hint.ts';
 import { iterateBatches, Limiter, makeCache, type PixelCache, type SampleStore } from './loader.ts';
 import { BadImageError, type ImageHeader, probeImage } from './probe.ts';
 import { DatasetError, detectLayout, scanClasses } from './scan.ts';
 import { readManifest, splitClasses } from './split.ts';
-import { compileTransforms, defaultTransforms, type TransformPipeline } from './transforms.ts';
+import { defaultTransforms } from './transform-steps.ts';
+import { compileTransforms, type TransformPipeline } from './transforms.ts';
 
 export interface ImageFolderOptions extends Record<string, unknown> {
   /** One class-per-folder root (split by valFraction/splitSeed), or a root holding train/ and val/. */
@@ -255,4 +257,6 @@ export const imageFolder: DatasetEntry<ImageFolderOptions> = {
   description: 'Class-per-folder images (JPEG, PNG, WebP, GIF, TIFF) split by fraction+seed, manifest, or train/ and val/ folders.',
   optionsSchema: imageFolderOptionsSchema,
   open: openImageFolder,
+  missingDataHint: fetchHint,
+  loadImage: loadImageInput,
 };

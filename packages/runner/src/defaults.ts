@@ -10,6 +10,9 @@ export const CHECKPOINTS_SUBDIR = 'checkpoints';
 export const BEST_CHECKPOINT = 'best';
 export const LAST_CHECKPOINT = 'last';
 
+/** Tag holding the spec file's absolute path: a resumed run resolves relative paths against its folder. */
+export const SPEC_FILE_TAG = 'spec_file';
+
 /** Artifact kinds recorded in the store. */
 export const ARTIFACT_BEST = 'checkpoint-best';
 export const ARTIFACT_LAST = 'checkpoint-last';
@@ -32,16 +35,6 @@ export const EPOCH_METRICS: readonly string[] = [
   METRIC.valAccuracy,
   METRIC.epochSeconds,
 ];
-
-/** Spec defaults the loop falls back on when a spec object was not filled by the schema's defaults. */
-export const TRAIN_DEFAULTS = {
-  monitor: METRIC.valAccuracy,
-  mode: 'max' as 'max' | 'min',
-  logEverySteps: 10,
-  batchSize: 32,
-  prefetch: 2,
-  seed: 0,
-};
 
 /** `vgglab predict --top`. */
 export const DEFAULT_TOP_K = 5;
