@@ -133,7 +133,18 @@ async function runJobCommand(jobFile: string, values: ParsedValues, io: CommandI
   process.once('disconnect', () => process.exit(EXIT.fenced));
   const base = invocationDir(io.env);
   const stop: StopFlag = { requested: false };
-  const removeHandler = onInterrupt(stop, (t) => io.stderr.write(t));
+  // A stop request, however often it comes (a service manager signals the worker's whole group, and the worker
+  // passes it on): checkpoint, upload, end. Quitting at once is the worker's call (SIGKILL).
+  const request = () => {
+    if (!stop.requested) io.stderr.write('stop requested: finishing this step, writing and uploading a checkpoint\n');
+    stop.requested = true;
+  };
+  process.on('SIGINT', request);
+  process.on('SIGTERM', request);
+  const removeHandler = () => {
+    process.off('SIGINT', request);
+    process.off('SIGTERM', request);
+  };
   try {
     const result = await runQueuedJob({
       jobFile,
