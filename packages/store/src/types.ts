@@ -41,6 +41,10 @@ export interface OpenStoreOptions {
   /** A `running` run recorded on another host reads as `crashed` when its last heartbeat is older than this.
    * Defaults to 10 minutes (DEFAULT_STALE_HEARTBEAT_MS). */
   staleHeartbeatMs?: number;
+  /** A writer that serves many runs (the tracking server): no WAL checkpoint inside a commit; a worker thread runs a
+   * passive checkpoint this often instead (storage/checkpointer.ts). Off by default (SQLite's own, every 1,000
+   * pages). */
+  checkpointEveryMs?: number;
 }
 
 export interface Experiment {

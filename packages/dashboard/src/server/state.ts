@@ -47,7 +47,9 @@ declare module 'fastify' {
  * sees every write) and decorates `app` with everything the routes read; closes it all with the server. */
 export function decorateState(app: FastifyInstance, options: DashboardOptions, paths: { dbFile: string; runsDir: string }): void {
   const openReader = (): RunReader => openRunReader(paths.dbFile);
-  const writer = options.tracking ? openStore(paths.dbFile) : null;
+  // The tracking server commits many small batches: WAL checkpoints (and their fsyncs) happen in a worker thread,
+  // not inside a commit on the event loop.
+  const writer = options.tracking ? openStore(paths.dbFile, { checkpointEveryMs: DASHBOARD_DEFAULTS.checkpointEveryMs }) : null;
   const store: RunReader = writer ?? openReader();
   const hub = new LiveHub(store, options.livePollMs ?? DASHBOARD_DEFAULTS.livePollMs, (error) =>
     app.log.error({ err: error }, 'live poll failed'),

@@ -334,6 +334,12 @@ export class TrackingClient implements RunWriter {
     return json<{ run: Run | null }>(await this.get(`${TRACKING_ROUTES.find}?${query}`, 'find a run by spec hash')).run ?? undefined;
   }
 
+  /** Any read route of the server (`/api/runs?…`, the dashboard's API), as JSON, with the token; retried while the
+   * server does not answer, for at most readRetryForMs. */
+  async getJson<T>(path: string): Promise<T> {
+    return json<T>(await this.get(path, `read ${path.split('?')[0]}`));
+  }
+
   // --- plumbing
 
   private fence(runId: string, fence: WriteFence | undefined): { attempt?: number } {
