@@ -15,6 +15,7 @@ export { StoreError } from './errors.ts';
 // The tracking server's write API: the HTTP client (a RunWriter for runs on other machines) and the wire it shares
 // with the server's routes.
 export { createHttpRunWriter, TrackingClient, sha256OfFile } from './remote/client.ts';
+export { packFolder, unpackFolder } from './remote/bundle.ts';
 export type { TrackingClientOptions } from './remote/client.ts';
 export * from './remote/wire.ts';
 export { RUN_STATUSES, STORED_RUN_STATUSES } from './validate.ts';

@@ -22,7 +22,9 @@ export const STALLED_MS = 500;
 export interface Proc {
   child: ChildProcess;
   pid: number;
+  /** stdout and stderr as they came. */
   output(): string;
+  stdout(): string;
   /** A signal to the process and its children (its process group). */
   signal(sig: NodeJS.Signals): void;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -41,13 +43,18 @@ function launch(args: string[], cwd: string, env: Record<string, string> = {}): 
     detached: true,
   });
   let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c));
+  let stdout = '';
+  child.stdout!.on('data', (c: Buffer) => {
+    out += c;
+    stdout += c;
+  });
   child.stderr!.on('data', (c: Buffer) => (out += c));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
   const proc: Proc = {
     child,
     pid: child.pid!,
     output: () => out,
+    stdout: () => stdout,
     signal: (sig) => {
       try {
         process.kill(-child.pid!, sig);
@@ -98,11 +105,13 @@ export interface TrackingServer {
   restart(): Promise<void>;
 }
 
-export async function trackingServer(dir: string, redisUrl: string): Promise<TrackingServer> {
+/** `vgglab server` in `dir/server`; with the queue when `redisUrl` is given. */
+export async function trackingServer(dir: string, redisUrl?: string): Promise<TrackingServer> {
   const port = await freePort();
   const dbFile = path.join(dir, 'server', 'runs', 'vgglab.db');
   const start = async (): Promise<Proc> => {
-    const proc = launch(['server', '--db', dbFile, '--port', String(port), '--redis', redisUrl, '--no-predict'], path.join(dir, 'server'));
+    const queue = redisUrl ? ['--redis', redisUrl] : [];
+    const proc = launch(['server', '--db', dbFile, '--port', String(port), ...queue, '--no-predict'], path.join(dir, 'server'));
     await waitUntil('the tracking server', () => proc.output().includes('Ctrl-C to stop'), [proc]);
     return proc;
   };
@@ -124,11 +133,11 @@ export function worker(dir: string, name: string, server: TrackingServer, redisU
   return launch(['worker', '--server', server.url, '--redis', redisUrl, '--lock-ms', String(LOCK_MS), '--stalled-ms', String(STALLED_MS)], path.join(dir, name));
 }
 
-/** `vgglab exp …` to completion (submitting, or a local reference run). */
-export async function vgglab(args: string[], cwd: string): Promise<{ code: number | null; output: string }> {
-  const proc = launch(args, cwd);
+/** A `vgglab …` command to completion (submitting, a local reference run, a command against a tracking server). */
+export async function vgglab(args: string[], cwd: string, env: Record<string, string> = {}): Promise<{ code: number | null; output: string; stdout: string }> {
+  const proc = launch(args, cwd, env);
   const { code } = await proc.exited;
-  return { code, output: proc.output() };
+  return { code, output: proc.output(), stdout: proc.stdout() };
 }
 
 export function sweepYaml(dir: string, name: string, extra: string[] = []): string {
