@@ -9,7 +9,8 @@
  * For each phase it prints one JSON line: points/s offered and sustained, p50/p99 of a logBatch as the run sees it
  * (from the call until the server acknowledged it), the p50/p95 of the reads, and a count from the file proving
  * that no point was lost and none doubled (per run and key: rows == distinct steps logged, and the values' sum is the
- * sum sent). Phases: 64 and 256 runs at `--rate` points/s each (target: 64 runs at 10 points/s with p99 < 50 ms; the
+ * sum sent). The runs are spread over `--generators` processes (4), as real runs are processes of their own.
+ * Phases: 64 and 256 runs at `--rate` points/s each (target: 64 runs at 10 points/s with p99 < 50 ms; the
  * reads' p95 < 50 ms), then 64 runs at 4x, 16x, 64x … that rate until the server stops keeping up (sustained < 90% of
  * offered, or p99 over 50 ms): where it tops out.
  *
@@ -43,6 +44,9 @@ const RATE = Number(arg('rate', '10'));
 const SECONDS = Number(arg('seconds', '30'));
 const READ_RUNS = Number(arg('read-runs', '1000'));
 const TOP_OUT_SECONDS = Number(arg('top-out-seconds', '15'));
+/** Processes the simulated runs are spread over (real runs are processes of their own: one process's event loop
+ * would synchronise their flushes into bursts). */
+const GENERATORS = Number(arg('generators', '4'));
 
 const KEYS = ['train/loss', 'train/accuracy', 'val/loss', 'val/accuracy'];
 const TOKEN = 'ingest-bench-token-0123456789abcdef';
@@ -249,13 +253,18 @@ async function phase(server: Server, compareIds: string[], runs: number, rate: n
   generatorLoop.enable();
   const stop = { done: false };
   const reads = readLoop(url, compareIds, stop, withReads);
-  const started = performance.now();
-  const results = await Promise.all(Array.from({ length: runs }, (_, i) => simulateRun(url, experiment, i, rate, seconds, latencies)));
-  const elapsed = (performance.now() - started) / 1000;
+  const shares = await Promise.all(
+    Array.from({ length: GENERATORS }, (_, g) => generate(url, experiment, Array.from({ length: runs }, (_, i) => i).filter((i) => i % GENERATORS === g), rate, seconds)),
+  );
+  // From the first run's start to the last one's close, in the generators (their start-up left out).
+  const elapsed = Math.max(...shares.map((s) => s.activeSeconds));
+  const results = shares.flatMap((s) => s.results);
+  for (const s of shares) latencies.push(...s.latencies);
   stop.done = true;
   const read = await reads;
   generatorLoop.disable();
   const serverSide = await server.figures();
+  const generatorLoopMs = shares.map((s) => s.loopP99Ms);
   const check = verify(results);
   return {
     bench: 'ingest',
@@ -268,10 +277,35 @@ async function phase(server: Server, compareIds: string[], runs: number, rate: n
     ...check,
     ...(withReads ? { readsDuringIngest: read } : {}),
     ...serverSide,
-    generatorLoopDelayMs: { p50: round(generatorLoop.percentile(50) / 1e6), p99: round(generatorLoop.percentile(99) / 1e6), max: round(generatorLoop.max / 1e6) },
+    generators: GENERATORS,
+    generatorLoopDelayP99Ms: generatorLoopMs.map(round),
+    readerLoopDelayMs: { p50: round(generatorLoop.percentile(50) / 1e6), p99: round(generatorLoop.percentile(99) / 1e6), max: round(generatorLoop.max / 1e6) },
     loadAverage: loadavg().map(round),
     experiment,
   };
+}
+
+type Share = { results: { runId: string; steps: number; sum: number }[]; latencies: number[]; loopP99Ms: number; activeSeconds: number };
+
+/** Some of the runs, in a process of their own (this file with `--generator`); resolves with what it measured. */
+function generate(url: string, experiment: string, indices: number[], rate: number, seconds: number): Promise<Share> {
+  if (indices.length === 0) return Promise.resolve({ results: [], latencies: [], loopP99Ms: 0, activeSeconds: 0 });
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--generator', JSON.stringify({ url, experiment, indices, rate, seconds })], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout!.on('data', (chunk: Buffer) => (out += chunk));
+  return new Promise((resolve, reject) => child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out) as Share) : reject(new Error(`a generator exited with ${code}`)))));
+}
+
+async function generatorMain(spec: { url: string; experiment: string; indices: number[]; rate: number; seconds: number }): Promise<void> {
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  const latencies: number[] = [];
+  const started = performance.now();
+  const results = await Promise.all(spec.indices.map((i) => simulateRun(spec.url, spec.experiment, i, spec.rate, spec.seconds, latencies)));
+  const activeSeconds = (performance.now() - started) / 1000;
+  process.stdout.write(JSON.stringify({ results, latencies, loopP99Ms: loop.percentile(99) / 1e6, activeSeconds } satisfies Share));
 }
 
 async function main(): Promise<void> {
@@ -310,7 +344,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify({ bench: 'ingest', uptimeBefore: before, uptimeAfter: uptime() })}\n`);
 }
 
-main().catch((error: unknown) => {
+(args.includes('--generator') ? generatorMain(JSON.parse(arg('generator', '{}'))) : main()).catch((error: unknown) => {
   process.stderr.write(`bench:ingest: ${error instanceof Error ? error.stack : String(error)}\n`);
   process.exit(1);
 });
