@@ -4,11 +4,11 @@
  * writer of; with `--redis`, the queue's panel and the lock checks of `vgglab worker`s. It needs a token wherever it
  * listens. `vgglab serve` stays the read-only local dashboard.
  */
-import type { PredictFn } from '@vgglab/dashboard';
 import type { QueueView } from '@vgglab/queue';
-import { flag, int, list, str, type Command } from '../command.ts';
+import { int, str, type Command } from '../command.ts';
+import { predictFor, untilStopped } from './serve.ts';
 import { EXIT, TOKEN_ENV_VAR } from '../../defaults.ts';
-import { invocationDir, resolveDbFile } from '../../paths.ts';
+import { resolveDbFile } from '../../paths.ts';
 
 export const serverCommand: Command = {
   name: 'server',
@@ -44,34 +44,13 @@ export const serverCommand: Command = {
       for (const problem of redisProblems(await readRedisFacts(redisFlag))) io.stderr.write(`warning: Redis at ${showRedisUrl(redisFlag)}: ${problem}\n`);
       queue = createQueueView(redisFlag);
     }
-    let predict: PredictFn | undefined;
-    if (!flag(values, 'no-predict')) {
-      const [{ commandRegistry }, { startEngine }, { createPredictFn }] = await Promise.all([
-        import('../../plugins.ts'),
-        import('../../engine.ts'),
-        import('../../inference/predict-server.ts'),
-      ]);
-      const registry = await commandRegistry(list(values, 'plugin'), io.env, invocationDir(io.env));
-      await startEngine(undefined, (line) => io.stderr.write(line + '\n'));
-      predict = createPredictFn(dbFile, registry);
-    }
+    const predict = await predictFor(values, io, dbFile);
     const started = await startServer({ dbFile, port, host, token, predict, tracking: {}, queue, logger: false }).catch(async (error: unknown) => {
       await queue?.close();
       throw error;
     });
     io.stdout.write(`${startBanner(started, { dbFile, token, tracking: true })}Ctrl-C to stop\n`);
-    await new Promise<void>((resolve) => {
-      const stop = () => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        void started.app
-          .close()
-          .then(() => queue?.close())
-          .then(() => resolve());
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
+    await untilStopped(() => started.app.close().then(() => queue?.close()));
     return EXIT.ok;
   },
 };
