@@ -1,10 +1,5 @@
 /** Every default of the runner, in one place. Spec-level defaults live in the spec schema (core). */
 
-/** The run store file, relative to the working directory; the spec's `store.db`, `--db` and VGGLAB_DB override it. */
-export const DEFAULT_DB_FILE = 'runs/vgglab.db';
-/** Environment variable naming the store file. */
-export const DB_ENV_VAR = 'VGGLAB_DB';
-
 /** Where a run keeps its files, under the runs folder: `<runsDir>/<run-id>/checkpoints/{best,last}`. */
 export const CHECKPOINTS_SUBDIR = 'checkpoints';
 export const BEST_CHECKPOINT = 'best';

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { ExperimentSpec, Registry, TransformSpec } from '@vgglab/core';
-import type { RunStore } from '@vgglab/store';
+import type { RunReader } from '@vgglab/store';
 import { assignWeights, CHECKPOINT_FILES, loadCheckpoint, loadLayersModelFromDir, readCheckpointState, type CheckpointState } from '../loop/checkpoint.ts';
 import { ARTIFACT_BEST, ARTIFACT_LAST } from '../defaults.ts';
 import { CliError } from '../errors.ts';
@@ -31,7 +31,7 @@ export interface RunModel {
 }
 
 /** The checkpoint folder of a run: its best one, else its last one. */
-export function runCheckpoint(store: RunStore, runId: string): string {
+export function runCheckpoint(store: Pick<RunReader, 'listArtifacts'>, runId: string): string {
   for (const kind of [ARTIFACT_BEST, ARTIFACT_LAST]) {
     const found = store.listArtifacts(runId, kind).find((a) => fs.existsSync(path.join(a.path, CHECKPOINT_FILES.state)));
     if (found) return found.path;

@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { loadSpec, resolveExperiment, type ExperimentSpec, type LoadedSpec, type Registry, type SweepPoint } from '@vgglab/core';
-import type { RunStore } from '@vgglab/store';
+import { openStore, type RunStore } from '@vgglab/store';
 import { SPEC_FILE_TAG } from '../defaults.ts';
 import { CliError } from '../errors.ts';
 import { startEngine } from '../engine.ts';
@@ -13,7 +13,7 @@ import { resolveDbFile, resolveRunsDir } from '../paths.ts';
 import type { Output } from '../loop/progress.ts';
 import { Progress } from '../loop/progress.ts';
 import { registerSpecPlugins } from '../plugins.ts';
-import { openStoreForWriting, withStore } from '../store.ts';
+import { withStore } from '../store.ts';
 import { runExperiment, type RunResult, type StopFlag } from '../loop/train.ts';
 import { runInChildren } from './children.ts';
 import { planPoint, sweepLabel } from './plan.ts';
@@ -58,7 +58,7 @@ export async function loadExperiment(file: string, overrides: string[], registry
 
 function storeFor(spec: ExperimentSpec, specDir: string, opts: ExpOptions): { store: RunStore; runsDir: string } {
   const dbFile = resolveDbFile({ flag: opts.dbFlag, specDb: spec.store?.db, specDir }, opts.env);
-  return { store: openStoreForWriting(dbFile), runsDir: resolveRunsDir(dbFile, specDir, spec.store?.dir) };
+  return { store: openStore(dbFile), runsDir: resolveRunsDir(dbFile, specDir, spec.store?.dir) };
 }
 
 interface RunArgs {
@@ -102,7 +102,7 @@ async function runInProcess(spec: ExperimentSpec, args: RunArgs, opts: ExpOption
 /** `--resume <run-id>`: continue a run from its last checkpoint with its own stored spec. */
 async function resumeRun(opts: ExpOptions): Promise<ExpOutcome> {
   const dbFile = resolveDbFile({ flag: opts.dbFlag }, opts.env);
-  const { runId, spec, specFile, args } = await withStore(openStoreForWriting(dbFile), (store) => {
+  const { runId, spec, specFile, args } = await withStore(openStore(dbFile), (store) => {
     const runId = store.resolveRunId(opts.resume!);
     const run = store.getRun(runId)!;
     if (run.status === 'finished') throw new CliError(`run ${runId} already finished; nothing to resume`);

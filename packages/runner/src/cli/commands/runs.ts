@@ -1,19 +1,25 @@
 /** `vgglab runs`: list runs, show one, compare two, delete some, mark dead ones killed. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { LatestMetric, RunDetails, RunStatus, RunStore, RunSummary } from '@vgglab/store';
+import { PARAM_KEYS, RUN_STATUSES, type LatestMetric, type RunDetails, type RunReader, type RunStatus, type RunStore, type RunSummary } from '@vgglab/store';
 import { flag, int, list, printJson, str, table, type Command, type CommandIO, type ParsedValues } from '../command.ts';
 import { DEFAULT_RUNS_LIMIT, EXIT, METRIC } from '../../defaults.ts';
 import { CliError, UsageError } from '../../errors.ts';
 import { formatDuration } from '../../loop/progress.ts';
 
-/** Opens the store `--db` names (or the default; it must exist), hands it to `use`, and closes it. */
-async function withRunStore<T>(values: ParsedValues, io: CommandIO, use: (store: RunStore) => T | Promise<T>, options: { readonly?: boolean } = {}): Promise<T> {
+/** Opens the store `--db` names (or the default; it must exist) for writing, hands it to `use`, and closes it. */
+async function withRunStore<T>(values: ParsedValues, io: CommandIO, use: (store: RunStore) => T | Promise<T>): Promise<T> {
   const { openExistingStore, withStore } = await import('../../store.ts');
-  return withStore(openExistingStore(str(values, 'db'), io.env, options), use);
+  return withStore(openExistingStore(str(values, 'db'), io.env), use);
 }
 
-const STATUSES: RunStatus[] = ['running', 'finished', 'failed', 'killed'];
+/** The same, read-only: subcommands that only read never create or migrate the file. */
+async function withRunReader<T>(values: ParsedValues, io: CommandIO, use: (store: RunReader) => T | Promise<T>): Promise<T> {
+  const { openExistingReader, withStore } = await import('../../store.ts');
+  return withStore(openExistingReader(str(values, 'db'), io.env), use);
+}
+
+const STATUSES = RUN_STATUSES;
 const DB_OPTION = { type: 'string', description: 'Run store file (default runs/vgglab.db; VGGLAB_DB).', valueName: 'file' } as const;
 
 /** Latest metrics shown in the run list. */
@@ -49,7 +55,7 @@ const listCommand: Command = {
   },
   async run(values, positionals, io) {
     if (positionals.length) throw new UsageError(`runs list takes no arguments, received '${positionals[0]}'`);
-    return withRunStore(values, io, (store) => {
+    return withRunReader(values, io, (store) => {
       const page = store.listRuns({
         limit: int(values, 'limit', DEFAULT_RUNS_LIMIT),
         status: parseStatus(list(values, 'status')),
@@ -71,16 +77,16 @@ const listCommand: Command = {
           r.status,
           new Date(r.startTime).toISOString().replace('T', ' ').slice(0, 19),
           formatDuration(r.durationMs / 1000),
-          r.params['model.name'] ?? '-',
-          r.params['optimizer.name'] ?? '-',
-          r.params['optimizer.lr'] ?? '-',
+          r.params[PARAM_KEYS.modelName] ?? '-',
+          r.params[PARAM_KEYS.optimizerName] ?? '-',
+          r.params[PARAM_KEYS.learningRate] ?? '-',
           ...LIST_METRICS.map((k) => fmt(r.metrics[k])),
         ]);
       }
       io.stdout.write(table(rows));
       if (page.total > page.runs.length) io.stdout.write(`(${page.runs.length} of ${page.total} runs; --limit to see more)\n`);
       return EXIT.ok;
-    }, { readonly: true });
+    });
   },
 };
 
@@ -91,7 +97,7 @@ const showCommand: Command = {
   options: { db: DB_OPTION, json: { type: 'boolean', description: 'Print JSON.' } },
   async run(values, positionals, io) {
     if (positionals.length !== 1) throw new UsageError('runs show takes one run id (or a unique prefix of at least 4 characters)');
-    return withRunStore(values, io, (store) => {
+    return withRunReader(values, io, (store) => {
       const id = store.resolveRunId(positionals[0]!);
       const run = store.getRun(id)!;
       const keys = store.listMetricKeys([id]);
@@ -136,7 +142,7 @@ const showCommand: Command = {
       }
       io.stdout.write(out.join('\n') + '\n');
       return EXIT.ok;
-    }, { readonly: true });
+    });
   },
 };
 
@@ -243,7 +249,7 @@ const diffCommand: Command = {
   },
   async run(values, positionals, io) {
     if (positionals.length < 2) throw new UsageError('runs diff needs at least two run ids (or unique prefixes of at least 4 characters)');
-    return withRunStore(values, io, (store) => {
+    return withRunReader(values, io, (store) => {
       const runs = positionals.map((arg) => store.getRun(store.resolveRunId(arg))!);
       const params = flag(values, 'all')
         ? [...new Set(runs.flatMap((r) => Object.keys(r.params)))].sort().map((k): [string, string[]] => [k, runs.map((r) => r.params[k] ?? '-')])
@@ -265,7 +271,7 @@ const diffCommand: Command = {
       const cell = (m: LatestMetric | undefined) => (m ? `${fmt(m)} / ${m.min === null ? '-' : fmt({ ...m, value: m.min })} / ${m.max === null ? '-' : fmt({ ...m, value: m.max })}` : '-');
       io.stdout.write(table([['METRIC', ...head.slice(1)], ...metricKeys.map((k) => [k, ...runs.map((r) => cell(r.metrics[k]))])]));
       return EXIT.ok;
-    }, { readonly: true });
+    });
   },
 };
 

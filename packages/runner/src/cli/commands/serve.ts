@@ -27,9 +27,6 @@ export const serveCommand: Command = {
     checkListenAccess(host, token);
     const dbFile = resolveDbFile({ flag: str(values, 'db') }, io.env);
     if (!fs.existsSync(dbFile)) throw new CliError(`no run store at ${dbFile}; run an experiment first (\`vgglab exp <file>\`) or pass --db <file>`);
-    // The dashboard opens the store read-only; opening it once for writing migrates an older schema first.
-    const { openStoreForWriting } = await import('../../store.ts');
-    openStoreForWriting(dbFile).close();
     let predict: PredictFn | undefined;
     if (!flag(values, 'no-predict')) {
       const [{ commandRegistry }, { startEngine }, { createPredictFn }] = await Promise.all([
