@@ -44,6 +44,7 @@ export type { FieldPath, SpecIssue, SpecLocation } from './spec-issues.ts';
 export type { SpecLocator } from './spec-source.ts';
 export { experimentJsonSchema, resolveEntryOptions, resolveExperiment, validatePluginOptions } from './spec-plugins.ts';
 export { expandSweep, formatSweepValue, MAX_SWEEP_POINTS } from './spec-sweep.ts';
+export { sweepPointName, shortSweepValue, shortNumber, SWEEP_NAME_SEPARATOR } from './sweep-name.ts';
 export type { SweepPoint } from './spec-sweep.ts';
 
 // --- optimizers and schedules
