@@ -49,6 +49,7 @@ export type {
   MetricInput,
   MetricPoint,
   MetricQueue,
+  MisclassifiedSamples,
   MetricQueueOptions,
   MetricSeries,
   MetricSeriesQuery,

@@ -230,6 +230,18 @@ export interface NewEvaluation {
   confusionMatrix: number[][];
   /** Further JSON-serialisable facts (loss, top-5 accuracy, sample count, …). */
   extra?: Record<string, unknown>;
+  /** The images it got wrong, so a confusion-matrix cell can show them. */
+  misclassified?: MisclassifiedSamples | null;
+}
+
+/**
+ * Images an evaluation got wrong: paths relative to the dataset's folder (`root`, absolute; null for a dataset without
+ * files, such as synthetic shapes), each with its true and predicted class (indexes into `classNames`). A writer may
+ * keep only the first few of each cell; at most 10,000 items.
+ */
+export interface MisclassifiedSamples {
+  root: string | null;
+  items: { path: string; true: number; predicted: number }[];
 }
 
 export interface Evaluation extends Required<Omit<NewEvaluation, 'extra'>> {

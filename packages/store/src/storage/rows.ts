@@ -1,6 +1,6 @@
 /** Row shapes as SQLite returns them, and their conversion to the public types. */
 import { SHOWN_END_TIME_SQL, SHOWN_STATUS_SQL } from '../runs/liveness.ts';
-import type { Artifact, Evaluation, LatestMetric, Run, RunStatus } from '../types.ts';
+import type { Artifact, Evaluation, LatestMetric, MisclassifiedSamples, Run, RunStatus } from '../types.ts';
 
 export interface RunRow {
   pk: number;
@@ -163,6 +163,12 @@ export function toEvaluation(row: EvaluationRow): Evaluation {
     classNames: JSON.parse(row.class_names) as string[],
     perClass: JSON.parse(row.per_class) as Evaluation['perClass'],
     confusionMatrix: JSON.parse(row.confusion_matrix) as number[][],
-    extra: JSON.parse(row.extra) as Record<string, unknown>,
+    ...evaluationExtra(row.extra),
   };
+}
+
+/** `extra` as stored holds the misclassified samples under `misclassified` (no column of their own). */
+function evaluationExtra(json: string): Pick<Evaluation, 'extra' | 'misclassified'> {
+  const { misclassified = null, ...extra } = JSON.parse(json) as Record<string, unknown>;
+  return { extra, misclassified: misclassified as MisclassifiedSamples | null };
 }
