@@ -3,7 +3,7 @@ import { paramMenu, varyingParams } from './params-vary.ts';
 
 describe('varyingParams', () => {
   it('splits keys into those whose value differs between runs (a missing value counts) and those every run shares', () => {
-    const runs = [
+    const runs: { params: Record<string, string> }[] = [
       { params: { 'model.name': 'vgg11', 'optimizer.lr': '0.01', 'data.name': 'shapes', 'optimizer.options.momentum': '0.9' } },
       { params: { 'model.name': 'vgg16', 'optimizer.lr': '0.01', 'data.name': 'shapes' } },
       { params: { 'model.name': 'vgg16', 'optimizer.lr': '0.01', 'data.name': 'shapes' } },
