@@ -1,7 +1,8 @@
 /**
  * The compare table's rows (pure): the params that differ between the compared runs, as written (a param set in one
  * run only, '–' in every other, is left out and counted: it is usually a plugin option of one choice, such as sgd's
- * momentum), and for each metric its best and last value per run, the best of each row marked.
+ * momentum), and for each metric its best and last value per run, the best of each row marked. System metrics
+ * (`sys/…`: CPU, memory, throughput of the process) are left out: they are no measure of a model.
  */
 import type { CompareJson } from '../wire/compare-json.ts';
 import { lowerIsBetter } from './param-scatter.ts';
@@ -52,7 +53,7 @@ export function compareRows(runs: readonly CompareRun[]): CompareRows {
     const present = values.filter((v) => v !== null).length;
     (present === 1 ? singleRunParams : params).push({ key, values });
   }
-  const keys = orderMetricKeys([...new Set(runs.flatMap((r) => Object.keys(r.metrics)))]);
+  const keys = orderMetricKeys([...new Set(runs.flatMap((r) => Object.keys(r.metrics)))].filter((k) => !k.startsWith('sys/')));
   const metrics = keys.flatMap((key): MetricRow[] => {
     const lower = lowerIsBetter(key);
     const direction = lower ? 'min' : 'max';

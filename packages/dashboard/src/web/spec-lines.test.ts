@@ -23,6 +23,9 @@ describe('the spec that ran as YAML lines', () => {
 
   it('prints block YAML that reads back as the same spec, each line knowing its field', () => {
     expect(parse(text)).toEqual(resolved);
+    // sections in the order a spec is written, whatever order the stored JSON has
+    const sorted = Object.fromEntries(Object.entries(resolved).sort(([a], [b]) => a.localeCompare(b)));
+    expect(specLines(sorted).filter((l) => l.depth === 0).map((l) => l.path)).toEqual(['name', 'seed', 'tags', 'model', 'data', 'optimizer', 'train']);
     expect(lines.find((l) => l.text === 'lr: 0.02')).toEqual({ depth: 1, text: 'lr: 0.02', path: 'optimizer.lr' });
     expect(lines.find((l) => l.path === 'model.inputShape')!.text).toBe('inputShape: [64, 64, 3]');
     expect(lines.find((l) => l.path === 'data.transforms.train.0')!.text).toBe('- { randomResizedCrop: { size: 64 } }');

@@ -39,10 +39,22 @@ export function flow(value: unknown): string {
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
+/** A spec's sections in the order people write them (the store keeps the resolved spec with sorted keys). */
+const SECTION_ORDER = ['name', 'description', 'seed', 'tags', 'plugins', 'engine', 'model', 'data', 'optimizer', 'train', 'store', 'sweep'];
+
+function sectionsInOrder(entries: [string, unknown][]): [string, unknown][] {
+  const rank = (key: string) => {
+    const i = SECTION_ORDER.indexOf(key);
+    return i < 0 ? SECTION_ORDER.length : i;
+  };
+  return [...entries].sort((a, b) => rank(a[0]) - rank(b[0]));
+}
+
 export function specLines(value: unknown, depth = 0, prefix = ''): SpecLine[] {
   if (!isPlainObject(value)) return [{ depth, text: flow(value), path: prefix }];
   const lines: SpecLine[] = [];
-  for (const [key, child] of Object.entries(value)) {
+  const entries = prefix === '' ? sectionsInOrder(Object.entries(value)) : Object.entries(value);
+  for (const [key, child] of entries) {
     const path = prefix ? `${prefix}.${key}` : key;
     const name = yamlString(key);
     if (isPlainObject(child) && Object.keys(child).length > 0) {

@@ -63,10 +63,11 @@ describe('compare table rows', () => {
     metrics: {
       'val/accuracy': { last: acc[0], min: acc[1], max: acc[2], step: 10 },
       'val/loss': { last: loss[0], min: loss[1], max: loss[2], step: 10 },
+      'sys/cpu_percent': { last: 150, min: 90, max: 199, step: 10 },
     },
   });
 
-  it('shows differing params as written, hides those set in one run only, and marks each metric row’s best run', () => {
+  it('shows differing params as written, hides those set in one run only, and marks each metric row’s best run (system metrics left out)', () => {
     const rows = compareRows([
       run('a', { 'model.name': 'vgg11', 'optimizer.name': 'adam', 'data.name': 'shapes' }, [0.8, 0.3, 0.85], [0.5, 0.4, 2]),
       run('b', { 'model.name': 'vgg16', 'optimizer.name': 'sgd', 'data.name': 'shapes', 'optimizer.options.momentum': '0.9' }, [0.9, 0.3, 0.91], [0.45, 0.42, 2]),
