@@ -60,6 +60,15 @@ export const runListQuery = {
   },
 } as const;
 
+/** How many of a filter's runs a whole-filter view reads: the first of the sorted list, at most a page. */
+const firstRunsLimit = {
+  type: 'integer',
+  minimum: 1,
+  maximum: DASHBOARD_DEFAULTS.maxPageSize,
+  default: DASHBOARD_DEFAULTS.maxPageSize,
+  description: 'At most this many runs: the first of the filtered list in its sort order.',
+} as const;
+
 /** Params vs metric across the runs of a filter: one row per run, just what a scatter needs. */
 export const paramMetricQuery = {
   type: 'object',
@@ -70,13 +79,7 @@ export const paramMetricQuery = {
     x: { type: 'string', minLength: 1, maxLength: 250, description: 'Param key on the x axis, e.g. `optimizer.lr`.' },
     y: { ...metricKey, description: 'Metric key whose latest, min and max are returned, e.g. `val/accuracy`.' },
     color: { type: 'string', minLength: 1, maxLength: 250, description: 'Param key to colour by (its value per run).' },
-    limit: {
-      type: 'integer',
-      minimum: 1,
-      maximum: DASHBOARD_DEFAULTS.maxPageSize,
-      default: DASHBOARD_DEFAULTS.maxPageSize,
-      description: 'At most this many runs: the first of the filtered list in its sort order.',
-    },
+    limit: firstRunsLimit,
   },
 } as const;
 
@@ -205,13 +208,7 @@ export const paramSpaceQuery = {
   properties: {
     ...runFilterProperties,
     metric: { ...metricKey, description: 'Metric whose latest, min and max are returned per run, e.g. `val/accuracy`.' },
-    limit: {
-      type: 'integer',
-      minimum: 1,
-      maximum: DASHBOARD_DEFAULTS.maxPageSize,
-      default: DASHBOARD_DEFAULTS.maxPageSize,
-      description: 'At most this many runs: the first of the filtered list in its sort order.',
-    },
+    limit: firstRunsLimit,
   },
 } as const;
 
