@@ -281,6 +281,10 @@ describe('the comparison in a browser', () => {
       await page.goto(url);
       await page.getByTestId('filter-starred').click();
       await expect.poll(() => page.getByTestId('run-row').locator('.name .link').allTextContents()).toEqual(['vgg16 adam baseline']);
+      // …and unstars it in place
+      await page.getByRole('button', { name: 'unstar vgg16 adam baseline' }).click();
+      await expect.poll(() => getRun(fixture.dbFile, id)?.starred).toBe(false);
+      await expect.poll(() => page.getByRole('button', { name: 'star vgg16 adam baseline', exact: true }).count()).toBe(1);
 
       // Delete a finished run from its page (after confirming): gone from the store and from the table.
       const doomed = fixture.ids['vgg11-sgd'];

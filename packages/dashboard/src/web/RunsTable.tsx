@@ -91,8 +91,7 @@ export function RunsTable(props: TableProps) {
   const columns = useMemo(() => tableColumns(chosen), [chosen]);
   const grid = columns.map((c) => c.width).join(' ');
   const query = useMemo(() => columnsQuery(chosen), [chosen]);
-  const [edited, setEdited] = useState(0);
-  const queryKey = JSON.stringify([filters, sort, refreshKey, query, edited]);
+  const queryKey = JSON.stringify([filters, sort, refreshKey, query]);
   const edits = useEdits();
   const [loaded, setLoaded] = useState<Loaded>({ queryKey: '', rows: [], total: 0, nextPageToken: null });
   const [error, setError] = useState<string | null>(null);
@@ -212,9 +211,10 @@ export function RunsTable(props: TableProps) {
       (e: unknown) => setError(e instanceof Error ? e.message : String(e)),
     );
   };
+  // A star changes the row in place (the list keeps its place); the starred filter sees it on its next read.
   const star = (run: RunSummary) => {
     compareApi.editRun(run.id, { starred: !run.starred }).then(
-      () => setEdited((n) => n + 1),
+      ({ run: edited }) => setLoaded((prev) => ({ ...prev, rows: prev.rows.map((r) => (r.id === edited.id ? { ...r, starred: edited.starred } : r)) })),
       (e: unknown) => setError(e instanceof Error ? e.message : String(e)),
     );
   };
