@@ -16,13 +16,20 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { expandSweep, initEngine, loadSpec, shutdownEngine, validatePluginOptions, type Batch, type ExperimentSpec } from '@vgglab/core';
+import { initEngine, loadSpec, resolveExperiment, shutdownEngine, type Batch } from '@vgglab/core';
+import {
+  buildModel,
+  createBuiltinRegistry,
+  createOptimizer,
+  endsInSoftmax,
+  openDataset,
+  Progress,
+  runEntries,
+  runExperiment,
+  trainStep,
+  type StepProgress,
+} from '@vgglab/runner';
 import { openStore } from '@vgglab/store';
-import { createBuiltinRegistry } from '../packages/runner/src/plugins.ts';
-import { Progress, type StepProgress } from '../packages/runner/src/progress.ts';
-import { buildModel, createOptimizer, openDataset } from '../packages/runner/src/setup.ts';
-import { endsInSoftmax, trainStep } from '../packages/runner/src/step.ts';
-import { runExperiment } from '../packages/runner/src/train.ts';
 
 const { values } = parseArgs({
   options: {
@@ -41,23 +48,23 @@ if (!Number.isInteger(steps) || steps < 3) throw new Error(`--steps must be an i
 
 const registry = createBuiltinRegistry();
 const specFile = path.resolve(process.env.INIT_CWD ?? process.cwd(), values.spec!);
-const loaded = validatePluginOptions(loadSpec(path.relative(process.cwd(), specFile) || specFile, { overrides: values.override }), registry);
 // A sweep spec: bench its first point.
-const spec = expandSweep(loaded).map((p) => validatePluginOptions(p, registry))[0]!.spec as ExperimentSpec;
+const spec = resolveExperiment(loadSpec(path.relative(process.cwd(), specFile) || specFile, { overrides: values.override }), registry)[0]!.spec;
 const specDir = path.dirname(specFile);
 const engine = await initEngine({ backend: spec.engine?.backend ?? 'auto', ...(spec.engine?.threads ? { threads: spec.engine.threads } : {}), log: (l) => console.error(l) });
 const batchSize = spec.data.batchSize ?? 32;
 
 // --- bare step: the same batches, drawn first, then stepped with nothing else going on.
 async function bare(): Promise<number> {
-  const data = await openDataset(registry, spec, specDir, () => undefined);
+  const entries = runEntries(registry, spec);
+  const data = await openDataset(entries, spec, specDir, () => undefined);
   const batches: Batch[] = [];
   for await (const b of data.batches('train', { batchSize, epoch: 0, shuffle: true })) {
     batches.push(b);
     if (batches.length === steps) break;
   }
   await data.close?.();
-  const { model } = await buildModel(registry, spec, data.classNames.length, spec.seed ?? 0, () => undefined);
+  const { model } = await buildModel(entries, spec, data.classNames.length, spec.seed ?? 0, () => undefined);
   const opt = createOptimizer(registry, spec, steps);
   const probabilities = endsInSoftmax(model);
   await trainStep(model, opt.optimizer, batches[0]!, probabilities); // warm-up
@@ -69,7 +76,7 @@ async function bare(): Promise<number> {
   }
   const seconds = (performance.now() - t0) / 1000;
   model.dispose();
-  opt.optimizer.dispose();
+  opt.dispose();
   return images / seconds;
 }
 

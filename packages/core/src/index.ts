@@ -8,12 +8,14 @@ export type {
   DatasetEntry,
   DatasetPlugin,
   DatasetSource,
+  ImageInput,
   InputShape,
   LearningRateFn,
   ModelBuildOptions,
   ModelEntry,
   ModelPlugin,
   OptimizerEntry,
+  OptimizerMemorySpec,
   OptimizerPlugin,
   OptionsSchema,
   ParamCounts,
@@ -30,12 +32,19 @@ export type {
   WeightsLoadReport,
 } from './plugin.ts';
 
+// --- seeded randomness (also `@vgglab/core/random`: no dependencies, for the data path)
+export { SeededRandom } from './random.ts';
+
+// --- freezing layers (`model.freeze`)
+export { freezeLayers, freezeModel } from './freeze.ts';
+export type { FreezeOptions, FreezeSpec } from './freeze.ts';
+
 // --- registry
 export { Registry, RegistryError, createRegistry, globToRegExp, suggest } from './registry.ts';
 export type { Registered } from './registry.ts';
 
 // --- experiment spec
-export { experimentSpecSchema } from './spec-schema.ts';
+export { experimentSpecSchema, SPEC_DEFAULTS } from './spec-schema.ts';
 export type { ExperimentSpec } from './spec-schema.ts';
 export { canonicalJson, isSpecField, loadSpec, parseFieldPath, parseSpec, specHash } from './spec.ts';
 export type { LoadedSpec, SpecLoadOptions } from './spec.ts';
@@ -48,18 +57,14 @@ export { sweepPointName, shortSweepValue, shortNumber, SWEEP_NAME_SEPARATOR } fr
 export type { SweepPoint } from './spec-sweep.ts';
 
 // --- optimizers and schedules
-export {
-  CORE_PLUGIN_NAME,
-  coreOptimizersPlugin,
-  createOptimizerFromSpec,
-  createScheduleFromSpec,
-  OPTIMIZER_SCHEMAS,
-  SCHEDULE_SCHEMAS,
-} from './optim/plugin.ts';
-export { OptimizerStateError, TorchAdam, TorchRmsprop, TorchSgd, TorchStyleOptimizer } from './optim/optimizers.ts';
-export type { AdamOptions, RmspropOptions, SgdOptions } from './optim/optimizers.ts';
+export { CORE_PLUGIN_NAME, coreOptimizersPlugin } from './optim/plugin.ts';
+export { createTrainingOptimizer } from './optim/training.ts';
+export type { RunLength, TrainingOptimizer } from './optim/training.ts';
+export { OPTIMIZER_SCHEMAS, SCHEDULE_SCHEMAS } from './optim/schemas.ts';
+export type { AdamOptions, CosineScheduleOptions, RmspropOptions, SgdOptions, StepScheduleOptions } from './optim/schemas.ts';
+export { TorchAdam, TorchRmsprop, TorchSgd } from './optim/optimizers.ts';
+export { OptimizerStateError, TorchStyleOptimizer } from './optim/torch-style.ts';
 export { constantSchedule, cosineSchedule, stepSchedule, withWarmup } from './optim/schedules.ts';
-export type { CosineScheduleOptions, StepScheduleOptions } from './optim/schedules.ts';
 export {
   ADAM_DEFAULTS,
   ADAMW_DEFAULTS,
@@ -90,7 +95,6 @@ export {
 export type {
   MemoryReportingOptimizer,
   ModelMemoryProfile,
-  OptimizerMemorySpec,
   TrainingMemoryBreakdown,
   TrainingMemoryEstimate,
   TrainingMemoryRequest,

@@ -61,7 +61,11 @@ export interface ModelEntry<O extends Record<string, unknown> = Record<string, u
   countParams?(base: ModelBuildOptions, options?: Partial<O>): ParamCounts;
   /** Loads pretrained weights from a local file into a built model. */
   loadWeights?(model: tf.LayersModel, file: string, options?: WeightsLoadOptions): Promise<WeightsLoadReport>;
-  /** Names of the layers that make up the feature extractor (for `freeze: features`). */
+  /**
+   * Names of the layers that make up the feature extractor: what a spec's `freeze: features` freezes (core's
+   * freezeModel; without it, 'features' is an error). Freezing sets `trainable`: a layer that must behave
+   * differently when frozen reads its own `trainable`, as models-vgg's batch norm does.
+   */
   featureLayers?(model: tf.LayersModel): string[];
 }
 
@@ -115,12 +119,20 @@ export interface BatchOptions {
   skipBatches?: number;
   /** Batches decoded ahead of the consumer. */
   prefetch?: number;
+  /**
+   * A sample whose file proves unreadable while loading: 'replace' (the default, for training) puts the next
+   * good image in its slot so batches stay full; 'drop' leaves it out (that batch is shorter), so an
+   * evaluation counts real images only. Either way the file is listed by `DatasetSource.unreadable`.
+   */
+  unreadable?: 'replace' | 'drop';
 }
 
 export interface DatasetSource {
   classNames: string[];
   size(split: Split): number;
   batches(split: Split, options: BatchOptions): AsyncIterable<Batch>;
+  /** Files of a split left out as unreadable so far (when it opened, and while loading), each once. */
+  unreadable?(split: Split): { file: string; reason: string }[];
   close?(): Promise<void>;
 }
 
@@ -128,6 +140,24 @@ export interface DatasetEntry<O extends Record<string, unknown> = Record<string,
   description?: string;
   optionsSchema?: OptionsSchema;
   open(options: Partial<O>, context: DatasetContext): Promise<DatasetSource>;
+  /**
+   * When `open` fails: how to get the data these options point at, if the entry knows (e.g. "get it with
+   * `vgglab data fetch flowers --dest data`"). The runner appends it to the error.
+   */
+  missingDataHint?(options: Partial<O>, baseDir: string): string | undefined;
+  /**
+   * One image file as a model input, preprocessed exactly as validation batches are (for predict): [h, w, c]
+   * float32 values of `input.inputShape`. Predict uses the run's own dataset entry's, else the first
+   * registered entry that has one.
+   */
+  loadImage?(file: string, input: ImageInput): Promise<Float32Array>;
+}
+
+/** How a trained model's input is made from an image: the run's validation transforms, size and normalisation. */
+export interface ImageInput {
+  transforms: TransformSpec[];
+  inputShape: InputShape;
+  preprocessing: Preprocessing;
 }
 
 export interface OptimizerEntry<O extends Record<string, unknown> = Record<string, unknown>> {
@@ -142,6 +172,32 @@ export interface ScheduledOptimizer {
   readonly optimizer: tf.Optimizer;
   setLearningRate(lr: number): void;
   getLearningRate(): number;
+  /**
+   * What this optimizer, with its options, costs in memory: read by the check before a run's first step.
+   * Without it, tfjs's own SGD, Momentum, RMSProp and Adam are recognised and any other optimizer is counted
+   * as tfjs's Adam (2 slots, temporaries over the whole model): too much rather than a crash mid-epoch.
+   */
+  readonly memory?: OptimizerMemorySpec;
+}
+
+/** What the memory check needs to know about an optimizer: the weight-sized state it keeps and how its update allocates. */
+export interface OptimizerMemorySpec {
+  /** For messages: 'adam', 'adamw (amsgrad)', 'sgd (momentum)', … */
+  name: string;
+  /** Weight-sized state tensors kept per trainable weight (Adam 2, 3 with amsgrad; SGD 0, 1 with momentum). */
+  slotsPerWeight: number;
+  /**
+   * 'per-variable': the update runs one variable at a time in its own tidy (vgglab's optimizers), so its
+   * temporaries peak at a few copies of the LARGEST trainable weight. 'whole-model': one tidy over all
+   * variables (tfjs's AdamOptimizer), so they scale with every trainable parameter.
+   */
+  updateTemporaries: 'per-variable' | 'whole-model';
+  /**
+   * Weight-sized temporaries alive at the update's peak, per weight. Defaults: per-variable 4 (the bound
+   * optim/optimizers.test.ts enforces for TorchAdam with amsgrad + weight decay, centred RMSprop with
+   * momentum and nesterov SGD); whole-model 11 (tfjs 4.22's AdamOptimizer).
+   */
+  temporariesPerWeight?: number;
 }
 
 export interface ScheduleContext {
@@ -167,6 +223,18 @@ export interface PluginSections {
   schedules: ScheduleEntry<any>;
 }
 export type PluginKind = keyof PluginSections;
+
+/**
+ * The one table of kinds: how messages name an entry of each kind, and where a spec names it (`model.name`,
+ * `optimizer.schedule.name`). The registry and the spec's plugin checks both read it.
+ */
+export const PLUGIN_KINDS = {
+  models: { label: 'model', specPath: ['model'] },
+  datasets: { label: 'dataset', specPath: ['data'] },
+  optimizers: { label: 'optimizer', specPath: ['optimizer'] },
+  schedules: { label: 'schedule', specPath: ['optimizer', 'schedule'] },
+} as const satisfies Record<PluginKind, { label: string; specPath: readonly string[] }>;
+export const KINDS = Object.keys(PLUGIN_KINDS) as PluginKind[];
 
 export type Plugin = { name: string } & { [K in PluginKind]?: Record<string, PluginSections[K]> };
 export type ModelPlugin = Plugin & { models: Record<string, ModelEntry<any>> };

@@ -2,15 +2,9 @@
  * The registry: where plugins' entries are found by kind and name. Registration is explicit (one call per
  * plugin, in one place); a second entry under a name already taken is an error naming both plugins.
  */
-import type { Plugin, PluginKind, PluginSections } from './plugin.ts';
+import { KINDS, PLUGIN_KINDS, type Plugin, type PluginKind, type PluginSections } from './plugin.ts';
 
-const KIND_LABEL: Record<PluginKind, string> = {
-  models: 'model',
-  datasets: 'dataset',
-  optimizers: 'optimizer',
-  schedules: 'schedule',
-};
-const KINDS = Object.keys(KIND_LABEL) as PluginKind[];
+const label = (kind: PluginKind) => PLUGIN_KINDS[kind].label;
 
 export interface Registered<K extends PluginKind> {
   name: string;
@@ -113,7 +107,7 @@ export class Registry {
       for (const [name, entry] of Object.entries(section ?? {})) {
         if (entry === null || typeof entry !== 'object') {
           throw new RegistryError(
-            `plugin '${plugin.name}': ${KIND_LABEL[kind]} '${name}' must be an object, received ${JSON.stringify(entry)}`,
+            `plugin '${plugin.name}': ${label(kind)} '${name}' must be an object, received ${JSON.stringify(entry)}`,
           );
         }
       }
@@ -123,7 +117,7 @@ export class Registry {
         const taken = this.entries.get(kind)!.get(name);
         if (taken) {
           throw new RegistryError(
-            `${KIND_LABEL[kind]} '${name}' from plugin '${plugin.name}' is already registered by plugin '${taken.plugin}'`,
+            `${label(kind)} '${name}' from plugin '${plugin.name}' is already registered by plugin '${taken.plugin}'`,
           );
         }
       }
@@ -150,7 +144,7 @@ export class Registry {
   get<K extends PluginKind>(kind: K, name: string): Registered<K> {
     const found = this.entries.get(kind)!.get(name);
     if (found) return found as Registered<K>;
-    throw new RegistryError(`unknown ${KIND_LABEL[kind]} '${name}'${this.unknownHint(kind, name)}`);
+    throw new RegistryError(`unknown ${label(kind)} '${name}'${this.unknownHint(kind, name)}`);
   }
 
   /**
@@ -163,8 +157,8 @@ export class Registry {
     return close.length
       ? `; did you mean ${close.map((c) => `'${c}'`).join(' or ')}?`
       : names.length
-        ? `; registered ${KIND_LABEL[kind]}s: ${names.join(', ')}`
-        : `; no ${KIND_LABEL[kind]}s are registered`;
+        ? `; registered ${label(kind)}s: ${names.join(', ')}`
+        : `; no ${label(kind)}s are registered`;
   }
 
   /** Registered entries of one kind, sorted by name, optionally filtered by a glob (`vgg1*`). */

@@ -5,7 +5,7 @@
  */
 import type { ValidateFunction } from 'ajv';
 import { createSpecAjv } from './spec-ajv.ts';
-import type { OptionsSchema, PluginKind } from './plugin.ts';
+import { KINDS, PLUGIN_KINDS, type OptionsSchema } from './plugin.ts';
 import type { Registry } from './registry.ts';
 import { describeValue, displayPath, sortIssues, SpecError, translateAjvErrors, type SpecIssue } from './spec-issues.ts';
 import { placeIssues, specHash, type LoadedSpec } from './spec.ts';
@@ -45,11 +45,11 @@ function compile(schema: OptionsSchema): ValidateFunction {
   return fn;
 }
 
-interface Section {
-  kind: PluginKind;
-  label: string;
-  path: string[];
-  node: Record<string, unknown> | undefined;
+/** The object at `path` in a spec (`['optimizer', 'schedule']`), if there is one. */
+function sectionOf(spec: Record<string, any>, path: readonly string[]): Record<string, unknown> | undefined {
+  let node: any = spec;
+  for (const seg of path) node = node?.[seg];
+  return node && typeof node === 'object' ? node : undefined;
 }
 
 /**
@@ -59,16 +59,13 @@ interface Section {
  */
 export function validatePluginOptions<T extends LoadedSpec>(loaded: T, registry: Registry): T {
   const spec = structuredClone(loaded.spec) as ExperimentSpec & Record<string, any>;
-  const sections: Section[] = [
-    { kind: 'models', label: 'model', path: ['model'], node: spec.model },
-    { kind: 'datasets', label: 'dataset', path: ['data'], node: spec.data },
-    { kind: 'optimizers', label: 'optimizer', path: ['optimizer'], node: spec.optimizer },
-    { kind: 'schedules', label: 'schedule', path: ['optimizer', 'schedule'], node: spec.optimizer?.schedule },
-  ];
   const issues: SpecIssue[] = [];
   const place = (path: (string | number)[], at: 'key' | 'value', message: string) =>
     issues.push(...placeIssues([{ path, at, message }], loaded.source, loaded.file));
-  for (const { kind, label, path, node } of sections) {
+  for (const kind of KINDS) {
+    const { label, specPath } = PLUGIN_KINDS[kind];
+    const path = [...specPath];
+    const node = sectionOf(spec, specPath);
     if (!node) continue;
     const name = node.name as string;
     if (!registry.has(kind, name)) {
@@ -126,13 +123,6 @@ function withoutKeyword(node: unknown, keyword: string): unknown {
   return node;
 }
 
-const SECTIONS: { kind: PluginKind; path: string[] }[] = [
-  { kind: 'models', path: ['model'] },
-  { kind: 'datasets', path: ['data'] },
-  { kind: 'optimizers', path: ['optimizer'] },
-  { kind: 'schedules', path: ['optimizer', 'schedule'] },
-];
-
 /**
  * The spec's JSON Schema for editors (yaml-language-server: `# yaml-language-server: $schema=<file>`):
  * with a registry, plugin names become the registered ones and each entry's options schema applies when
@@ -143,9 +133,9 @@ export function experimentJsonSchema(registry?: Registry): Record<string, unknow
   schema.$schema = 'http://json-schema.org/draft-07/schema#';
   schema.patternProperties = { '^x-': {} };
   if (registry) {
-    for (const { kind, path } of SECTIONS) {
+    for (const kind of KINDS) {
       let node = schema;
-      for (const seg of path) node = node.properties[seg];
+      for (const seg of PLUGIN_KINDS[kind].specPath) node = node.properties[seg];
       const entries = registry.list(kind);
       node.properties.name = { ...node.properties.name, enum: entries.map((e) => e.name) };
       const conditions = entries

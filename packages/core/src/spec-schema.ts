@@ -165,3 +165,23 @@ export const experimentSpecSchema = {
 
 /** The spec as written (defaults filled by ajv's useDefaults). */
 export type ExperimentSpec = FromSchema<typeof experimentSpecSchema>;
+
+const fields = experimentSpecSchema.properties;
+/**
+ * The schema's defaults of the fields the runner reads, taken from the schema above (not written twice): a
+ * spec object that did not go through the schema (a test's, a benchmark's) falls back on them.
+ */
+export const SPEC_DEFAULTS = {
+  seed: fields.seed.default,
+  freeze: fields.model.properties.freeze.default,
+  strictWeights: fields.model.properties.strictWeights.default,
+  batchSize: fields.data.properties.batchSize.default,
+  cache: fields.data.properties.cache.default,
+  prefetch: fields.data.properties.prefetch.default,
+  strictData: fields.data.properties.strict.default,
+  monitor: fields.train.properties.monitor.default,
+  mode: fields.train.properties.mode.default,
+  logEverySteps: fields.train.properties.logEverySteps.default,
+  minDelta: fields.train.properties.earlyStopping.properties.minDelta.default,
+  warmupSteps: fields.optimizer.properties.schedule.properties.warmupSteps.default,
+} as const;

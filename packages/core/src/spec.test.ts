@@ -1,51 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import type { Plugin } from './plugin.ts';
-import { createRegistry } from './registry.ts';
-import { SpecError } from './spec-issues.ts';
-import { Ajv } from 'ajv';
-import { parse as parseYaml } from 'yaml';
-import { experimentJsonSchema, resolveExperiment, validatePluginOptions } from './spec-plugins.ts';
+import { describe, expect, it } from 'vitest';
 import { expandSweep } from './spec-sweep.ts';
 import { canonicalJson, loadSpec, parseSpec, specHash } from './spec.ts';
-
-const dir = mkdtempSync(join(tmpdir(), 'vgglab-spec-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-let counter = 0;
-/** Writes `text` to a fresh file in the temp dir and returns its path. */
-function write(text: string): string {
-  const file = join(dir, `spec-${++counter}.yaml`);
-  writeFileSync(file, text);
-  return file;
-}
-
-/** The SpecError thrown by `fn`, with its lines. */
-function specError(fn: () => unknown): { lines: string[]; error: SpecError } {
-  try {
-    fn();
-  } catch (e) {
-    if (!(e instanceof SpecError)) throw e;
-    return { lines: e.message.split('\n'), error: e };
-  }
-  throw new Error('expected a SpecError');
-}
-const lines = (fn: () => unknown) => specError(fn).lines;
-
-const GOOD = `# a small valid spec
-name: smoke-test
-model:
-  name: vgg11
-data:
-  name: shapes
-optimizer:
-  name: adam
-  lr: 0.001
-train:
-  epochs: 2
-`;
+import { SPEC_DEFAULTS } from './spec-schema.ts';
+import { dir, GOOD, lines, specError, write } from './testing/specs.ts';
 
 describe('loadSpec: a valid spec', () => {
   it('returns the text as written, the spec with defaults filled in, and its hash', () => {
@@ -74,6 +32,24 @@ describe('loadSpec: a valid spec', () => {
     expect(loaded.spec.train.earlyStopping).toEqual({ patience: 3, minDelta: 0 });
     const withSchedule = parseSpec(GOOD.replace('  lr: 0.001\n', '  lr: 0.001\n  schedule: { name: cosine }\n'), 'x.yaml');
     expect(withSchedule.spec.optimizer.schedule).toEqual({ name: 'cosine', warmupSteps: 0 });
+  });
+
+  it('SPEC_DEFAULTS (what the runner falls back on) are the defaults the schema fills in', () => {
+    const { spec } = parseSpec(`${GOOD.replace('  lr: 0.001\n', '  lr: 0.001\n  schedule: { name: cosine }\n')}  earlyStopping: { patience: 3 }\n`, 'x.yaml');
+    expect(SPEC_DEFAULTS).toEqual({
+      seed: spec.seed,
+      freeze: spec.model.freeze,
+      strictWeights: spec.model.strictWeights,
+      batchSize: spec.data.batchSize,
+      cache: spec.data.cache,
+      prefetch: spec.data.prefetch,
+      strictData: spec.data.strict,
+      monitor: spec.train.monitor,
+      mode: spec.train.mode,
+      logEverySteps: spec.train.logEverySteps,
+      minDelta: spec.train.earlyStopping!.minDelta,
+      warmupSteps: spec.optimizer.schedule!.warmupSteps,
+    });
   });
 });
 
@@ -351,256 +327,5 @@ describe('overrides (-o path=value)', () => {
       "override -o optimizer.lr.value=1: optimizer.lr is 0.001, not a mapping, so it has no field 'value'",
       'override -o name[0]=x: name is "smoke-test", not a mapping, so it has no field \'0\'',
     ]);
-  });
-});
-
-describe('expandSweep', () => {
-  const SWEEP = `${GOOD}sweep:
-  model.name: [vgg11, vgg16]
-  optimizer.lr: [0.01, 0.001, 0.0001]
-`;
-
-  it('expands the grid in a stable order (first key slowest), each point a validated spec with its own hash', () => {
-    const loaded = parseSpec(SWEEP, 'sweep.yaml');
-    const points = expandSweep(loaded);
-    expect(points.map((p) => p.label)).toEqual([
-      'name=vgg11,lr=0.01',
-      'name=vgg11,lr=0.001',
-      'name=vgg11,lr=0.0001',
-      'name=vgg16,lr=0.01',
-      'name=vgg16,lr=0.001',
-      'name=vgg16,lr=0.0001',
-    ]);
-    expect(points[4]!.values).toEqual({ 'model.name': 'vgg16', 'optimizer.lr': 0.001 });
-    expect(points[4]!.spec.model).toEqual({ name: 'vgg16', strictWeights: false, freeze: 'none' });
-    expect(points[4]!.spec.optimizer.lr).toBe(0.001);
-    expect('sweep' in points[4]!.spec).toBe(false);
-    expect(points.map((p) => p.index)).toEqual([0, 1, 2, 3, 4, 5]);
-    expect(new Set(points.map((p) => p.hash)).size).toBe(6);
-    // A point equal to the base spec has the base's hash (the sweep block is not part of it).
-    expect(points[1]!.hash).toBe(parseSpec(GOOD, 'x.yaml').hash);
-    expect(points[3]!.hash).toBe(specHash(points[3]!.spec));
-  });
-
-  it('uses the full path in labels when two keys end alike, and gives a spec without sweep as its only point', () => {
-    const loaded = parseSpec(`${GOOD}sweep:\n  model.name: [vgg11]\n  data.name: [shapes]\n`, 'x.yaml');
-    expect(expandSweep(loaded).map((p) => p.label)).toEqual(['model.name=vgg11,data.name=shapes']);
-    const single = expandSweep(parseSpec(GOOD, 'x.yaml'));
-    expect(single).toHaveLength(1);
-    expect(single[0]!.label).toBe('');
-    expect(single[0]!.hash).toBe(parseSpec(GOOD, 'x.yaml').hash);
-  });
-
-  it('replaces a whole object given as a sweep value', () => {
-    const loaded = parseSpec(
-      `${GOOD}sweep:\n  optimizer:\n    - { name: sgd, lr: 0.1, options: { momentum: 0.9 } }\n    - { name: adam, lr: 0.001 }\n`,
-      'x.yaml',
-    );
-    const points = expandSweep(loaded);
-    expect(points[0]!.spec.optimizer).toEqual({ name: 'sgd', lr: 0.1, options: { momentum: 0.9 } });
-    expect(points[1]!.spec.optimizer).toEqual({ name: 'adam', lr: 0.001 });
-    expect(points[0]!.label).toBe('optimizer={"lr":0.1,"name":"sgd","options":{"momentum":0.9}}');
-  });
-
-  it('reports a bad sweep value at its place in the sweep list, once', () => {
-    const file = write(`${GOOD}sweep:\n  model.name: [vgg11, vgg16]\n  optimizer.lr: [0.1, -1]\n`);
-    const loaded = loadSpec(file);
-    expect(lines(() => expandSweep(loaded))).toEqual([
-      `${file}:14:23 sweep optimizer.lr=-1: optimizer.lr must be > 0, received -1`,
-    ]);
-    const whole = write(`${GOOD}sweep:\n  optimizer:\n    - { name: adam }\n`);
-    expect(lines(() => expandSweep(loadSpec(whole)))).toEqual([
-      `${whole}:14:7 sweep optimizer={"name":"adam"}: optimizer.lr is required (a number > 0)`,
-    ]);
-  });
-
-  it('rejects sweep keys that are not spec fields, overlapping keys and repeated values, with positions', () => {
-    const file = write(
-      `${GOOD}sweep:\n  optimizer.lrr: [0.1]\n  model.options.width: [1, 2]\n  optimizer: [{name: sgd, lr: 1}]\n  optimizer.name: [adam, sgd, adam]\n  sweep.x: [1]\n`,
-    );
-    expect(lines(() => loadSpec(file))).toEqual([
-      `${file}:13:3 sweep key 'optimizer.lrr' is not a spec field; did you mean 'optimizer.lr'?`,
-      `${file}:16:3 sweep keys 'optimizer' and 'optimizer.name' overlap; sweep one or the other`,
-      `${file}:16:31 sweep.optimizer.name lists "adam" more than once`,
-      `${file}:17:3 sweep key 'sweep.x' is not a spec field`,
-    ]);
-  });
-
-  it('refuses a grid of more than MAX_SWEEP_POINTS points before building it', () => {
-    const many = Array.from({ length: 101 }, (_, i) => i + 1);
-    const file = write(`${GOOD}sweep:\n  seed: [${many.join(', ')}]\n  data.batchSize: [${many.join(', ')}]\n`);
-    expect(lines(() => expandSweep(loadSpec(file)))).toEqual([
-      `${file}:12:1 sweep has 10201 points (seed 101 x data.batchSize 101), more than 10000; sweep fewer values`,
-    ]);
-  });
-
-  it('reports the shape of the sweep block itself', () => {
-    const file = write(`${GOOD}sweep:\n  optimizer.lr: 0.1\n  model.name: []\n  data:\n    batchSize: [8, 16]\n`);
-    expect(lines(() => loadSpec(file))).toEqual([
-      `${file}:13:17 sweep.optimizer.lr must be a list, received 0.1`,
-      `${file}:14:15 sweep.model.name must have at least 1 item, received 0`,
-      `${file}:15:3 sweep.data must be a list, received a mapping; to sweep fields inside 'data', write dotted keys such as 'data.batchSize: [...]'`,
-    ]);
-  });
-});
-
-describe('validatePluginOptions', () => {
-  const plugin: Plugin = {
-    name: 'test-plugin',
-    models: {
-      tiny: {
-        defaults: { inputShape: [32, 32, 3], numClasses: 10, preprocessing: { mean: [0, 0, 0], std: [1, 1, 1] } },
-        optionsSchema: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            width: { type: 'integer', minimum: 1, default: 8 },
-            dropout: { type: 'number', minimum: 0, maximum: 1, default: 0.5 },
-          },
-        },
-        build: () => {
-          throw new Error('not built here');
-        },
-      },
-    },
-    datasets: {
-      shapes: {
-        optionsSchema: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['count'],
-          properties: { count: { type: 'integer', minimum: 1 } },
-        },
-        open: () => Promise.reject(new Error('not opened here')),
-      },
-      folder: { open: () => Promise.reject(new Error('not opened here')) },
-    },
-    optimizers: {
-      adam: {
-        optionsSchema: { type: 'object', additionalProperties: false, properties: { beta1: { type: 'number', default: 0.9 } } },
-        create: () => {
-          throw new Error('not created here');
-        },
-      },
-    },
-    schedules: {
-      cosine: {
-        optionsSchema: { type: 'object', additionalProperties: false, properties: { minLr: { type: 'number', minimum: 0, default: 0 } } },
-        create: () => () => 0,
-      },
-    },
-  };
-  const registry = createRegistry([plugin]);
-  const SPEC = `name: plugins
-model:
-  name: tiny
-  options:
-    width: 4
-data:
-  name: shapes
-  options: { count: 100 }
-optimizer:
-  name: adam
-  lr: 0.001
-  schedule: { name: cosine }
-train: { epochs: 1 }
-`;
-
-  it("fills each entry's option defaults and recomputes the hash", () => {
-    const loaded = parseSpec(SPEC, 'p.yaml');
-    const checked = validatePluginOptions(loaded, registry);
-    expect(checked.spec.model.options).toEqual({ width: 4, dropout: 0.5 });
-    expect(checked.spec.data.options).toEqual({ count: 100 });
-    expect(checked.spec.optimizer.options).toEqual({ beta1: 0.9 });
-    expect(checked.spec.optimizer.schedule!.options).toEqual({ minLr: 0 });
-    expect(checked.hash).toBe(specHash(checked.spec));
-    expect(checked.hash).not.toBe(loaded.hash);
-    expect(loaded.spec.model.options).toEqual({ width: 4 }); // the input is left as it was
-    // Writing the defaults out gives the same resolved spec and hash.
-    const explicit = parseSpec(SPEC.replace('width: 4', 'width: 4\n    dropout: 0.5'), 'q.yaml');
-    expect(validatePluginOptions(explicit, registry).hash).toBe(validatePluginOptions(loaded, registry).hash);
-  });
-
-  it('reports unknown plugin names with the registry\'s did-you-mean, at the name', () => {
-    const file = write(SPEC.replace('name: tiny', 'name: tiny2').replace('name: adam', 'name: adma').replace('{ name: cosine }', '{ name: cosin }'));
-    const loaded = loadSpec(file);
-    expect(lines(() => validatePluginOptions(loaded, registry))).toEqual([
-      `${file}:3:9 model.name must name a registered model, received "tiny2"; did you mean 'tiny'?`,
-      `${file}:10:9 optimizer.name must name a registered optimizer, received "adma"; did you mean 'adam'?`,
-      `${file}:12:21 optimizer.schedule.name must name a registered schedule, received "cosin"; did you mean 'cosine'?`,
-    ]);
-  });
-
-  it('reports bad options with file:line:column, unknown ones with a did-you-mean, missing ones at the parent', () => {
-    const file = write(
-      SPEC.replace('width: 4', 'widht: 4\n    dropout: 2').replace('{ count: 100 }', '{ }').replace('{ name: cosine }', '{ name: cosine, options: { minLr: -1 } }'),
-    );
-    const loaded = loadSpec(file);
-    expect(lines(() => validatePluginOptions(loaded, registry))).toEqual([
-      `${file}:5:5 model.options.widht is not a known field; did you mean 'width'?`,
-      `${file}:6:14 model.options.dropout must be <= 1, received 2`,
-      `${file}:9:3 data.options.count is required (an integer >= 1)`,
-      `${file}:13:47 optimizer.schedule.options.minLr must be >= 0, received -1`,
-    ]);
-  });
-
-  it('leaves options unchecked for an entry without a schema, and points at the override or sweep value that set them', () => {
-    const folder = validatePluginOptions(parseSpec(SPEC.replace('name: shapes', 'name: folder').replace('{ count: 100 }', '{ anything: 1 }'), 'x.yaml'), registry);
-    expect(folder.spec.data.options).toEqual({ anything: 1 });
-
-    const fromOverride = parseSpec(SPEC, 'x.yaml', { overrides: ['model.options.width=0'] });
-    expect(lines(() => validatePluginOptions(fromOverride, registry))).toEqual([
-      'override -o model.options.width=0: model.options.width must be >= 1, received 0',
-    ]);
-
-    const file = write(`${SPEC}sweep:\n  model.options.dropout: [0.1, 1.5]\n`);
-    const points = expandSweep(loadSpec(file));
-    expect(validatePluginOptions(points[0]!, registry).spec.model.options).toEqual({ width: 4, dropout: 0.1 });
-    expect(validatePluginOptions(points[0]!, registry).label).toBe('dropout=0.1');
-    expect(lines(() => validatePluginOptions(points[1]!, registry))).toEqual([
-      `${file}:15:32 sweep model.options.dropout=1.5: model.options.dropout must be <= 1, received 1.5`,
-    ]);
-  });
-
-  it('resolveExperiment expands the sweep and checks every point, reporting the problems of all points at once', () => {
-    const good = resolveExperiment(parseSpec(`${SPEC}sweep:\n  model.options.width: [2, 4]\n`, 'x.yaml'), registry);
-    expect(good.map((p) => p.spec.model.options)).toEqual([
-      { width: 2, dropout: 0.5 },
-      { width: 4, dropout: 0.5 },
-    ]);
-    expect(good.map((p) => p.label)).toEqual(['width=2', 'width=4']);
-    expect(good[0]!.hash).toBe(specHash(good[0]!.spec));
-
-    const file = write(`${SPEC}sweep:\n  model.name: [tiny, huge]\n  model.options.width: [0, 4]\n`);
-    expect(lines(() => resolveExperiment(loadSpec(file), registry))).toEqual([
-      `${file}:15:22 sweep model.name=huge: model.name must name a registered model, received "huge"; registered models: tiny`,
-      `${file}:16:25 sweep model.options.width=0: model.options.width must be >= 1, received 0`,
-    ]);
-  });
-
-  it('gives editors a JSON Schema with the registered names and each entry\'s options', () => {
-    const schema = experimentJsonSchema(registry);
-    const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
-    const data = (text: string) => parseYaml(text, { merge: true });
-    expect(validate(data(`x-common: &c { width: 4 }\n${SPEC.replace('    width: 4', '    <<: *c')}`))).toBe(true);
-    expect(validate(data(SPEC.replace('width: 4', 'width: 0')))).toBe(false);
-    expect(validate.errors!.map((e) => e.instancePath)).toContain('/model/options/width');
-    expect(validate(data(SPEC.replace('name: tiny', 'name: huge')))).toBe(false);
-    expect(JSON.stringify(experimentJsonSchema())).not.toContain('patternHint');
-  });
-
-  it('names the plugin whose optionsSchema is invalid', () => {
-    const broken = createRegistry([
-      {
-        name: 'broken-plugin',
-        models: {
-          tiny: { ...plugin.models!.tiny!, optionsSchema: { type: 'object', properties: { width: { type: 'int' } } } },
-        },
-      },
-      { name: 'rest', datasets: plugin.datasets, optimizers: plugin.optimizers, schedules: plugin.schedules },
-    ]);
-    const got = lines(() => validatePluginOptions(parseSpec(SPEC, 'x.yaml'), broken));
-    expect(got).toHaveLength(1);
-    expect(got[0]).toMatch(/^x\.yaml:3:9 model\.name names model 'tiny' of plugin 'broken-plugin', whose optionsSchema is invalid: /);
   });
 });

@@ -3,7 +3,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { checkDataset, formatCheckReport } from './check.ts';
-import { makeFolder, pattern, tempDir, writePng } from './test-helpers.ts';
+import { makeFolder, pattern, tempDir, writePng } from './testing/helpers.ts';
 
 describe('checkDataset', () => {
   it('counts images per class, size statistics, formats, and lists every bad file with its reason', async () => {

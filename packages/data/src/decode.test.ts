@@ -4,7 +4,7 @@ import sharp, { type Sharp } from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage, geometryInJs, geometryWithSharp, loadImageForInference } from './decode.ts';
 import { BadImageError, probeImage } from './probe.ts';
-import { pattern, rawImage, tempDir } from './test-helpers.ts';
+import { pattern, rawImage, tempDir } from './testing/helpers.ts';
 
 let dir: string;
 const W = 24;

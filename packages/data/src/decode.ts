@@ -4,10 +4,11 @@
  */
 import fs from 'node:fs/promises';
 import sharp, { type KernelEnum, type OutputInfo, type Sharp } from 'sharp';
-import type { InputShape, Preprocessing, TransformSpec } from '@vgglab/core';
+import type { ImageInput, InputShape, Preprocessing, TransformSpec } from '@vgglab/core';
 import { FAIL_ON, PRESCALE_MIN_PIXELS } from './defaults.ts';
 import { BadImageError, describeDecodeError, explainDecodeFailure, type ImageHeader, probeImage } from './probe.ts';
-import { compileTransforms, defaultTransforms, type Geometry, type Interpolation } from './transforms.ts';
+import { defaultTransforms, type Interpolation } from './transform-steps.ts';
+import { compileTransforms, type Geometry } from './transforms.ts';
 import { rngFor } from './rng.ts';
 
 // One libvips thread per image and several images in flight (see loader.ts) beat libvips' own threading
@@ -251,4 +252,12 @@ export async function loadImageForInference(
   const out = new Float32Array(inputShape[0] * inputShape[1] * channels);
   pipeline.finish(pixels, plan, out, 0);
   return out;
+}
+
+/**
+ * The datasets' `loadImage` (DatasetEntry): predict reads an image file the same way whichever of them a
+ * model was trained on.
+ */
+export function loadImageInput(file: string, input: ImageInput): Promise<Float32Array> {
+  return loadImageForInference(file, input.transforms, input.inputShape, input.preprocessing);
 }

@@ -6,7 +6,7 @@ import path from 'node:path';
 import * as tar from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchDataset } from './fetch.ts';
-import { makeFolder, tempDir } from './test-helpers.ts';
+import { makeFolder, tempDir } from './testing/helpers.ts';
 
 let archive: Buffer;
 let sha: string;

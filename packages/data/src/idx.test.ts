@@ -4,7 +4,7 @@ import zlib from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { importIdx, readIdx } from './idx.ts';
-import { tempDir } from './test-helpers.ts';
+import { tempDir } from './testing/helpers.ts';
 
 function idx(dims: number[], data: Uint8Array): Buffer {
   const head = Buffer.alloc(4 + dims.length * 4);

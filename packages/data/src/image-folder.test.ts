@@ -6,7 +6,7 @@ import type { Batch } from '@vgglab/core';
 import { loadImageForInference } from './decode.ts';
 import { openImageFolder } from './image-folder.ts';
 import { splitDataset } from './split.ts';
-import { collect, context, makeFolder, pattern, tempDir, writeJpeg, writePng } from './test-helpers.ts';
+import { collect, context, makeFolder, pattern, tempDir, writeJpeg, writePng } from './testing/helpers.ts';
 
 let root: string;
 beforeAll(async () => {
@@ -99,6 +99,29 @@ describe('imageFolder: bad files', () => {
     expect(ctx.warnings[1]).toMatch(/1 unreadable file found while loading; replaced by other images:\n.*cut\.jpg: truncated/);
     await collect(src.batches('train', { batchSize: 3, epoch: 1, shuffle: true }));
     expect(ctx.warnings).toHaveLength(2); // not repeated every epoch
+  });
+
+  it("unreadable: 'drop' (evaluation) yields each readable image once and lists every skipped file once", async () => {
+    const ctx = context();
+    // One folder as both splits, as `vgglab evaluate --data` opens it: probed once, warned once per file.
+    const src = await openImageFolder({ trainRoot: dirty, valRoot: dirty }, ctx);
+    expect(ctx.warnings).toHaveLength(1);
+    expect(ctx.warnings[0]).toMatch(/^2 unreadable files skipped:\n[^\n]+empty\.jpg: [^\n]+\n[^\n]+readme\.txt: [^\n]+$/);
+    const batches = await collect(src.batches('val', { batchSize: 3, epoch: 0, shuffle: false, unreadable: 'drop' }));
+    const ids = batches.flatMap((b) => b.ids!);
+    const good = ['a', 'b'].flatMap((c) => [0, 1, 2, 3].map((i) => path.join(dirty, c, `img00${i}.jpg`)));
+    expect([...ids].sort()).toEqual(good.sort());
+    expect(batches.reduce((n, b) => n + b.labels.length, 0)).toBe(8);
+    expect(batches.flatMap((b) => Array.from(b.labels)).filter((l) => l === 1)).toHaveLength(4);
+    expect(ctx.warnings[1]).toMatch(/^1 unreadable file found while loading; left out:\n.*cut\.jpg: truncated/);
+    const skipped = src.unreadable!('val');
+    expect(skipped.map((s) => path.relative(dirty, s.file)).sort()).toEqual(['a/empty.jpg', 'b/cut.jpg', 'b/readme.txt']);
+    expect(skipped.find((s) => s.file.endsWith('cut.jpg'))!.reason).toMatch(/^truncated/);
+    expect(skipped.find((s) => s.file.endsWith('empty.jpg'))!.reason).toBe('empty file (0 bytes)');
+    // A second pass finds the same file again: still listed and warned once.
+    await collect(src.batches('val', { batchSize: 3, epoch: 0, shuffle: false, unreadable: 'drop' }));
+    expect(src.unreadable!('val')).toHaveLength(3);
+    expect(ctx.warnings).toHaveLength(2);
   });
 
   it('strict: an error before the first step listing every bad file', async () => {

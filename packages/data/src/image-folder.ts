@@ -6,12 +6,14 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import type { DatasetContext, DatasetEntry, DatasetSource, InputShape, Split } from '@vgglab/core';
 import { PROBE_CONCURRENCY, DEFAULT_SPLIT_SEED, DEFAULT_VAL_FRACTION } from './defaults.ts';
-import { decodeImage, geometryWithSharp, type RawImage } from './decode.ts';
+import { decodeImage, geometryWithSharp, loadImageInput, type RawImage } from './decode.ts';
+import { fetchHint } from './fetch-hint.ts';
 import { iterateBatches, Limiter, makeCache, type PixelCache, type SampleStore } from './loader.ts';
 import { BadImageError, type ImageHeader, probeImage } from './probe.ts';
 import { DatasetError, detectLayout, scanClasses } from './scan.ts';
 import { readManifest, splitClasses } from './split.ts';
-import { compileTransforms, defaultTransforms, type TransformPipeline } from './transforms.ts';
+import { defaultTransforms } from './transform-steps.ts';
+import { compileTransforms, type TransformPipeline } from './transforms.ts';
 
 export interface ImageFolderOptions extends Record<string, unknown> {
   /** One class-per-folder root (split by valFraction/splitSeed), or a root holding train/ and val/. */
@@ -66,6 +68,12 @@ const abs = (base: string, p: string) => path.resolve(base, p);
 
 async function fromRoots(trainRoot: string, valRoot: string): Promise<Resolved> {
   const train = await scanClasses(trainRoot);
+  if (valRoot === trainRoot) {
+    // One folder as both splits (e.g. `vgglab evaluate --data`): the same samples, scanned and probed once.
+    const names = train.map((c) => c.name);
+    const samples = train.flatMap((c, label) => c.files.map((f) => ({ file: path.join(trainRoot, f), label })));
+    return { classNames: names, train: samples, val: samples, classDirs: train.map((c) => c.dir), identity: `${trainRoot}|${valRoot}` };
+  }
   const val = await scanClasses(valRoot);
   const names = train.map((c) => c.name);
   const unknown = val.filter((c) => !names.includes(c.name)).map((c) => c.name);
@@ -96,6 +104,17 @@ async function resolveLayout(o: Partial<ImageFolderOptions>, ctx: DatasetContext
   const { train, val } = splitClasses(classes, o.valFraction ?? DEFAULT_VAL_FRACTION, o.splitSeed ?? DEFAULT_SPLIT_SEED);
   const sample = (lists: Record<string, string[]>) => classes.flatMap((c, label) => lists[c.name]!.map((f) => ({ file: path.join(root, f), label })));
   return { classNames: classes.map((c) => c.name), train: sample(train), val: sample(val), classDirs: classes.map((c) => c.dir), identity: root };
+}
+
+interface UnreadableFile {
+  file: string;
+  reason: string;
+}
+
+/** The first entry per file. */
+function onceEach(files: UnreadableFile[]): UnreadableFile[] {
+  const seen = new Set<string>();
+  return files.filter((f) => !seen.has(f.file) && seen.add(f.file));
 }
 
 /** Lists bad files as one message: "3 unreadable files skipped: …". */
@@ -174,8 +193,8 @@ export async function openImageFolder(options: Partial<ImageFolderOptions>, cont
   const concurrency = options.concurrency;
   const channels = inputShape[2] as 1 | 3;
 
-  const bad: { file: string; reason: string }[] = [];
   const probeAll = async (samples: FileSample[]) => {
+    const bad: UnreadableFile[] = [];
     const headers = await mapLimited(samples, PROBE_CONCURRENCY, async (s) => {
       try {
         const header = await probeImage(s.file);
@@ -188,11 +207,11 @@ export async function openImageFolder(options: Partial<ImageFolderOptions>, cont
       }
     });
     const keep = samples.map((_, i) => headers[i] !== null);
-    return { samples: samples.filter((_, i) => keep[i]), headers: headers.filter((h): h is ImageHeader => h !== null) };
+    return { samples: samples.filter((_, i) => keep[i]), headers: headers.filter((h): h is ImageHeader => h !== null), bad };
   };
   const train = await probeAll(resolved.train);
-  const val = await probeAll(resolved.val);
-  bad.sort((a, b) => (a.file < b.file ? -1 : 1));
+  const val = resolved.val === resolved.train ? train : await probeAll(resolved.val);
+  const bad = onceEach(val === train ? train.bad : [...train.bad, ...val.bad]).sort((a, b) => (a.file < b.file ? -1 : 1));
   if (bad.length > 0) {
     if (context.strict) throw new DatasetError(`${describeBadFiles(bad, 'found (strict: true)')}\nfix or remove them, or set data.strict: false to skip them`);
     context.warn(describeBadFiles(bad, 'skipped'));
@@ -210,10 +229,13 @@ export async function openImageFolder(options: Partial<ImageFolderOptions>, cont
     train: new FolderStore(train.samples, train.headers, pipelines.train, cache),
     val: new FolderStore(val.samples, val.headers, pipelines.val, cache),
   };
+  // Files found bad while loading, per split (each file once); every one is warned about once.
+  const foundWhileLoading: Record<Split, Map<string, string>> = { train: new Map(), val: new Map() };
   const reported = new Set<string>();
   return {
     classNames: resolved.classNames,
     size: (split) => stores[split].size,
+    unreadable: (split) => onceEach([...(split === 'train' ? train : val).bad, ...[...foundWhileLoading[split]].map(([file, reason]) => ({ file, reason }))]),
     batches: (split, batch) =>
       iterateBatches(stores[split], pipelines[split], batch, {
         seed: context.seed,
@@ -221,9 +243,11 @@ export async function openImageFolder(options: Partial<ImageFolderOptions>, cont
         concurrency,
         strict: context.strict,
         onBadFiles: (found) => {
+          for (const b of found) if (!foundWhileLoading[split].has(b.file)) foundWhileLoading[split].set(b.file, b.reason);
           const fresh = found.filter((b) => !reported.has(b.file));
           fresh.forEach((b) => reported.add(b.file));
-          if (fresh.length > 0) context.warn(describeBadFiles(fresh, 'found while loading; replaced by other images'));
+          const outcome = batch.unreadable === 'drop' ? 'left out' : 'replaced by other images';
+          if (fresh.length > 0) context.warn(describeBadFiles(fresh, `found while loading; ${outcome}`));
         },
       }),
   };
@@ -233,4 +257,6 @@ export const imageFolder: DatasetEntry<ImageFolderOptions> = {
   description: 'Class-per-folder images (JPEG, PNG, WebP, GIF, TIFF) split by fraction+seed, manifest, or train/ and val/ folders.',
   optionsSchema: imageFolderOptionsSchema,
   open: openImageFolder,
+  missingDataHint: fetchHint,
+  loadImage: loadImageInput,
 };

@@ -1,7 +1,8 @@
 // Public surface of @vgglab/data.
 
 // --- plugin
-export { dataPlugin } from './plugin.ts';
+export { dataPlugin, DATA_PLUGIN_NAME } from './plugin.ts';
+export { fetchHint } from './fetch-hint.ts';
 export { imageFolder, imageFolderOptionsSchema, openImageFolder, describeBadFiles } from './image-folder.ts';
 export type { ImageFolderOptions } from './image-folder.ts';
 export { shapes, shapesOptionsSchema, openShapes, generateShapes, drawShape, SHAPE_NAMES } from './shapes.ts';
@@ -18,12 +19,14 @@ export { importIdx, readIdx } from './idx.ts';
 export type { ImportIdxOptions, ImportIdxResult } from './idx.ts';
 
 // --- images and transforms (the runner's `predict` preprocesses like validation)
-export { decodeImage, loadImageForInference, geometryWithSharp, geometryInJs } from './decode.ts';
+export { decodeImage, loadImageForInference, loadImageInput, geometryWithSharp, geometryInJs } from './decode.ts';
 export type { RawImage } from './decode.ts';
 export { probeImage, BadImageError } from './probe.ts';
 export type { ImageHeader } from './probe.ts';
-export { compileTransforms, validateTransforms, defaultTransforms, randomResizedCropBox, TransformError, TRANSFORM_NAMES } from './transforms.ts';
-export type { TransformPipeline, SamplePlan, Geometry, CompileOptions, Interpolation } from './transforms.ts';
+export { compileTransforms, validateTransforms, randomResizedCropBox } from './transforms.ts';
+export type { TransformPipeline, SamplePlan, Geometry } from './transforms.ts';
+export { defaultTransforms, TransformError, TRANSFORM_NAMES } from './transform-steps.ts';
+export type { CompileOptions, Interpolation } from './transform-steps.ts';
 export { iterateBatches, epochOrder } from './loader.ts';
 export type { SampleStore } from './loader.ts';
 export { DatasetError, scanClasses } from './scan.ts';

@@ -92,6 +92,19 @@ describe('iterateBatches', () => {
     expect(reports).toEqual([['s2']]);
   });
 
+  it("unreadable: 'drop' leaves a bad sample out (shorter batch, the others' pixels moved up) and skips an all-bad batch", async () => {
+    const store = fakeStore(9, [1, 3, 4, 5]);
+    const reports: string[][] = [];
+    const batches = [];
+    for await (const b of iterateBatches(store, pipeline, { batchSize: 3, epoch: 0, shuffle: false, unreadable: 'drop' }, options((bad) => reports.push(bad.map((x) => x.file))))) batches.push(b);
+    // Batches [0 1 2] [3 4 5] [6 7 8]: the middle one has no readable sample and is not yielded.
+    expect(batches.map((b) => b.ids)).toEqual([['s0', 's2'], ['s6', 's7', 's8']]);
+    expect(batches.map((b) => b.shape[0])).toEqual([2, 3]);
+    expect(Array.from(batches[0]!.labels)).toEqual([0, 2]);
+    expect(Array.from(batches[0]!.x, (v) => Math.round(v * 255))).toEqual([0, 0, 0, 2, 2, 2]);
+    expect(reports.flat().sort()).toEqual(['s1', 's3', 's4', 's5']);
+  });
+
   it('strict: a bad sample is an error', async () => {
     const store = fakeStore(4, [1]);
     const run = async () => {

@@ -1,6 +1,6 @@
 /**
- * Batches: seeded order, several samples decoding at once, batches prefetched, bad files replaced
- * (never a failure mid-epoch), and a memory or disk cache of decoded pixels.
+ * Batches: seeded order, several samples decoding at once, batches prefetched, bad files replaced (never a
+ * failure mid-epoch) or dropped (evaluation), and a memory or disk cache of decoded pixels.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -50,7 +50,7 @@ export interface LoaderOptions {
    * training step holds the main thread, so a deep queue keeps decoding going during the step.
    */
   concurrency?: number;
-  /** Called once per epoch with the files that failed while loading (they were replaced). */
+  /** Called with the files that failed while loading (replaced or dropped, as `BatchOptions.unreadable` says). */
   onBadFiles(bad: { file: string; reason: string }[]): void;
   /** Throw instead of replacing (strict mode: every file was verified before the first step). */
   strict: boolean;
@@ -83,10 +83,15 @@ export async function* iterateBatches(
   const newlyBad: { file: string; reason: string }[] = [];
   let cancelled = false;
 
+  const drop = batch.unreadable === 'drop';
+  /** Loads sample `index` (or, replacing, the next good one) into `slot`; returns the sample used, or -1 (dropped). */
   const loadSample = async (index: number, x: Float32Array, slot: number): Promise<number> => {
-    // A bad file is replaced by the next good sample in dataset order (deterministic), never a failure.
+    // Replacing: a bad file gives way to the next good sample in dataset order (deterministic), never a failure.
     for (let tries = 0, i = index; tries < Math.min(store.size, 64); tries++, i = (i + 1) % store.size) {
-      if (knownBad.has(i)) continue;
+      if (knownBad.has(i)) {
+        if (drop) return -1;
+        continue;
+      }
       const { width, height } = store.sourceSize(i);
       const plan = pipeline.plan(width, height, rngFor(options.seed, epoch, STREAM.augment, options.splitKey, i));
       try {
@@ -97,6 +102,7 @@ export async function* iterateBatches(
         if (!(e instanceof BadImageError) || options.strict) throw e;
         knownBad.add(i);
         newlyBad.push({ file: e.file, reason: e.reason });
+        if (drop) return -1;
       }
     }
     throw new Error(`no readable image found near sample ${store.id(index)}: too many bad files`);
@@ -110,23 +116,32 @@ export async function* iterateBatches(
     const x = buffer.subarray(0, n * sampleLen);
     const labels = new Int32Array(n);
     const ids = new Array<string>(n);
+    const used = new Int32Array(n).fill(-1);
     await Promise.all(
       Array.from({ length: n }, (_, slot) =>
         limiter.run(async () => {
-          if (cancelled) return;
-          const used = await loadSample(order[start + slot]!, x, slot);
-          labels[slot] = store.label(used);
-          ids[slot] = store.id(used);
+          if (!cancelled) used[slot] = await loadSample(order[start + slot]!, x, slot);
         }),
       ),
     );
+    // Dropped samples leave holes: move the loaded ones up so the batch holds only real images.
+    let kept = 0;
+    for (let slot = 0; slot < n; slot++) {
+      const i = used[slot]!;
+      if (i < 0) continue;
+      if (kept !== slot) x.copyWithin(kept * sampleLen, slot * sampleLen, (slot + 1) * sampleLen);
+      labels[kept] = store.label(i);
+      ids[kept] = store.id(i);
+      kept++;
+    }
     let released = false;
     const release = () => {
       if (released) return;
       released = true;
       buffers.give(buffer);
     };
-    return { x, shape: [n, h, w, c], labels, ids, release };
+    if (kept === n) return { x, shape: [n, h, w, c], labels, ids, release };
+    return { x: x.subarray(0, kept * sampleLen), shape: [kept, h, w, c], labels: labels.slice(0, kept), ids: ids.slice(0, kept), release };
   };
 
   const pending: Promise<Batch>[] = [];
@@ -146,6 +161,10 @@ export async function* iterateBatches(
       if (!waiting) break;
       const ready = await waiting;
       if (newlyBad.length > 0) options.onBadFiles(newlyBad.splice(0));
+      if (ready.shape[0] === 0) {
+        ready.release?.(); // every sample of it was dropped
+        continue;
+      }
       yield ready;
     }
   } finally {

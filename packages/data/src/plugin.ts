@@ -3,7 +3,9 @@ import type { DatasetPlugin } from '@vgglab/core';
 import { imageFolder } from './image-folder.ts';
 import { shapes } from './shapes.ts';
 
+export const DATA_PLUGIN_NAME = 'data';
+
 export const dataPlugin = (): DatasetPlugin => ({
-  name: 'data',
+  name: DATA_PLUGIN_NAME,
   datasets: { imageFolder, shapes },
 });

@@ -2,6 +2,8 @@
  * Seeded randomness. Every random draw of the data path comes from a generator keyed by a tuple of
  * integers, e.g. (seed, epoch, sample index), so results do not depend on batch size, order or timing.
  */
+// The dependency-free entry of core: the data path does not load tfjs for it.
+import { SeededRandom } from '@vgglab/core/random';
 
 /** 32-bit mix (murmur3's finaliser). */
 function mix32(h: number): number {
@@ -34,23 +36,11 @@ export function hashString(s: string, seed = 0): number {
 
 export type Rng = () => number;
 
-/** A generator of uniform floats in [0, 1) (sfc32), seeded from the tuple. */
+/** A generator of uniform floats in [0, 1): core's sfc32, its state seeded from hashes of the tuple. */
 export function rngFor(...keys: number[]): Rng {
-  let a = hashInts(...keys, 1);
-  let b = hashInts(...keys, 2);
-  let c = hashInts(...keys, 3);
-  let d = 1;
-  const next = (): number => {
-    const t = (((a + b) | 0) + d) | 0;
-    d = (d + 1) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    c = (c + t) | 0;
-    return (t >>> 0) / 4294967296;
-  };
-  for (let i = 0; i < 12; i++) next();
-  return next;
+  const sfc32 = new SeededRandom([hashInts(...keys, 1), hashInts(...keys, 2), hashInts(...keys, 3), 1]);
+  for (let i = 0; i < 12; i++) sfc32.nextUint32();
+  return () => sfc32.nextUint32() / 4294967296;
 }
 
 /** An integer in [lo, hi) (Python's randint(lo, hi - 1)). */

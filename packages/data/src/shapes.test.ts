@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { drawShape, generateShapes, openShapes, SHAPE_NAMES } from './shapes.ts';
 import { rngFor } from './rng.ts';
-import { collect, context } from './test-helpers.ts';
+import { collect, context } from './testing/helpers.ts';
 
 describe('shapes', () => {
   it('is deterministic from its seed, at any size and count', () => {

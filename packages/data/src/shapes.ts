@@ -5,7 +5,7 @@
  */
 import type { DatasetContext, DatasetEntry, DatasetSource, Split } from '@vgglab/core';
 import { SHAPES_DEFAULTS } from './defaults.ts';
-import { geometryInJs, type RawImage } from './decode.ts';
+import { geometryInJs, loadImageInput, type RawImage } from './decode.ts';
 import { iterateBatches, type SampleStore } from './loader.ts';
 import { normal, rngFor, type Rng, STREAM, uniform } from './rng.ts';
 import { DatasetError } from './scan.ts';
@@ -277,4 +277,5 @@ export const shapes: DatasetEntry<ShapesOptions> = {
   description: 'Synthetic coloured shapes on noisy backgrounds, generated from a seed (no download).',
   optionsSchema: shapesOptionsSchema,
   open: openShapes,
+  loadImage: loadImageInput,
 };

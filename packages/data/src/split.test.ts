@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readManifest, splitClasses, splitDataset } from './split.ts';
-import { makeFolder, tempDir } from './test-helpers.ts';
+import { makeFolder, tempDir } from './testing/helpers.ts';
 
 const files = (cls: string, n: number) => Array.from({ length: n }, (_, i) => `${cls}/f${i}.jpg`);
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { rngFor } from './rng.ts';
-import { applyJitter, compileTransforms, defaultTransforms, randomResizedCropBox, TransformError } from './transforms.ts';
+import { defaultTransforms, TransformError } from './transform-steps.ts';
+import { applyJitter, compileTransforms, randomResizedCropBox } from './transforms.ts';
 
 const pre = { mean: [0.5, 0.5, 0.5] as [number, number, number], std: [0.5, 0.5, 0.5] as [number, number, number] };
 const compile = (specs: unknown, inputShape: [number, number, number] = [8, 8, 3]) =>

@@ -1,7 +1,8 @@
 /**
- * The VGG builder's options: their type, their JSON Schema (for the experiment spec) and the check that runs
+ * The VGG builder's options: their JSON Schema (for the experiment spec), their type derived from it, and the check that runs
  * before anything is built. Errors repeat what was received and name the model.
  */
+import type { FromSchema } from 'json-schema-to-ts';
 import { suggest } from '@vgglab/core';
 import type { InputShape, ModelBuildOptions, OptionsSchema } from '@vgglab/core';
 import {
@@ -10,32 +11,6 @@ import {
   MIN_INPUT_SIZE,
   VGG_OPTION_DEFAULTS,
 } from './defaults.ts';
-
-/** VGG-specific options (the `model.options` of a spec). Every field is optional; defaults in defaults.ts. */
-export interface VggArchOptions {
-  /** BatchNorm after every conv. Defaults to true for `*_bn` names, false otherwise; may not contradict the name. */
-  batchNorm?: boolean;
-  /** Scales every conv width (rounded, at least 1), for CPU-sized experiments. Defaults to 1. */
-  widthMultiplier?: number;
-  /** Hidden fully connected layers of the head (`fc1`, `fc2`, …). Defaults to [4096, 4096]. */
-  classifierUnits?: number[];
-  /** Dropout rate after each hidden fully connected layer. Defaults to 0.5. */
-  dropout?: number;
-  /** Include the classifier head. false gives the feature extractor (output of `block5_pool`, or pooled). Defaults to true. */
-  includeTop?: boolean;
-  /**
-   * Global pooling of the last feature map: 'avg' or 'max'. Without the top it is the extractor's output (Keras);
-   * with the top it replaces the 7x7 flatten by a light head of 512·width inputs. Defaults to none.
-   */
-  pooling?: 'avg' | 'max';
-  /** torchvision's adaptive average pool to 7x7 before the flatten (false flattens block5_pool directly, as Keras). Defaults to true. */
-  avgPoolTo7?: boolean;
-  /** Activation of `predictions`: 'softmax' (Keras; probabilities) or 'linear' (torchvision; logits). Defaults to 'softmax'. */
-  classifierActivation?: 'softmax' | 'linear';
-}
-
-/** Everything `createVgg` takes: the base options every model understands plus the VGG-specific ones. */
-export type VggOptions = Partial<ModelBuildOptions> & VggArchOptions;
 
 /** Options after defaults and checks. */
 export interface ResolvedVggOptions {
@@ -53,7 +28,7 @@ export interface ResolvedVggOptions {
 }
 
 /** JSON Schema of `model.options` for every VGG entry (the base options come from the spec and the dataset). */
-export const VGG_OPTIONS_SCHEMA: OptionsSchema = {
+export const VGG_OPTIONS_SCHEMA = {
   type: 'object',
   additionalProperties: false,
   properties: {
@@ -87,7 +62,8 @@ export const VGG_OPTIONS_SCHEMA: OptionsSchema = {
     },
     pooling: {
       enum: ['avg', 'max'],
-      description: 'Global pooling of the last feature map (the extractor output, or a light head input with includeTop).',
+      description:
+        'Global pooling of the last feature map: without the top it is the extractor output (Keras); with the top it replaces the 7x7 flatten by a light head of 512·width inputs.',
     },
     // No schema default: a filled-in `true` would collide with an explicit `pooling`, which replaces it.
     avgPoolTo7: {
@@ -101,7 +77,16 @@ export const VGG_OPTIONS_SCHEMA: OptionsSchema = {
       description: "Activation of 'predictions': softmax (probabilities, Keras) or linear (logits, torchvision).",
     },
   },
-};
+} as const satisfies OptionsSchema;
+
+/**
+ * VGG-specific options (the `model.options` of a spec), derived from the schema above (its descriptions say
+ * what each does; defaults in defaults.ts). Every field is optional.
+ */
+export type VggArchOptions = FromSchema<typeof VGG_OPTIONS_SCHEMA, { keepDefaultedPropertiesOptional: true }>;
+
+/** Everything `createVgg` takes: the base options every model understands plus the VGG-specific ones. */
+export type VggOptions = Partial<ModelBuildOptions> & VggArchOptions;
 
 const BASE_KEYS = ['numClasses', 'inputShape', 'seed'] as const;
 const KNOWN_KEYS = [...BASE_KEYS, ...Object.keys(VGG_OPTIONS_SCHEMA.properties as object)];

@@ -4,7 +4,8 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { main } = await import('../src/cli.ts');
+const { main, reportUnsettledExit } = await import('../src/cli/cli.ts');
+reportUnsettledExit();
 const code = await main(process.argv.slice(2));
 // Exit explicitly: wasm worker threads keep the event loop alive after the work is done.
 process.exit(code);

@@ -10,6 +10,9 @@ export const CHECKPOINTS_SUBDIR = 'checkpoints';
 export const BEST_CHECKPOINT = 'best';
 export const LAST_CHECKPOINT = 'last';
 
+/** Tag holding the spec file's absolute path: a resumed run resolves relative paths against its folder. */
+export const SPEC_FILE_TAG = 'spec_file';
+
 /** Artifact kinds recorded in the store. */
 export const ARTIFACT_BEST = 'checkpoint-best';
 export const ARTIFACT_LAST = 'checkpoint-last';
@@ -33,16 +36,6 @@ export const EPOCH_METRICS: readonly string[] = [
   METRIC.epochSeconds,
 ];
 
-/** Spec defaults the loop falls back on when a spec object was not filled by the schema's defaults. */
-export const TRAIN_DEFAULTS = {
-  monitor: METRIC.valAccuracy,
-  mode: 'max' as 'max' | 'min',
-  logEverySteps: 10,
-  batchSize: 32,
-  prefetch: 2,
-  seed: 0,
-};
-
 /** `vgglab predict --top`. */
 export const DEFAULT_TOP_K = 5;
 /** `vgglab runs --limit`. */
@@ -59,5 +52,8 @@ export const DEFAULT_DATA_DIR = 'data';
 export const PROGRESS_REDRAW_MS = 100;
 export const PROGRESS_PLAIN_EVERY_STEPS = 20;
 
-/** Exit codes: 1 error, 2 bad usage or spec, 130 interrupted (SIGINT, as shells report it). */
-export const EXIT = { ok: 0, error: 1, usage: 2, interrupted: 130 } as const;
+/**
+ * Exit codes: 1 error, 2 bad usage or spec, 3 partly done (some input files could not be read: each is
+ * reported, the others were processed), 130 interrupted (SIGINT, as shells report it).
+ */
+export const EXIT = { ok: 0, error: 1, usage: 2, partial: 3, interrupted: 130 } as const;

@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { coreOptimizersPlugin, createRegistry, type Plugin, type Registry } from '@vgglab/core';
 import { dataPlugin } from '@vgglab/data';
 import { vggPlugin } from '@vgglab/models-vgg';
-import { EXIT } from './defaults.ts';
+import { EXIT, SPEC_FILE_TAG } from './defaults.ts';
 import { CliError, messageOf } from './errors.ts';
 
 /** Environment variable: user plugin modules, separated by commas (or the path delimiter). */
@@ -89,4 +89,15 @@ export async function registerSpecPlugins(registry: Registry, spec: { plugins?: 
       throw new CliError(`${where}: plugins[${i}]: ${messageOf(err)}`, EXIT.usage);
     }
   }
+}
+
+/**
+ * Registers the plugin modules a stored run's spec names (`plugins:`), resolved against the folder of the spec
+ * file it was started from: what predict, evaluate and serve need to rebuild its model or open its dataset.
+ */
+export async function registerRunPlugins(registry: Registry, run: { id: string; resolvedSpec: unknown; tags: Record<string, string> }): Promise<void> {
+  const spec = run.resolvedSpec as { plugins?: string[] };
+  if (!spec?.plugins?.length) return;
+  const specFile = run.tags[SPEC_FILE_TAG];
+  await registerSpecPlugins(registry, spec, specFile ? path.dirname(specFile) : process.cwd(), `run ${run.id}'s spec`);
 }

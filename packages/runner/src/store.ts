@@ -22,3 +22,12 @@ export function openExistingStore(dbFlag: string | undefined, env: NodeJS.Proces
   }
   return openStore(file, { readonly: options.readonly ?? false });
 }
+
+/** Runs `use` with `store`, closing the store afterwards whatever happens. */
+export async function withStore<S extends { close(): void }, T>(store: S, use: (store: S) => T | Promise<T>): Promise<T> {
+  try {
+    return await use(store);
+  } finally {
+    store.close();
+  }
+}

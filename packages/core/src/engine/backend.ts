@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
 import { registerTrainingKernels } from './training-kernels.ts';
-import { installThreadsShim, threadsShimVersionProblem } from './wasm-threads.ts';
+import { installThreadsShim, threadsShimVersionProblem, type ThreadsShim } from './wasm-threads.ts';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export type BackendRequest = 'auto' | BackendName;
@@ -25,6 +25,11 @@ export interface EngineOptions {
   threads?: number;
   /** Where the one "backend chosen" line and warnings go. Defaults to console.error (stderr). */
   log?: (line: string) => void;
+  /**
+   * How long the threaded wasm build may take to start (its pthread workers to load) before the engine
+   * gives up on threads and starts one thread, with a warning. Defaults to 30 000 ms.
+   */
+  threadsStartupTimeoutMs?: number;
 }
 
 export interface EngineInfo {
@@ -41,6 +46,8 @@ const BACKENDS: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
 const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
 /** XNNPACK's pthread pool is pre-created with 8 workers; more would need workers created after start-up. */
 const MAX_WASM_THREADS = 8;
+/** Start-up of the threaded wasm build normally takes well under a second; this is for a stalled one. */
+const DEFAULT_THREADS_STARTUP_TIMEOUT_MS = 30_000;
 
 const require = createRequire(import.meta.url);
 
@@ -131,7 +138,8 @@ async function start(options: EngineOptions): Promise<EngineInfo> {
   registerTrainingKernels();
   silenceCpuNodeBanner();
   const previous = current;
-  const info = await choose(request, requestSource, threadsRequest, log);
+  const startupTimeoutMs = options.threadsStartupTimeoutMs ?? DEFAULT_THREADS_STARTUP_TIMEOUT_MS;
+  const info = await choose(request, requestSource, { threads: threadsRequest, startupTimeoutMs }, log);
   current = info;
   log(
     `vgglab engine: ${previous ? `switched from ${previous.backend} to ` : ''}backend ${info.backend}` +
@@ -143,7 +151,7 @@ async function start(options: EngineOptions): Promise<EngineInfo> {
 async function choose(
   request: BackendRequest,
   requestSource: string,
-  threadsRequest: number | undefined,
+  wasm: { threads: number | undefined; startupTimeoutMs: number },
   log: (line: string) => void,
 ): Promise<EngineInfo> {
   const tfjsVersion = tf.version_core;
@@ -169,7 +177,7 @@ async function choose(
 
   if (request === 'auto' || request === 'wasm') {
     try {
-      const threads = await startWasm(threadsRequest, log);
+      const threads = await startWasm(wasm.threads, wasm.startupTimeoutMs, log);
       const why = request === 'wasm' ? requestSource : `${notes.join('; ')}; wasm (XNNPACK, SIMD) is the fastest available`;
       return { backend: 'wasm', threads, reason: why, tfjsVersion };
     } catch (error) {
@@ -231,7 +239,11 @@ function wasmPackageVersion(): string {
 }
 
 /** Starts wasm once (threads are fixed at start); returns the thread count tfjs reports. */
-async function startWasm(threadsRequest: number | undefined, log: (line: string) => void): Promise<number> {
+async function startWasm(
+  threadsRequest: number | undefined,
+  startupTimeoutMs: number,
+  log: (line: string) => void,
+): Promise<number> {
   if (wasmThreads !== undefined) {
     if (threadsRequest !== undefined && threadsRequest !== wasmThreads) {
       throw new EngineError(`wasm already started with ${wasmThreads} thread(s); ${threadsRequest} requested`);
@@ -245,53 +257,63 @@ async function startWasm(threadsRequest: number | undefined, log: (line: string)
   const threads = threadsRequest ?? defaultThreads();
   // Local binaries only: no network, whatever the platform's fetch would do.
   tfwasm.setWasmPaths(wasmDistDir());
-  let shim: ReturnType<typeof installThreadsShim> | undefined;
-  if (threads > 1) {
-    const problem = threadsShimVersionProblem(wasmPackageVersion());
-    if (problem) {
-      log(`vgglab engine: warning: ${problem}`);
-    } else {
-      try {
-        shim = installThreadsShim(threads);
-        tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
-        tfwasm.setThreadsCount(threads);
-      } catch (error) {
-        shim?.restore();
-        shim = undefined;
-        log(`vgglab engine: warning: wasm threads unavailable (${(error as Error).message}); using 1 thread`);
-      }
-    }
+  const threaded = threads > 1 && (await startThreadedWasm(threads, startupTimeoutMs, log));
+  if (!threaded) {
+    useOneWasmThread();
+    if (!(await tf.setBackend('wasm'))) throw new EngineError('tf.setBackend("wasm") returned false (see the error logged above)');
   }
-  if (!shim) {
-    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-    tfwasm.setThreadsCount(1);
-  }
-  let ok: boolean;
-  try {
-    ok = await tf.setBackend('wasm');
-  } finally {
-    shim?.restore();
-  }
-  if (shim) {
-    // Every pthread worker has loaded both scripts by the time the backend is ready (8 pre-created workers).
-    fs.rmSync(shim.dir, { recursive: true, force: true });
-    if (ok) {
-      releaseWasmWorkers();
-    } else {
-      // tfjs reports a failed start as `false` (and logs the error); its factory stays registered, so
-      // the single-threaded build can be tried again.
-      log('vgglab engine: warning: the threaded wasm build did not start (see above); using 1 thread');
-      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-      tfwasm.setThreadsCount(1);
-      ok = await tf.setBackend('wasm');
-    }
-  }
-  if (!ok) throw new EngineError('tf.setBackend("wasm") returned false (see the error logged above)');
   wasmThreads = tfwasm.getThreadsCount();
-  if (wasmThreads < threads && shim) {
+  if (threaded && wasmThreads < threads) {
     log(`vgglab engine: warning: ${threads} wasm threads requested, tfjs started ${wasmThreads}`);
   }
   return wasmThreads;
+}
+
+function useOneWasmThread(): void {
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  tfwasm.setThreadsCount(1);
+}
+
+/**
+ * Starts the threaded build through the shim. Returns true when it started, or false (after one warning)
+ * when the caller should start one thread instead: the shim does not fit this tfjs, the threaded
+ * build failed, a pthread worker died before loading, or start-up took longer than `startupTimeoutMs`.
+ * The timer also keeps Node's event loop alive while tfjs waits on its workers, so a start-up that can
+ * never finish becomes this fallback, not a silent exit 13 ("unsettled top-level await").
+ */
+async function startThreadedWasm(threads: number, startupTimeoutMs: number, log: (line: string) => void): Promise<boolean> {
+  const problem = threadsShimVersionProblem(wasmPackageVersion());
+  if (problem) {
+    log(`vgglab engine: warning: ${problem}`);
+    return false;
+  }
+  let shim: ThreadsShim | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let why: string;
+  try {
+    shim = installThreadsShim(threads);
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
+    tfwasm.setThreadsCount(threads);
+    const timedOut = new Promise<Error>((resolve) => {
+      timer = setTimeout(() => resolve(new Error(`it did not finish within ${startupTimeoutMs / 1000} s`)), startupTimeoutMs);
+    });
+    const outcome = await Promise.race([tf.setBackend('wasm'), shim.failure, timedOut]);
+    if (outcome === true) {
+      releaseWasmWorkers();
+      return true;
+    }
+    // tfjs reports a failed start as `false` (and logs the error); its factory stays registered, so the
+    // single-threaded build can be tried again. A start-up still pending is made obsolete by the next one.
+    why = outcome === false ? 'the threaded build did not start (see above)' : outcome.message;
+  } catch (error) {
+    why = (error as Error).message;
+  } finally {
+    clearTimeout(timer);
+    shim?.restore();
+  }
+  shim?.terminateWorkers();
+  log(`vgglab engine: warning: wasm threads unavailable (${why}); using 1 thread`);
+  return false;
 }
 
 interface PThreadWorker {

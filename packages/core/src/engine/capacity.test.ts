@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { coreOptimizersPlugin } from '../optim/plugin.ts';
-import type { TorchStyleOptimizer } from '../optim/optimizers.ts';
+import type { TorchStyleOptimizer } from '../optim/torch-style.ts';
 import type { ScheduledOptimizer } from '../plugin.ts';
 import { createRegistry } from '../registry.ts';
 import { initEngine } from './backend.ts';

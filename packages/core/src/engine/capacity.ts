@@ -8,7 +8,10 @@
  */
 import os from 'node:os';
 import type * as tf from '@tensorflow/tfjs';
+import type { OptimizerMemorySpec } from '../plugin.ts';
 import type { BackendName } from './backend.ts';
+
+export type { OptimizerMemorySpec };
 
 const BYTES_PER_FLOAT = 4;
 /** wasm32 linear memory: tfjs's Emscripten heap maximum (just under 4 GiB). */
@@ -37,36 +40,13 @@ const WASM_ALLOCATOR_OVERHEAD = 1.7;
  */
 const BACKWARD_WORKSPACE_ACTIVATIONS = 6;
 
-/**
- * What the estimate needs to know about the optimizer: the weight-sized state it keeps and how its update
- * allocates temporaries. `optimizerMemoryOf` reads it from a created optimizer.
- */
-export interface OptimizerMemorySpec {
-  /** For messages: 'adam', 'adamw (amsgrad)', 'sgd (momentum)', … */
-  name: string;
-  /** Weight-sized state tensors kept per trainable weight (TorchAdam 2, 3 with amsgrad; TorchSgd 0, 1 with momentum). */
-  slotsPerWeight: number;
-  /**
-   * 'per-variable': the update runs one variable at a time in its own tidy (vgglab's optimizers), so its
-   * temporaries peak at a few copies of the LARGEST trainable weight. 'whole-model': one tidy over all
-   * variables (tfjs's AdamOptimizer), so they scale with every trainable parameter.
-   */
-  updateTemporaries: 'per-variable' | 'whole-model';
-  /**
-   * Weight-sized temporaries alive at the update's peak, per weight. Defaults: per-variable 4 (the bound
-   * optim/optimizers.test.ts enforces for TorchAdam with amsgrad + weight decay, centred RMSprop with
-   * momentum and nesterov SGD); whole-model 11 (tfjs 4.22's AdamOptimizer).
-   */
-  temporariesPerWeight?: number;
-}
-
 /** An optimizer that says how much state it keeps per weight (vgglab's TorchStyleOptimizer does). */
 export interface MemoryReportingOptimizer {
   readonly stateSlotsPerWeight: number;
 }
 
 const PER_VARIABLE_TEMPORARIES = 4;
-/** TorchSgd without momentum or decay: lr·g, then p − lr·g (see describeOwnOptimizer). */
+/** Plain SGD (no momentum, no decay): lr·g, then p − lr·g, as TorchSgd reports it; for the advice. */
 const PLAIN_SGD_TEMPORARIES = 2;
 const WHOLE_MODEL_TEMPORARIES = 11;
 
@@ -94,7 +74,7 @@ export interface TrainingMemoryRequest {
    * The optimizer the run will train with: the created optimizer itself (a tf.Optimizer or a plugin's
    * ScheduledOptimizer; read with `optimizerMemoryOf`) or its description.
    */
-  optimizer: OptimizerMemorySpec | MemoryReportingOptimizer | tf.Optimizer | { readonly optimizer: tf.Optimizer };
+  optimizer: Parameters<typeof optimizerMemoryOf>[0];
   backend: BackendName;
   /** Overrides the backend's limit (bytes); defaults: wasm 4 GiB, cpu/tensorflow the machine's total memory. */
   limitBytes?: number;
@@ -189,60 +169,12 @@ export function profileModel(model: tf.LayersModel): ModelMemoryProfile {
 }
 
 function isSpec(o: unknown): o is OptimizerMemorySpec {
-  const spec = o as OptimizerMemorySpec;
-  return typeof spec.slotsPerWeight === 'number' && (spec.updateTemporaries === 'per-variable' || spec.updateTemporaries === 'whole-model');
+  const spec = o as OptimizerMemorySpec | undefined;
+  return typeof spec?.slotsPerWeight === 'number' && (spec.updateTemporaries === 'per-variable' || spec.updateTemporaries === 'whole-model');
 }
-
-const on = (v: unknown) => v === true || (typeof v === 'number' && v !== 0);
 
 function className(o: object): string {
   return typeof (o as tf.Optimizer).getClassName === 'function' ? (o as tf.Optimizer).getClassName() : o.constructor.name;
-}
-
-/**
- * Name and update peak (weight-sized temporaries alive at once) of vgglab's own optimizers, counted from
- * their update code in optim/optimizers.ts, which frees each intermediate as soon as the next exists: a
- * weighted sum a·x + b·y holds 3 (x·a, y·b, the sum), p − lr·d holds 2, and a kept gradient with weight
- * decay or a kept denominator adds one. optim/optimizers.test.ts bounds the peak at 4 for the heaviest
- * options it measures. Measured on wasm for plain TorchSgd on full VGG16 (see WASM_ALLOCATOR_OVERHEAD):
- * the tracked-tensor peak was 1.970 GB, where this count (2 copies of fc1's 411 MB) gives 2.03 GB.
- */
-function describeOwnOptimizer(o: object): { name: string; temporariesPerWeight: number } | undefined {
-  const cls = className(o);
-  const options = ((o as { options?: unknown }).options ?? {}) as Record<string, unknown>;
-  const flags = (list: [unknown, string][]) => {
-    const set = list.filter(([v]) => on(v)).map(([, name]) => name);
-    return set.length ? ` (${set.join(', ')})` : '';
-  };
-  const decay = on(options.weightDecay) ? 1 : 0;
-  switch (cls) {
-    case 'TorchAdam': {
-      const decoupled = (o as { decoupled?: boolean }).decoupled === true;
-      // m's weighted sum: 3; L2 decay keeps g = grad + λp beside it (AdamW's decay is a 1-temporary step).
-      return {
-        name: `${decoupled ? 'adamw' : 'adam'}${flags([[options.amsgrad, 'amsgrad']])}`,
-        temporariesPerWeight: 3 + (decoupled ? 0 : decay),
-      };
-    }
-    case 'TorchSgd': {
-      // p − lr·d: 2; the momentum buffer's weighted sum: 3; nesterov keeps its direction beside p − lr·d.
-      const momentum = on(options.momentum);
-      const base = momentum ? 3 : PLAIN_SGD_TEMPORARIES;
-      return {
-        name: `sgd${flags([[options.momentum, 'momentum'], [options.nesterov, 'nesterov']])}`,
-        temporariesPerWeight: base + (on(options.nesterov) ? 1 : 0) + decay,
-      };
-    }
-    case 'TorchRmsprop': {
-      // square_avg's weighted sum: 3; momentum keeps the denominator and g/avg beside b's weighted sum: 4.
-      return {
-        name: `rmsprop${flags([[options.centered, 'centred'], [options.momentum, 'momentum']])}`,
-        temporariesPerWeight: (on(options.momentum) ? 4 : 3) + decay,
-      };
-    }
-    default:
-      return undefined;
-  }
 }
 
 /**
@@ -266,23 +198,20 @@ function describeTfjsOptimizer(o: object): OptimizerMemorySpec | undefined {
 }
 
 /**
- * The memory description of a created optimizer. vgglab's optimizers report their slots per weight and
- * update variable by variable; tfjs's SGD, Momentum, RMSProp and Adam are known. Any other optimizer that
- * does not report its state is assumed to cost what tfjs's AdamOptimizer does (2 slots, ~11 temporaries per parameter of the
- * whole model): too much rather than a crash mid-epoch.
+ * The memory description of a created optimizer: its own (`memory`, the ScheduledOptimizer contract; vgglab's
+ * optimizers give it); else its slots per weight if it reports them; tfjs's SGD, Momentum, RMSProp and Adam
+ * are known. Any other optimizer is assumed to cost what tfjs's AdamOptimizer does (2 slots, ~11 temporaries
+ * per parameter of the whole model): too much rather than a crash mid-epoch.
  */
 export function optimizerMemoryOf(
-  optimizer: OptimizerMemorySpec | MemoryReportingOptimizer | tf.Optimizer | { readonly optimizer: tf.Optimizer },
+  optimizer: OptimizerMemorySpec | MemoryReportingOptimizer | tf.Optimizer | { readonly optimizer: tf.Optimizer; readonly memory?: OptimizerMemorySpec },
 ): OptimizerMemorySpec {
   if (isSpec(optimizer)) return optimizer;
+  const own = (optimizer as { memory?: unknown }).memory;
+  if (isSpec(own)) return own;
   const reported = (optimizer as MemoryReportingOptimizer).stateSlotsPerWeight;
-  if (typeof reported === 'number') {
-    const own = describeOwnOptimizer(optimizer);
-    // A plugin's optimizer that reports its slots but not its update: the bound our own optimizers keep.
-    return own
-      ? { name: own.name, slotsPerWeight: reported, updateTemporaries: 'per-variable', temporariesPerWeight: own.temporariesPerWeight }
-      : { name: className(optimizer), slotsPerWeight: reported, updateTemporaries: 'per-variable' };
-  }
+  // An optimizer that reports its slots but not its update: the bound our own optimizers keep.
+  if (typeof reported === 'number') return { name: className(optimizer), slotsPerWeight: reported, updateTemporaries: 'per-variable' };
   const inner = (optimizer as { optimizer?: unknown }).optimizer;
   if (inner && inner !== optimizer && typeof inner === 'object') return optimizerMemoryOf(inner as tf.Optimizer);
   const tfjs = describeTfjsOptimizer(optimizer);

@@ -4,7 +4,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { ScheduledOptimizer } from '../plugin.ts';
 import { createRegistry } from '../registry.ts';
 import { coreOptimizersPlugin } from './plugin.ts';
-import { TorchAdam, TorchRmsprop, TorchSgd, TorchStyleOptimizer } from './optimizers.ts';
+import { TorchAdam, TorchRmsprop, TorchSgd } from './optimizers.ts';
+import type { TorchStyleOptimizer } from './torch-style.ts';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { createRegistry } from '../registry.ts';
 import { validatePluginOptions } from '../spec-plugins.ts';
 import { parseSpec } from '../spec.ts';
-import { coreOptimizersPlugin, createOptimizerFromSpec, createScheduleFromSpec } from './plugin.ts';
+import { coreOptimizersPlugin } from './plugin.ts';
+import type { TorchStyleOptimizer } from './torch-style.ts';
+import { createTrainingOptimizer } from './training.ts';
 import { constantSchedule, cosineSchedule, stepSchedule, withWarmup } from './schedules.ts';
 
 const context = { baseLr: 0.1, stepsPerEpoch: 10, totalSteps: 100 };
@@ -76,19 +78,28 @@ train: { epochs: 10 }
     );
     expect(loaded.spec.optimizer.options).toEqual({ momentum: 0.9, dampening: 0, nesterov: false, weightDecay: 0 });
     expect(loaded.spec.optimizer.schedule!.options).toEqual({ stepSize: 3, unit: 'epoch', gamma: 0.1 });
-    const opt = createOptimizerFromSpec(registry, loaded.spec.optimizer);
-    expect(opt.getLearningRate()).toBe(0.1);
-    const lr = createScheduleFromSpec(registry, loaded.spec.optimizer, { stepsPerEpoch: 10, totalSteps: 100 });
+    const opt = createTrainingOptimizer(registry, loaded.spec.optimizer, { stepsPerEpoch: 10, totalSteps: 100 });
+    const learningRate = () => (opt.optimizer as TorchStyleOptimizer).getLearningRate();
+    expect(learningRate()).toBe(0.1);
+    // and says what it costs in memory, for the check before the first step
+    expect(opt.memory).toMatchObject({ name: 'sgd (momentum)', slotsPerWeight: 1, updateTemporaries: 'per-variable' });
+    // Each step's lr is set on the optimizer and returned to the loop.
+    const lr = (step: number) => {
+      const given = opt.beginStep(step);
+      expect(learningRate()).toBe(given);
+      return given;
+    };
     expect(lr(0)).toBe(0.05);
     expect(lr(1)).toBe(0.1);
     expect(lr(29)).toBe(0.1);
     expect(lr(30)).toBeCloseTo(0.01, 12);
+    opt.dispose();
   });
 
   it('is constant at the base lr without a schedule', () => {
     const loaded = parseSpec(spec('  name: adam\n  lr: 0.001'), 's.yaml');
-    const lr = createScheduleFromSpec(registry, loaded.spec.optimizer, { stepsPerEpoch: 10, totalSteps: 100 });
-    expect([0, 50, 99].map(lr)).toEqual([0.001, 0.001, 0.001]);
+    const opt = createTrainingOptimizer(registry, loaded.spec.optimizer, { stepsPerEpoch: 10, totalSteps: 100 });
+    expect([0, 50, 99].map((step) => opt.beginStep(step))).toEqual([0.001, 0.001, 0.001]);
   });
 
   it('reports schedule options against their schema at their position in the file', () => {

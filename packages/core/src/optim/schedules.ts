@@ -7,19 +7,11 @@
  */
 import type { LearningRateFn, ScheduleContext } from '../plugin.ts';
 import { COSINE_SCHEDULE_DEFAULTS, STEP_SCHEDULE_DEFAULTS } from './defaults.ts';
+import type { CosineScheduleOptions, StepScheduleOptions } from './schemas.ts';
 
 /** lr(step) = baseLr. */
 export function constantSchedule(context: ScheduleContext): LearningRateFn {
   return () => context.baseLr;
-}
-
-export interface StepScheduleOptions {
-  /** Decay every `stepSize` units. */
-  stepSize: number;
-  /** 'epoch' (as torch.optim.lr_scheduler.StepLR stepped per epoch) or 'step'. Defaults to 'epoch'. */
-  unit?: 'epoch' | 'step';
-  /** Multiplier per decay. Defaults to 0.1. */
-  gamma?: number;
 }
 
 /** lr(step) = baseLr · γ^⌊u / stepSize⌋ with u the epoch (⌊step / stepsPerEpoch⌋) or the step. */
@@ -33,11 +25,6 @@ export function stepSchedule(options: StepScheduleOptions, context: ScheduleCont
     const u = unit === 'epoch' ? Math.floor(step / context.stepsPerEpoch) : step;
     return context.baseLr * gamma ** Math.floor(u / stepSize);
   };
-}
-
-export interface CosineScheduleOptions {
-  /** The learning rate reached at the last step. Defaults to 0. */
-  minLr?: number;
 }
 
 /**

@@ -1,0 +1,110 @@
+/**
+ * What the parts of the training loop share: the options a run is started with, its settings (the spec's
+ * train fields with the schema's defaults), its parts (data, model, optimizer, store queue) and its state.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import { SPEC_DEFAULTS, type DatasetSource, type ExperimentSpec, type Registry, type SeededRandom, type TrainingOptimizer } from '@vgglab/core';
+import type { MetricQueue, RunStore } from '@vgglab/store';
+import type { CheckpointState } from './checkpoint.ts';
+import type { Progress } from './progress.ts';
+import type { RunEntries } from './setup.ts';
+
+/** Set by the SIGINT handler; the loop checks it between steps. */
+export interface StopFlag {
+  requested: boolean;
+}
+
+export interface RunExperimentOptions {
+  /** The resolved spec (validated, defaults applied). */
+  spec: ExperimentSpec;
+  /** The spec file as written, stored with the run. */
+  specText?: string | null;
+  /** Folder relative paths in the spec resolve against (the spec file's folder). */
+  specDir: string;
+  specHash: string;
+  registry: Registry;
+  store: RunStore;
+  runsDir: string;
+  /** Continue this run (its `last` checkpoint) instead of starting a new one. */
+  resumeRunId?: string;
+  sweepValues?: Record<string, unknown> | null;
+  /** Tags stored with a new run besides the spec's own (e.g. where the spec file is). */
+  extraTags?: Record<string, string>;
+  /** Human name of a new run (a sweep point's label); the store's default otherwise. */
+  runName?: string;
+  /** Where the engine ran: printed once by the caller, stored with the run. */
+  backend: string;
+  progress: Progress;
+  stop?: StopFlag;
+  /** Called with the run id as soon as the run exists (sweeps and tests use it). */
+  onRunCreated?(runId: string): void;
+  /** Called after each epoch's checkpoints are written (tests check the tensor count here). */
+  onEpochEnd?(epoch: number, metrics: Record<string, number>): void;
+}
+
+export interface RunResult {
+  runId: string;
+  status: 'finished' | 'killed';
+  epochsCompleted: number;
+  globalStep: number;
+  best: { metric: string; value: number | null; epoch: number | null };
+  lastMetrics: Record<string, number>;
+}
+
+/** The spec's fields the loop reads, with the schema's defaults for a spec object that was not resolved. */
+export interface LoopSettings {
+  seed: number;
+  epochs: number;
+  batchSize: number;
+  prefetch: number;
+  logEvery: number;
+  monitor: string;
+  mode: 'max' | 'min';
+  minDelta: number;
+  patience: number | undefined;
+  maxStepsPerEpoch: number;
+}
+
+export function loopSettings(spec: ExperimentSpec): LoopSettings {
+  const train = spec.train;
+  return {
+    seed: spec.seed ?? SPEC_DEFAULTS.seed,
+    epochs: train.epochs,
+    batchSize: spec.data.batchSize ?? SPEC_DEFAULTS.batchSize,
+    prefetch: spec.data.prefetch ?? SPEC_DEFAULTS.prefetch,
+    logEvery: train.logEverySteps ?? SPEC_DEFAULTS.logEverySteps,
+    monitor: train.monitor ?? SPEC_DEFAULTS.monitor,
+    mode: train.mode ?? SPEC_DEFAULTS.mode,
+    minDelta: train.earlyStopping?.minDelta ?? SPEC_DEFAULTS.minDelta,
+    patience: train.earlyStopping?.patience,
+    maxStepsPerEpoch: train.maxStepsPerEpoch ?? Infinity,
+  };
+}
+
+/** Where the run is: what a checkpoint records and a resume restores. */
+export type LoopState = Pick<CheckpointState, 'epoch' | 'stepInEpoch' | 'globalStep' | 'best' | 'epochProgress'>;
+
+/** The parts opened before the run row exists: a run that cannot open them (or fit) is never created. */
+export interface RunParts {
+  entries: RunEntries;
+  data: DatasetSource;
+  model: tf.LayersModel;
+  optimizer: TrainingOptimizer;
+  /** The model ends in a softmax: the loss takes probabilities. */
+  probabilities: boolean;
+  classNames: string[];
+  trainSize: number;
+  valSize: number;
+  stepsPerEpoch: number;
+}
+
+/** A run in progress: its options and settings, its parts, its row in the store and where it is. */
+export interface RunContext extends RunParts {
+  opts: RunExperimentOptions;
+  settings: LoopSettings;
+  /** The run's random stream (installed as Math.random); its state goes into every checkpoint. */
+  rng: SeededRandom;
+  runId: string;
+  queue: MetricQueue;
+  state: LoopState;
+}

@@ -1,0 +1,187 @@
+/**
+ * Running experiments as the `exp` command does: one spec, a resumed run, or a sweep (in this process, or
+ * `workers` child processes sharing the store). Sweeps skip points already finished (by spec hash) and resume
+ * interrupted ones.
+ */
+import * as path from 'node:path';
+import { loadSpec, resolveExperiment, type ExperimentSpec, type LoadedSpec, type Registry, type SweepPoint } from '@vgglab/core';
+import type { RunStore } from '@vgglab/store';
+import { SPEC_FILE_TAG } from '../defaults.ts';
+import { CliError } from '../errors.ts';
+import { startEngine } from '../engine.ts';
+import { resolveDbFile, resolveRunsDir } from '../paths.ts';
+import type { Output } from '../loop/progress.ts';
+import { Progress } from '../loop/progress.ts';
+import { registerSpecPlugins } from '../plugins.ts';
+import { openStoreForWriting, withStore } from '../store.ts';
+import { runExperiment, type RunResult, type StopFlag } from '../loop/train.ts';
+import { runInChildren } from './children.ts';
+import { planPoint, sweepLabel } from './plan.ts';
+
+export interface ExpOptions {
+  /** Spec file (absolute, or relative to the process's cwd), as the user named it. */
+  file?: string;
+  overrides: string[];
+  dbFlag?: string;
+  resume?: string;
+  workers: number;
+  /** Run only this point of the sweep (what a sweep's child process is told). */
+  sweepPoint?: number;
+  registry: Registry;
+  env: NodeJS.ProcessEnv;
+  stdout: Output;
+  stderr: Output;
+  stop: StopFlag;
+  /** Extra arguments a sweep passes to its children (`--plugin` flags). */
+  childArgs?: string[];
+}
+
+export interface ExpOutcome {
+  runs: (RunResult & { label?: string })[];
+  skipped: { label: string; runId: string; reason: string }[];
+  failed: { label: string; message: string }[];
+}
+
+function specDirOf(file: string): string {
+  return path.dirname(path.resolve(file));
+}
+
+/**
+ * Loads a spec file, registers the plugin modules it names, and resolves it (core's resolveExperiment: plugin
+ * options checked and defaulted, the sweep expanded) into its points (one when no sweep).
+ */
+export async function loadExperiment(file: string, overrides: string[], registry: Registry): Promise<{ loaded: LoadedSpec; points: SweepPoint[] }> {
+  const loaded = loadSpec(file, { overrides });
+  await registerSpecPlugins(registry, loaded.spec, specDirOf(file), file);
+  return { loaded, points: resolveExperiment(loaded, registry) };
+}
+
+function storeFor(spec: ExperimentSpec, specDir: string, opts: ExpOptions): { store: RunStore; runsDir: string } {
+  const dbFile = resolveDbFile({ flag: opts.dbFlag, specDb: spec.store?.db, specDir }, opts.env);
+  return { store: openStoreForWriting(dbFile), runsDir: resolveRunsDir(dbFile, specDir, spec.store?.dir) };
+}
+
+interface RunArgs {
+  specText: string | null;
+  specHash: string;
+  specFile: string;
+  resumeRunId?: string;
+  sweepValues?: Record<string, unknown> | null;
+}
+
+async function runInProcess(spec: ExperimentSpec, args: RunArgs, opts: ExpOptions): Promise<RunResult> {
+  const specDir = specDirOf(args.specFile);
+  const progress = new Progress(opts.stdout);
+  const engine = await startEngine(spec.engine, (line) => progress.line(line));
+  const { store, runsDir } = storeFor(spec, specDir, opts);
+  try {
+    const result = await runExperiment({
+      spec,
+      extraTags: { [SPEC_FILE_TAG]: path.resolve(args.specFile) },
+      specText: args.specText,
+      specDir,
+      specHash: args.specHash,
+      registry: opts.registry,
+      store,
+      runsDir,
+      resumeRunId: args.resumeRunId,
+      sweepValues: args.sweepValues ?? null,
+      runName: args.sweepValues && Object.keys(args.sweepValues).length ? sweepLabel(args.sweepValues) : undefined,
+      backend: engine.backend,
+      progress,
+      stop: opts.stop,
+    });
+    const best = result.best.value === null ? '' : `; best ${result.best.metric} ${result.best.value.toFixed(4)} at epoch ${(result.best.epoch ?? 0) + 1}`;
+    progress.line(`run ${result.runId} ${result.status} after ${result.epochsCompleted} epoch(s)${best}; checkpoints in ${path.join(runsDir, result.runId)}`);
+    return result;
+  } finally {
+    store.close();
+  }
+}
+
+/** `--resume <run-id>`: continue a run from its last checkpoint with its own stored spec. */
+async function resumeRun(opts: ExpOptions): Promise<ExpOutcome> {
+  const dbFile = resolveDbFile({ flag: opts.dbFlag }, opts.env);
+  const { runId, spec, specFile, args } = await withStore(openStoreForWriting(dbFile), (store) => {
+    const runId = store.resolveRunId(opts.resume!);
+    const run = store.getRun(runId)!;
+    if (run.status === 'finished') throw new CliError(`run ${runId} already finished; nothing to resume`);
+    const specFile = run.tags[SPEC_FILE_TAG] ?? opts.file ?? path.join(process.cwd(), 'spec.yaml');
+    const args: RunArgs = { specText: run.specText, specHash: run.specHash, specFile, resumeRunId: runId, sweepValues: run.sweepValues };
+    return { runId, spec: run.resolvedSpec as ExperimentSpec, specFile, args };
+  });
+  if (opts.overrides.length || opts.file) {
+    // Continuing exactly means continuing with the spec the run started with.
+    opts.stderr.write(`note: --resume continues run ${runId} with its own stored spec; the spec file and -o overrides given are not used\n`);
+  }
+  await registerSpecPlugins(opts.registry, spec, specDirOf(specFile), `run ${runId}'s spec`);
+  const result = await runInProcess(spec, args, { ...opts, dbFlag: opts.dbFlag ?? dbFile });
+  return { runs: [result], skipped: [], failed: [] };
+}
+
+export async function runExp(opts: ExpOptions): Promise<ExpOutcome> {
+  if (opts.resume) return resumeRun(opts);
+  if (!opts.file) throw new CliError('exp needs a spec file (or --resume <run-id>)');
+  const { loaded, points } = await loadExperiment(opts.file, opts.overrides, opts.registry);
+  const isSweep = points.length > 1 || Object.keys(points[0]!.values).length > 0;
+  if (!isSweep) {
+    const point = points[0]!;
+    const r = await runInProcess(point.spec, { specText: loaded.text, specHash: point.hash, specFile: opts.file }, opts);
+    return { runs: [r], skipped: [], failed: [] };
+  }
+  return runSweep(loaded, points, opts);
+}
+
+type Job = { point: SweepPoint; resumeRunId?: string };
+
+/** A sweep, or one point of it in a child process (`--sweep-point`). */
+async function runSweep(loaded: LoadedSpec, points: SweepPoint[], opts: ExpOptions): Promise<ExpOutcome> {
+  const selected = opts.sweepPoint === undefined ? points : points.filter((p) => p.index === opts.sweepPoint);
+  if (selected.length === 0) throw new CliError(`--sweep-point ${opts.sweepPoint} is out of range (the sweep has ${points.length} points)`);
+  const outcome: ExpOutcome = { runs: [], skipped: [], failed: [] };
+  const jobs = await withStore(storeFor(loaded.spec, specDirOf(opts.file!), opts).store, (store) => {
+    // Runs whose process died (kill -9) are still 'running': mark them killed so they are resumed.
+    store.gcRuns();
+    return planJobs(store, selected, opts, outcome);
+  });
+  if (opts.sweepPoint === undefined) {
+    opts.stdout.write(`sweep ${loaded.spec.name}: ${points.length} points, ${jobs.length} to run, ${outcome.skipped.length} skipped; workers ${Math.min(opts.workers, Math.max(1, jobs.length))}\n`);
+  }
+  if (opts.workers > 1 && opts.sweepPoint === undefined) {
+    await runInChildren(jobs.map((j) => ({ index: j.point.index, label: sweepLabel(j.point.values) })), opts, outcome);
+    return outcome;
+  }
+  for (const job of jobs) {
+    if (opts.stop.requested) break;
+    await runJob(job, loaded, opts, outcome);
+  }
+  return outcome;
+}
+
+function planJobs(store: RunStore, selected: SweepPoint[], opts: ExpOptions, outcome: ExpOutcome): Job[] {
+  const jobs: Job[] = [];
+  for (const point of selected) {
+    const plan = planPoint(store, point.spec.name, point.hash);
+    if (plan.action !== 'skip') {
+      jobs.push({ point, resumeRunId: plan.action === 'resume' ? plan.runId : undefined });
+      continue;
+    }
+    outcome.skipped.push({ label: sweepLabel(point.values), runId: plan.runId, reason: plan.reason });
+    if (opts.sweepPoint === undefined) opts.stdout.write(`sweep ${sweepLabel(point.values)}: skipped, ${plan.reason} as run ${plan.runId}\n`);
+  }
+  return jobs;
+}
+
+/** One sweep point in this process; a failure is recorded and the sweep goes on (a child reports it by its exit code). */
+async function runJob(job: Job, loaded: LoadedSpec, opts: ExpOptions, outcome: ExpOutcome): Promise<void> {
+  const label = sweepLabel(job.point.values);
+  opts.stdout.write(`sweep ${label}: ${job.resumeRunId ? `resuming run ${job.resumeRunId}` : 'starting'}\n`);
+  try {
+    const args: RunArgs = { specText: loaded.text, specHash: job.point.hash, specFile: opts.file!, resumeRunId: job.resumeRunId, sweepValues: { ...job.point.values } };
+    outcome.runs.push({ ...(await runInProcess(job.point.spec, args, opts)), label });
+  } catch (err) {
+    if (opts.sweepPoint !== undefined) throw err;
+    outcome.failed.push({ label, message: (err as Error).message });
+    opts.stderr.write(`sweep ${label}: failed: ${(err as Error).message}\n`);
+  }
+}

@@ -1,0 +1,34 @@
+/** A sweep's points against the store: which to run fresh, which to resume, which to skip; and their names. */
+import type { RunReader } from '@vgglab/store';
+
+/**
+ * A sweep point's short name for run names and output: `model.name=vgg11,optimizer=sgd(lr=0.02)`. A whole
+ * block swept as an object shows its `name` and its other scalar fields.
+ */
+export function sweepLabel(values: Readonly<Record<string, unknown>>): string {
+  const show = (v: unknown): string => {
+    if (v && typeof v === 'object' && !Array.isArray(v)) {
+      const { name, ...rest } = v as Record<string, unknown>;
+      const scalars = Object.entries(rest)
+        .filter(([, x]) => x === null || typeof x !== 'object')
+        .map(([k, x]) => `${k}=${String(x)}`);
+      if (typeof name === 'string') return scalars.length ? `${name}(${scalars.join(',')})` : name;
+    }
+    return typeof v === 'string' ? v : JSON.stringify(v);
+  };
+  return Object.entries(values)
+    .map(([k, v]) => `${k}=${show(v)}`)
+    .join(',');
+}
+
+export type PointPlan = { action: 'new' } | { action: 'resume' | 'skip'; runId: string; reason: string };
+
+/** Decides what to do with a sweep point given the store: run it fresh, resume a run, or skip it. */
+export function planPoint(store: Pick<RunReader, 'findRunBySpecHash'>, experiment: string, hash: string): PointPlan {
+  const existing = store.findRunBySpecHash(experiment, hash);
+  if (!existing) return { action: 'new' };
+  if (existing.status === 'finished') return { action: 'skip', runId: existing.id, reason: 'already finished' };
+  if (existing.status === 'running') return { action: 'skip', runId: existing.id, reason: `running (pid ${existing.pid} on ${existing.host})` };
+  if (existing.status === 'killed') return { action: 'resume', runId: existing.id, reason: 'interrupted' };
+  return { action: 'new' }; // failed: start over with a new run; the failed one stays for its error message
+}
