@@ -1,7 +1,7 @@
 /**
  * A sweep point's name as people say it: the values that vary across the sweep, short, in the sweep's key order
  * (`vgg16_bn · sgd 0.02`), rather than every `key=value` (`model.name=vgg16_bn,optimizer=sgd(lr=0.02)`), which no
- * table column shows in full. No imports: the runner names runs with it, tests and pages may too.
+ * table column shows in full. No imports (a pure module): the runner names sweep runs with it.
  */
 
 /** Between the values of a name. */

@@ -1,12 +1,12 @@
 /**
  * More runs for the comparison's tests, added to a fixture store through the store's API as the runner writes them:
- * a 2x2 sweep named by its varying values (core's sweepPointName, what the runner names sweep points with), a run
- * started with `-o` overrides, an evaluation that recorded its misclassified images (PNG files in a dataset folder
- * outside the runs folder), and system metrics.
+ * a 2x2 sweep named by its varying values (as the runner names sweep points: core's sweepPointName, tested in core
+ * and in the runner's sweep test; the dashboard does not import core), a run started with `-o` overrides, an
+ * evaluation that recorded its misclassified images (PNG files in a dataset folder outside the runs folder), and
+ * system metrics.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sweepPointName } from '@vgglab/core/sweep-name';
 import { openStore, type MetricInput } from '@vgglab/store';
 import { CLASSES, logAll, STEPS_PER_EPOCH, trainingCurves, type Fixture } from './fixture.ts';
 import { shapePng } from './png.ts';
@@ -61,14 +61,13 @@ function systemMetrics(startTime: number, steps: number): MetricInput[] {
 export function addCompareRuns(fixture: Fixture): CompareFixture {
   const store = openStore(fixture.dbFile);
   const t0 = Date.UTC(2026, 10, 29, 9, 0, 0);
-  const varying = Object.keys(SWEEP_GRID);
   try {
     const sweep: CompareFixture['sweep'] = [];
     let index = 0;
     for (const model of SWEEP_GRID['model.name']) {
       for (const optimizer of SWEEP_GRID.optimizer) {
         const values = { 'model.name': model, optimizer };
-        const name = sweepPointName(values, varying);
+        const name = `${model} · ${optimizer.name} ${optimizer.lr}`;
         const startTime = t0 + index * 3_600_000;
         const run = store.createRun({
           experiment: SWEEP_EXPERIMENT,
