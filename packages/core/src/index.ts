@@ -44,7 +44,7 @@ export { Registry, RegistryError, createRegistry, globToRegExp, suggest } from '
 export type { Registered } from './registry.ts';
 
 // --- experiment spec
-export { experimentSpecSchema, SPEC_DEFAULTS } from './spec-schema.ts';
+export { experimentSpecSchema, SPEC_DEFAULTS, ABSENT_FIELD_DEFAULTS } from './spec-schema.ts';
 export type { ExperimentSpec } from './spec-schema.ts';
 export { canonicalJson, isSpecField, loadSpec, parseFieldPath, parseSpec, specHash } from './spec.ts';
 export type { LoadedSpec, SpecLoadOptions } from './spec.ts';

@@ -197,7 +197,15 @@ export const SPEC_DEFAULTS = {
   logEverySteps: fields.train.properties.logEverySteps.default,
   minDelta: fields.train.properties.earlyStopping.properties.minDelta.default,
   warmupSteps: fields.optimizer.properties.schedule.properties.warmupSteps.default,
-  // Not schema defaults (see `train.evaluate` above): what the runner reads when the field is absent.
+} as const;
+
+/**
+ * What the runner reads when these fields are absent. Not schema defaults: a default would enter every resolved spec
+ * and change the hash of every spec written before the field existed (a sweep would re-run its finished points).
+ */
+export const ABSENT_FIELD_DEFAULTS = {
+  /** `train.evaluate` */
   evaluate: true,
+  /** `train.systemMetricsSeconds` */
   systemMetricsSeconds: 10,
 } as const;

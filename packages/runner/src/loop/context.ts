@@ -3,7 +3,7 @@
  * train fields with the schema's defaults), its parts (data, model, optimizer, store queue) and its state.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { SPEC_DEFAULTS, type DatasetSource, type ExperimentSpec, type Registry, type SeededRandom, type TrainingOptimizer } from '@vgglab/core';
+import { ABSENT_FIELD_DEFAULTS, SPEC_DEFAULTS, type DatasetSource, type ExperimentSpec, type Registry, type SeededRandom, type TrainingOptimizer } from '@vgglab/core';
 import type { MetricQueue, RunStore } from '@vgglab/store';
 import type { CheckpointState } from './checkpoint.ts';
 import type { Progress } from './progress.ts';
@@ -106,8 +106,8 @@ export function loopSettings(spec: ExperimentSpec): LoopSettings {
     minDelta: train.earlyStopping?.minDelta ?? SPEC_DEFAULTS.minDelta,
     patience: train.earlyStopping?.patience,
     maxStepsPerEpoch: train.maxStepsPerEpoch ?? Infinity,
-    evaluate: train.evaluate ?? SPEC_DEFAULTS.evaluate,
-    systemMetricsSeconds: train.systemMetricsSeconds ?? SPEC_DEFAULTS.systemMetricsSeconds,
+    evaluate: train.evaluate ?? ABSENT_FIELD_DEFAULTS.evaluate,
+    systemMetricsSeconds: train.systemMetricsSeconds ?? ABSENT_FIELD_DEFAULTS.systemMetricsSeconds,
   };
 }
 
