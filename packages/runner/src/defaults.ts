@@ -7,6 +7,8 @@ export const LAST_CHECKPOINT = 'last';
 
 /** Tag holding the spec file's absolute path: a resumed run resolves relative paths against its folder. */
 export const SPEC_FILE_TAG = 'spec_file';
+/** How a sweep's child processes learn the command line the user typed (JSON words), to store with their runs. */
+export const PARENT_COMMAND_ENV = 'VGGLAB_PARENT_COMMAND';
 
 /** Artifact kinds recorded in the store. */
 export const ARTIFACT_BEST = 'checkpoint-best';

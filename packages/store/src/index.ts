@@ -11,6 +11,8 @@ export { generateSyntheticRuns, mulberry32 } from './synthetic.ts';
 export type { SyntheticRunsOptions } from './synthetic.ts';
 export { runListCsv, metricsCsv } from './queries/csv.ts';
 export { flattenParams, paramString } from './runs/flatten.ts';
+export { runFolder } from './runs/folder.ts';
+export { MAX_NOTE_LENGTH, MAX_RUN_NAME_LENGTH } from './runs/edit.ts';
 export { StoreError } from './errors.ts';
 export { RUN_STATUSES, STORED_RUN_STATUSES } from './validate.ts';
 export { SCHEMA_VERSION } from './storage/schema.ts';
@@ -47,6 +49,7 @@ export type {
   MetricInput,
   MetricPoint,
   MetricQueue,
+  MisclassifiedSamples,
   MetricQueueOptions,
   MetricSeries,
   MetricSeriesQuery,
@@ -56,9 +59,12 @@ export type {
   NewEvaluation,
   NewRun,
   OpenStoreOptions,
+  ParamRange,
   ResumeOptions,
   Run,
   RunDetails,
+  RunEdit,
+  RunEditor,
   RunFacets,
   RunListQuery,
   RunPage,

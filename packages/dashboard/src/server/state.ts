@@ -19,13 +19,15 @@ export interface DashboardSettings {
   runsDir: string;
   predict?: PredictFn;
   predictMaxBytes: number;
+  /** Whether the page may edit runs: on a loopback server, or with a token (routes/edit.ts). */
+  edits: boolean;
   /** A reader of its own for a streamed export: a streamed query keeps its connection busy between chunks. */
   openReader(): RunReader;
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** The run store, read side only: the dashboard never writes. */
+    /** The run store, read side only (the edit routes write through a writer of their own). */
     runStore: RunReader;
     liveHub: LiveHub;
     seriesCache: SeriesCache<CachedSeries>;
@@ -48,6 +50,7 @@ export function decorateState(app: FastifyInstance, options: DashboardOptions, p
     runsDir: paths.runsDir,
     predict: options.predict,
     predictMaxBytes: options.predictMaxBytes ?? DASHBOARD_DEFAULTS.predictMaxBytes,
+    edits: options.loopbackOnly === true || options.token !== undefined,
     openReader,
   });
   app.addHook('onClose', async () => {

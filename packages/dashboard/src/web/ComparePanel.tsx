@@ -1,8 +1,9 @@
 /** The compare view: the selected runs' curves overlaid, one chart per metric, and the params that differ. */
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
-import { api, type LivePoint, type ParamsDiff, type RunStatusChange } from './api.ts';
+import { api, type LivePoint, type RunStatusChange } from './api.ts';
 import { bucketsForWidth, firstColumnWidth } from './buckets.ts';
 import { Chart, XAxisSelect, type ChartSeries } from './Chart.tsx';
+import { CompareTable } from './CompareTable.tsx';
 import { formatLr, runColor } from './format.ts';
 import { appendLivePoints, curve, epochMapper, orderMetricKeys, smooth, type RunSeries } from './series.ts';
 import type { RunLite } from './types.ts';
@@ -33,7 +34,6 @@ export function ComparePanel({ runs, onDeselect, onClear, onOpenRun, onStatusCha
   const [version, setVersion] = useState(0);
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
-  const [params, setParams] = useState<ParamsDiff | null>(null);
   const [live, setLive] = useState(false);
   // Buckets per series the page asks for, from the charts' width (null until the grid is laid out).
   const [buckets, setBuckets] = useState<number | null>(null);
@@ -60,7 +60,6 @@ export function ComparePanel({ runs, onDeselect, onClear, onOpenRun, onStatusCha
     if (runIds.length === 0) {
       setData(new Map());
       setKeys([]);
-      setParams(null);
       return;
     }
     if (buckets === null) return;
@@ -70,17 +69,13 @@ export function ComparePanel({ runs, onDeselect, onClear, onOpenRun, onStatusCha
     (async () => {
       const { keys: available } = await api.metricKeys(runIds);
       const ordered = orderMetricKeys(available).slice(0, MAX_CHARTS);
-      const [series, diff] = await Promise.all([
-        ordered.length ? api.series(runIds, ordered, buckets) : Promise.resolve({ cursor: 0, series: [] }),
-        api.params(runIds),
-      ]);
+      const series = ordered.length ? await api.series(runIds, ordered, buckets) : { cursor: 0, series: [] };
       if (cancelled) return;
       const byRun = new Map<string, RunSeries>(runIds.map((id) => [id, new Map()]));
       for (const s of series.series) byRun.get(s.runId)?.set(s.key, s);
       setKeys(ordered);
       setData(byRun);
       setCursor(series.cursor);
-      setParams(diff);
       setVersion((v) => v + 1);
     })()
       .catch((e: unknown) => !cancelled && setError(e instanceof Error ? e.message : String(e)))
@@ -226,49 +221,7 @@ export function ComparePanel({ runs, onDeselect, onClear, onOpenRun, onStatusCha
           <Chart key={key} title={key} series={series} xMode={xMode} version={version} zoomGroup={zoomGroup} testId={`chart-${key}`} />
         ))}
       </div>
-      <ParamsTable diff={params} />
+      <CompareTable runIds={runIds} refreshKey={runs.map((r) => r.status).join(',')} />
     </div>
-  );
-}
-
-function ParamsTable({ diff }: { diff: ParamsDiff | null }) {
-  if (!diff) return null;
-  if (diff.runs.length < 2) return null;
-  return (
-    <section className="card params-diff" data-testid="params-diff">
-      <header className="card-title">
-        Params that differ <span className="muted">({diff.params.length})</span>
-      </header>
-      {diff.params.length === 0 ? (
-        <div className="muted pad">These runs have identical params.</div>
-      ) : (
-        <div className="table-scroll">
-          <table className="plain">
-            <thead>
-              <tr>
-                <th>param</th>
-                {diff.runs.map((run, index) => (
-                  <th key={run.id}>
-                    <span className="swatch" style={{ background: runColor(index) }} /> {run.name}
-                  </th>
-                ))}
-              </tr>
-            </thead>
-            <tbody>
-              {diff.params.map((row) => (
-                <tr key={row.key}>
-                  <td className="mono">{row.key}</td>
-                  {row.values.map((value, i) => (
-                    <td key={i} className="mono">
-                      {value ?? <span className="muted">–</span>}
-                    </td>
-                  ))}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-    </section>
   );
 }

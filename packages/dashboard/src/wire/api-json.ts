@@ -86,4 +86,6 @@ export interface HealthJson {
   predict: boolean;
   /** Whether every request needs the token (the server listens beyond this machine). */
   auth: boolean;
+  /** Whether the page may edit runs (a loopback server, or one with a token). */
+  edits: boolean;
 }

@@ -15,6 +15,7 @@ import { Progress } from '../loop/progress.ts';
 import { registerSpecPlugins } from '../plugins.ts';
 import { withStore } from '../store.ts';
 import { runExperiment, type RunResult, type StopFlag } from '../loop/train.ts';
+import { evaluateAfterTraining } from '../inference/after-training.ts';
 import { runInChildren } from './children.ts';
 import { planPoint, sweepLabel } from './plan.ts';
 
@@ -34,6 +35,9 @@ export interface ExpOptions {
   stop: StopFlag;
   /** Extra arguments a sweep passes to its children (`--plugin` flags). */
   childArgs?: string[];
+  /** The command line as the user gave it (its words), stored with each new run; a sweep's children get the
+   * parent's. */
+  command?: string[];
 }
 
 export interface ExpOutcome {
@@ -67,6 +71,8 @@ interface RunArgs {
   specFile: string;
   resumeRunId?: string;
   sweepValues?: Record<string, unknown> | null;
+  /** A new run's name: a sweep point's varying values (`vgg16_bn · sgd 0.02`), else the spec's `name`. */
+  runName?: string;
 }
 
 async function runInProcess(spec: ExperimentSpec, args: RunArgs, opts: ExpOptions): Promise<RunResult> {
@@ -86,10 +92,13 @@ async function runInProcess(spec: ExperimentSpec, args: RunArgs, opts: ExpOption
       runsDir,
       resumeRunId: args.resumeRunId,
       sweepValues: args.sweepValues ?? null,
-      runName: args.sweepValues && Object.keys(args.sweepValues).length ? sweepLabel(args.sweepValues) : undefined,
+      runName: args.runName || spec.name,
       backend: engine.backend,
       progress,
       stop: opts.stop,
+      command: opts.command,
+      overrides: opts.overrides,
+      onTrained: evaluateAfterTraining,
     });
     const best = result.best.value === null ? '' : `; best ${result.best.metric} ${result.best.value.toFixed(4)} at epoch ${(result.best.epoch ?? 0) + 1}`;
     progress.line(`run ${result.runId} ${result.status} after ${result.epochsCompleted} epoch(s)${best}; checkpoints in ${path.join(runsDir, result.runId)}`);
@@ -177,7 +186,14 @@ async function runJob(job: Job, loaded: LoadedSpec, opts: ExpOptions, outcome: E
   const label = sweepLabel(job.point.values);
   opts.stdout.write(`sweep ${label}: ${job.resumeRunId ? `resuming run ${job.resumeRunId}` : 'starting'}\n`);
   try {
-    const args: RunArgs = { specText: loaded.text, specHash: job.point.hash, specFile: opts.file!, resumeRunId: job.resumeRunId, sweepValues: { ...job.point.values } };
+    const args: RunArgs = {
+      specText: loaded.text,
+      specHash: job.point.hash,
+      specFile: opts.file!,
+      resumeRunId: job.resumeRunId,
+      sweepValues: { ...job.point.values },
+      runName: job.point.name,
+    };
     outcome.runs.push({ ...(await runInProcess(job.point.spec, args, opts)), label });
   } catch (err) {
     if (opts.sweepPoint !== undefined) throw err;

@@ -1,6 +1,5 @@
 /** `vgglab runs`: list runs, show one, compare two, delete some, mark dead ones killed. */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { PARAM_KEYS, RUN_STATUSES, type LatestMetric, type RunDetails, type RunReader, type RunStatus, type RunStore, type RunSummary } from '@vgglab/store';
 import { flag, int, list, printJson, str, table, type Command, type CommandIO, type ParsedValues } from '../command.ts';
 import { DEFAULT_RUNS_LIMIT, EXIT, METRIC } from '../../defaults.ts';
@@ -167,21 +166,6 @@ const gcCommand: Command = {
   },
 };
 
-/**
- * The folder holding a run's files: the nearest ancestor of its artifacts named after the run (the runner writes
- * `<runs dir>/<run id>/checkpoints/...`). Only such a folder is ever deleted, never a shared parent.
- */
-export function runFolder(storeFile: string, run: Pick<RunDetails, 'id' | 'artifacts'>): string | undefined {
-  for (const artifact of run.artifacts) {
-    let dir = path.resolve(path.dirname(storeFile), artifact.path);
-    while (path.dirname(dir) !== dir) {
-      if (path.basename(dir) === run.id) return dir;
-      dir = path.dirname(dir);
-    }
-  }
-  return undefined;
-}
-
 function metricPoints(run: RunDetails): number {
   return Object.values(run.metrics).reduce((n, m) => n + m.count, 0);
 }
@@ -198,11 +182,13 @@ const deleteCommand: Command = {
   details: 'A running run is refused: stop it first (or `vgglab runs gc` if its process is gone).',
   async run(values, positionals, io) {
     if (positionals.length === 0) throw new UsageError('runs delete needs at least one run id (or a unique prefix of at least 4 characters)');
+    const { runFolder } = await import('@vgglab/store');
     return withRunStore(values, io, (store) => {
       // Everything is checked before anything is deleted: one bad id deletes nothing.
       const ids = [...new Set(positionals.map((arg) => store.resolveRunId(arg)))];
       const plans = ids.map((id) => {
         const run = store.getRun(id)!;
+        // The store refuses a running run too (deleteRun); asked here first so that one running run deletes nothing.
         if (run.status === 'running') {
           throw new CliError(`run ${id} is running (pid ${run.pid ?? '?'} on ${run.host}); stop it first, or \`vgglab runs gc\` if its process is gone`);
         }
