@@ -9,6 +9,11 @@ import type { Band } from './series.ts';
 export interface ChartSeries {
   label: string;
   color: string;
+  /** The line this curve draws (a run id or a group's id; a faint raw curve has its line's): what the shared legend
+   * hides and the pointer highlights in every chart. */
+  id?: string;
+  /** Dash pattern (CSS px on, off, …); solid without. */
+  dash?: readonly number[];
   x: number[];
   y: (number | null)[];
   /** Drawn thin and faint (the raw curve behind a smoothed one). */
