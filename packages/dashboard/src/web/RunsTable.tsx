@@ -4,7 +4,8 @@
  */
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { api, NO_FILTERS, type Facets, type RunFilters, type RunSort, type RunStatus, type RunSummary } from './api.ts';
-import { formatDateTime, formatDuration, formatLr, formatPercent, runColor, shortId } from './format.ts';
+import { formatDateTime, formatDuration, formatLr, formatPercent, shortId } from './format.ts';
+import { assignColors } from './palette.ts';
 import { StatusBadge } from './StatusBadge.tsx';
 import { statusChoices, statusClass } from './statuses.ts';
 
@@ -165,6 +166,8 @@ export function RunsTable(props: TableProps) {
   useLayoutEffect(updateRange, [updateRange, loaded.total]);
 
   const selectedSet = useMemo(() => new Set(selected), [selected]);
+  // The compared runs' colours, as the compare view draws them (one line per run).
+  const selectedColors = useMemo(() => assignColors(selected), [selected]);
   const rows = loaded.rows;
   const visible: { index: number; run: RunSummary | undefined }[] = [];
   for (let i = range.start; i < Math.min(loaded.total, range.end); i++) visible.push({ index: i, run: rows[i] });
@@ -203,7 +206,7 @@ export function RunsTable(props: TableProps) {
                   key={run.id}
                   run={run}
                   top={index * ROW_HEIGHT}
-                  selectedIndex={selected.indexOf(run.id)}
+                  accent={selectedColors.get(run.id)}
                   checked={selectedSet.has(run.id)}
                   onToggle={onToggle}
                   onOpen={onOpen}
@@ -239,14 +242,14 @@ function Row({
   run,
   top,
   checked,
-  selectedIndex,
+  accent,
   onToggle,
   onOpen,
 }: {
   run: RunSummary;
   top: number;
   checked: boolean;
-  selectedIndex: number;
+  accent: string | undefined;
   onToggle: (run: RunSummary) => void;
   onOpen: (id: string) => void;
 }) {
@@ -270,7 +273,7 @@ function Row({
           checked={checked}
           onChange={() => onToggle(run)}
           aria-label={`compare ${run.name}`}
-          style={checked ? { accentColor: runColor(selectedIndex) } : undefined}
+          style={checked ? { accentColor: accent } : undefined}
         />
       </div>
       <div className="td">

@@ -108,7 +108,7 @@ describe('compareLines', () => {
     const { charts } = compareLines(input({ groupBy: ['optimizer.name'], band: 'std' }));
     const adam = charts[0].series[0];
     // step 30: 0.3, 0.4, 0.5 -> mean 0.4, sample std 0.1
-    expect(adam.band!.hi[3] - adam.y[3]!).toBeCloseTo(0.1, 12);
+    expect(adam.band!.hi[3]! - adam.y[3]!).toBeCloseTo(0.1, 12);
     expect(adam.y[3]! - adam.band!.lo[3]!).toBeCloseTo(0.1, 12);
   });
 

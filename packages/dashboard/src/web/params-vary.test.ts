@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { paramColumns, paramVariations, varyingParamKeys } from './params-vary.ts';
 
-const runs = [
+const runs: Record<string, string>[] = [
   { 'model.name': 'vgg11', 'optimizer.name': 'adam', seed: '0', 'data.batchSize': '32', 'train.layer10': '1' },
   { 'model.name': 'vgg11', 'optimizer.name': 'sgd', seed: '1', 'data.batchSize': '32', 'train.layer2': '4' },
   { 'model.name': 'vgg11', 'optimizer.name': 'sgd', seed: '2', 'data.batchSize': '32', 'train.layer2': '4', 'train.layer10': '3' },
