@@ -54,21 +54,25 @@ describe('charts in a browser', () => {
     fixture?.cleanup();
   });
 
-  /** A fresh page (its own localStorage) that records page errors. */
-  async function open(viewport = { width: 1440, height: 1600 }): Promise<{ page: Page; errors: string[] }> {
+  /** Runs `body` on a fresh page (its own localStorage), which must raise no page error; closes it. */
+  async function onPage(body: (page: Page) => Promise<void>, viewport = { width: 1440, height: 1600 }): Promise<void> {
     const page = await browser!.newPage({ viewport });
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
-    return { page, errors };
+    try {
+      await body(page);
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
   }
 
   const compareUrl = (names: string[]) => `${url}#/?runs=${names.map((n) => ids[n]).join(',')}`;
 
   browserIt(
     'draws a point no line reaches as a marker: a 1-epoch run, a failed run with one finite loss, a live run’s first validation point, in the compare and run views',
-    async () => {
-      const { page, errors } = await open();
-      try {
+    () =>
+      onPage(async (page) => {
         await page.goto(url);
         const rows = page.getByTestId('run-row');
         await page.getByTestId('search').fill('one-epoch');
@@ -113,19 +117,14 @@ describe('charts in a browser', () => {
         }
         await expect.poll(async () => (await probeChart(page, 'chart-val/accuracy'))?.markers, { timeout: 10_000 }).toBe(1);
         await expect.poll(() => colorPixels(page, 'chart-val/accuracy', preferredColor(ids['live-first-val']))).toBeGreaterThan(20);
-        expect(errors).toEqual([]);
-      } finally {
-        await page.close();
-      }
-    },
+      }),
     60_000,
   );
 
   browserIt(
     'groups 3 seeds x 2 optimizers into 2 mean lines with min–max and ±std bands, colours by one param and dashes by another, colours stable across charts and reloads',
-    async () => {
-      const { page, errors } = await open();
-      try {
+    () =>
+      onPage(async (page) => {
         const names = seedRuns.map((r) => r.name);
         await page.goto(compareUrl(names));
         const loss = 'chart-train/loss';
@@ -207,19 +206,14 @@ describe('charts in a browser', () => {
         }
         expect(styled.strokes[byName('seeds-adam-s0')]).not.toBe(styled.strokes[byName('seeds-sgd-s0')]);
         await page.getByTestId('compare').screenshot({ path: join(SCREENSHOT_DIR, 'charts-color-dash.png') });
-        expect(errors).toEqual([]);
-      } finally {
-        await page.close();
-      }
-    },
+      }),
     60_000,
   );
 
   browserIt(
     'one legend hides a run in every chart; hovering a line highlights it in every chart; the tooltip lists the runs by value, each at its own nearest step',
-    async () => {
-      const { page, errors } = await open();
-      try {
+    () =>
+      onPage(async (page) => {
         const names = seedRuns.map((r) => r.name);
         await page.goto(compareUrl(names));
         const [loss, accuracy] = ['chart-train/loss', 'chart-val/accuracy'];
@@ -282,19 +276,14 @@ describe('charts in a browser', () => {
         await page.getByTestId('legend-line').filter({ hasText: other }).hover();
         await expect.poll(async () => (await probeChart(page, loss))?.highlight).toBe(ids[other]);
         expect((await probeChart(page, accuracy))!.highlight).toBe(ids[other]);
-        expect(errors).toEqual([]);
-      } finally {
-        await page.close();
-      }
-    },
+      }),
     60_000,
   );
 
   browserIt(
     'puts one chart on a log-scale y axis, kept across reloads',
-    async () => {
-      const { page, errors } = await open();
-      try {
+    () =>
+      onPage(async (page) => {
         await page.goto(compareUrl(['seeds-adam-s0', 'seeds-sgd-s0']));
         const loss = page.getByTestId('chart-train/loss');
         await expect.poll(async () => (await probeChart(page, 'chart-train/loss'))?.yDistr).toBe(1);
@@ -309,11 +298,7 @@ describe('charts in a browser', () => {
         await page.getByTestId('compare').screenshot({ path: join(SCREENSHOT_DIR, 'charts-log.png') });
         await loss.getByTestId('log-y').click();
         await expect.poll(async () => (await probeChart(page, 'chart-train/loss'))?.yDistr).toBe(1);
-        expect(errors).toEqual([]);
-      } finally {
-        await page.close();
-      }
-    },
+      }),
     60_000,
   );
 
@@ -324,8 +309,7 @@ describe('charts in a browser', () => {
         [390, 844],
         [800, 1000],
       ]) {
-        const { page, errors } = await open({ width, height });
-        try {
+        await onPage(async (page) => {
           await page.goto(compareUrl(seedRuns.map((r) => r.name)));
           await expect.poll(async () => (await probeChart(page, 'chart-train/loss'))?.curves).toBe(6);
           await page.getByTestId('group-by').locator('summary').click();
@@ -356,10 +340,7 @@ describe('charts in a browser', () => {
           expect(icon.status()).toBe(200);
           expect(icon.headers()['content-type']).toMatch(/^image\/svg\+xml/);
           expect(await icon.text()).toContain('<svg');
-          expect(errors).toEqual([]);
-        } finally {
-          await page.close();
-        }
+        }, { width, height });
       }
     },
     90_000,

@@ -116,7 +116,7 @@ export function compareLines(input: CompareLinesInput): { lines: CompareLine[]; 
         const c = runCurve(line.runIds[0], key);
         if (!c) continue;
         // The faint raw curve is hidden and shown with the smoothed one (pushed next, at index length + 1).
-        if (smoothing > 0) series.push({ ...look, label: `${line.label} (raw)`, x: c.x, y: c.y, faint: true, legend: false, follows: series.length + 1 });
+        if (smoothing > 0) series.push({ ...look, label: `${line.label} (raw)`, x: c.x, y: c.y, faint: true, follows: series.length + 1 });
         // Smoothing applies to the line only: the band is the raw extremes of each bucket, there to show the
         // spikes and spread that the line (a bucket's last value, then averaged) hides; smoothing it would hide
         // them again, and an average of minima is not the minimum of anything.
@@ -133,7 +133,7 @@ export function compareLines(input: CompareLinesInput): { lines: CompareLine[]; 
       const label = `${line.label} (${curves.length} run${curves.length === 1 ? '' : 's'})`;
       if (smoothing > 0) {
         const raw = aggregateCurves(curves, style.band);
-        series.push({ ...look, label: `${label} (raw)`, x: raw.x, y: raw.mean, faint: true, legend: false, follows: series.length + 1 });
+        series.push({ ...look, label: `${label} (raw)`, x: raw.x, y: raw.mean, faint: true, follows: series.length + 1 });
       }
       series.push({ ...look, label, x: agg.x, y: agg.mean, band: { lo: agg.lo, hi: agg.hi } });
     }

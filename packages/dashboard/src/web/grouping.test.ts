@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { aggregateCurves, groupLabel, groupRuns, sampleStd } from './grouping.ts';
+import { aggregateCurves, groupLabel, groupRuns } from './grouping.ts';
 
 describe('aggregateCurves', () => {
   it('averages runs logged at the same steps, with the min–max across them', () => {
@@ -73,13 +73,6 @@ describe('aggregateCurves', () => {
     // step 2 is not a point of any run any more; a is interpolated over its null only where another run has a point
     expect(agg).toEqual({ x: [1, 3], mean: [1, 3], lo: [1, 3], hi: [1, 3], count: [1, 1] });
     expect(aggregateCurves([], 'std')).toEqual({ x: [], mean: [], lo: [], hi: [], count: [] });
-  });
-});
-
-describe('sampleStd', () => {
-  it('divides by n − 1', () => {
-    expect(sampleStd([2, 4, 4, 4, 5, 5, 7, 9], 5)).toBeCloseTo(Math.sqrt(32 / 7), 12);
-    expect(sampleStd([3], 3)).toBe(0);
   });
 });
 

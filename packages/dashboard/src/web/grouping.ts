@@ -30,76 +30,88 @@ export interface GroupAggregate {
   count: number[];
 }
 
-/** A curve's finite points only. */
-function finitePoints(curve: XYCurve): { x: number[]; y: number[] } {
-  const x: number[] = [];
-  const y: number[] = [];
+/** A curve's finite points only, as typed arrays. */
+function finitePoints(curve: XYCurve): { x: Float64Array; y: Float64Array } {
+  let n = 0;
+  for (let i = 0; i < curve.x.length; i++) {
+    const v = curve.y[i];
+    if (typeof v === 'number' && Number.isFinite(v) && Number.isFinite(curve.x[i])) n++;
+  }
+  const x = new Float64Array(n);
+  const y = new Float64Array(n);
+  let k = 0;
   for (let i = 0; i < curve.x.length; i++) {
     const v = curve.y[i];
     if (typeof v === 'number' && Number.isFinite(v) && Number.isFinite(curve.x[i])) {
-      x.push(curve.x[i]);
-      y.push(v);
+      x[k] = curve.x[i];
+      y[k++] = v;
     }
   }
   return { x, y };
 }
 
-/** The sorted union of the curves' x values. */
-function unionOfX(curves: readonly { x: number[] }[]): number[] {
-  const all = curves.flatMap((c) => c.x).sort((a, b) => a - b);
-  return all.filter((v, i) => i === 0 || v !== all[i - 1]);
+/** The sorted union of the curves' x values (a typed-array sort: numeric, no comparator calls). */
+function unionOfX(curves: readonly { x: Float64Array }[]): Float64Array {
+  const all = new Float64Array(curves.reduce((n, c) => n + c.x.length, 0));
+  let offset = 0;
+  for (const c of curves) {
+    all.set(c.x, offset);
+    offset += c.x.length;
+  }
+  all.sort();
+  let n = 0;
+  for (let i = 0; i < all.length; i++) if (i === 0 || all[i] !== all[n - 1]) all[n++] = all[i];
+  return all.subarray(0, n);
 }
 
-/** Mean and band of the runs' curves on the union of their x values (see the module's comment for the method). */
+/**
+ * Mean and band of the runs' curves on the union of their x values (see the module's comment for the method). One
+ * pass over the union with a cursor per run; the spread is accumulated with Welford's update (stable for values far
+ * from zero), so no per-x array of values is made.
+ */
 export function aggregateCurves(curves: readonly XYCurve[], band: BandKind): GroupAggregate {
   const runs = curves.map(finitePoints).filter((c) => c.x.length > 0);
-  const x = unionOfX(runs);
+  const union = unionOfX(runs);
   const out: GroupAggregate = { x: [], mean: [], lo: [], hi: [], count: [] };
   // Per run, the index of its last point at or before the current x (x only grows, so this only moves forward).
-  const at = runs.map(() => 0);
-  const values: number[] = [];
-  for (const u of x) {
-    values.length = 0;
-    runs.forEach((run, r) => {
-      const n = run.x.length;
-      if (u < run.x[0] || u > run.x[n - 1]) return;
-      let j = at[r];
-      while (j + 1 < n && run.x[j + 1] <= u) j++;
-      at[r] = j;
-      if (run.x[j] === u) values.push(run.y[j]);
-      else values.push(run.y[j] + ((run.y[j + 1] - run.y[j]) * (u - run.x[j])) / (run.x[j + 1] - run.x[j]));
-    });
-    if (values.length === 0) continue;
-    let sum = 0;
+  const at = new Int32Array(runs.length);
+  for (let k = 0; k < union.length; k++) {
+    const u = union[k];
+    let count = 0;
+    let mean = 0;
+    let m2 = 0;
     let min = Infinity;
     let max = -Infinity;
-    for (const v of values) {
-      sum += v;
+    for (let r = 0; r < runs.length; r++) {
+      const { x, y } = runs[r];
+      const n = x.length;
+      if (u < x[0] || u > x[n - 1]) continue;
+      let j = at[r];
+      while (j + 1 < n && x[j + 1] <= u) j++;
+      at[r] = j;
+      const v = x[j] === u ? y[j] : y[j] + ((y[j + 1] - y[j]) * (u - x[j])) / (x[j + 1] - x[j]);
+      count++;
+      const delta = v - mean;
+      mean += delta / count;
+      m2 += delta * (v - mean);
       if (v < min) min = v;
       if (v > max) max = v;
     }
-    const mean = sum / values.length;
+    if (count === 0) continue;
     out.x.push(u);
     out.mean.push(mean);
-    out.count.push(values.length);
+    out.count.push(count);
     if (band === 'minmax') {
       out.lo.push(min);
       out.hi.push(max);
     } else {
-      const sd = sampleStd(values, mean);
+      // sample standard deviation (n − 1): the runs are a sample of seeds; 0 for one run
+      const sd = count > 1 ? Math.sqrt(m2 / (count - 1)) : 0;
       out.lo.push(mean - sd);
       out.hi.push(mean + sd);
     }
   }
   return out;
-}
-
-/** Sample standard deviation (n − 1 in the denominator: the runs are a sample of seeds); 0 for one value. */
-export function sampleStd(values: readonly number[], mean: number): number {
-  if (values.length < 2) return 0;
-  let squares = 0;
-  for (const v of values) squares += (v - mean) ** 2;
-  return Math.sqrt(squares / (values.length - 1));
 }
 
 export interface RunGroup {
