@@ -3,7 +3,7 @@
  * colour by a param, dash by a param. Every menu offers the params that vary across the compared runs, those whose
  * values differ first (params-vary.ts); constants are left out. The choice is kept in localStorage.
  */
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { DEFAULT_LINE_STYLE, type LineStyleChoice } from './compare-lines.ts';
 import type { BandKind } from './grouping.ts';
 
@@ -58,11 +58,20 @@ interface Props {
 }
 
 export function LineStyleControls({ params, style, onChange }: Props) {
+  // The group-by menu stays open while params are ticked, and closes on a click anywhere else.
+  const menu = useRef<HTMLDetailsElement>(null);
+  useEffect(() => {
+    const close = (event: PointerEvent) => {
+      if (menu.current?.open && !menu.current.contains(event.target as Node)) menu.current.open = false;
+    };
+    document.addEventListener('pointerdown', close);
+    return () => document.removeEventListener('pointerdown', close);
+  }, []);
   const toggleGroup = (key: string) =>
     onChange({ groupBy: style.groupBy.includes(key) ? style.groupBy.filter((k) => k !== key) : [...style.groupBy, key] });
   return (
     <div className="line-style" data-testid="line-style">
-      <details className="group-by" data-testid="group-by">
+      <details className="group-by" data-testid="group-by" ref={menu}>
         <summary>group by: {style.groupBy.length ? style.groupBy.join(', ') : <span className="muted">none</span>}</summary>
         <div className="group-by-menu">
           {params.length === 0 ? <span className="muted">the compared runs have the same params</span> : null}
