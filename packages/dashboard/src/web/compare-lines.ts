@@ -102,11 +102,17 @@ export function compareLines(input: CompareLinesInput): { lines: CompareLine[]; 
   const { runs, keys, data, seriesOf, xMode, smoothing, style } = input;
   const lines = compareLineList(input);
   const byId = new Map(runs.map((r) => [r.id, r]));
-  const mappers = new Map(runs.map((r) => [r.id, epochMapper(data.get(r.id) ?? new Map())]));
+  // A run's epoch axis, mapped from all its series: made only when the epoch axis asks for it.
+  const mappers = new Map<string, ReturnType<typeof epochMapper>>();
+  const toEpochOf = (runId: string) => (step: number, epoch: number | null) => {
+    let mapper = mappers.get(runId);
+    if (!mapper) mappers.set(runId, (mapper = epochMapper(data.get(runId) ?? new Map())));
+    return mapper(step, epoch);
+  };
   const runCurve = (runId: string, key: string) => {
     const s = seriesOf(runId, key);
     if (!s || s.step.length === 0) return null;
-    return curve(s, xMode, byId.get(runId)!.startTime, mappers.get(runId)!);
+    return curve(s, xMode, byId.get(runId)!.startTime, toEpochOf(runId));
   };
   const charts = keys.map((key): CompareChart => {
     const series: ChartSeries[] = [];

@@ -50,33 +50,20 @@ function finitePoints(curve: XYCurve): { x: Float64Array; y: Float64Array } {
   return { x, y };
 }
 
-/** The sorted union of the curves' x values (a typed-array sort: numeric, no comparator calls). */
-function unionOfX(curves: readonly { x: Float64Array }[]): Float64Array {
-  const all = new Float64Array(curves.reduce((n, c) => n + c.x.length, 0));
-  let offset = 0;
-  for (const c of curves) {
-    all.set(c.x, offset);
-    offset += c.x.length;
-  }
-  all.sort();
-  let n = 0;
-  for (let i = 0; i < all.length; i++) if (i === 0 || all[i] !== all[n - 1]) all[n++] = all[i];
-  return all.subarray(0, n);
-}
-
 /**
- * Mean and band of the runs' curves on the union of their x values (see the module's comment for the method). One
- * pass over the union with a cursor per run; the spread is accumulated with Welford's update (stable for values far
- * from zero), so no per-x array of values is made.
+ * Mean and band of the runs' curves on the union of their x values (see the module's comment for the method). The
+ * union is walked as a merge of the runs' own (sorted) x values, with a cursor per run; the spread is accumulated
+ * with Welford's update (stable for values far from zero), so no per-x array of values is made.
  */
 export function aggregateCurves(curves: readonly XYCurve[], band: BandKind): GroupAggregate {
   const runs = curves.map(finitePoints).filter((c) => c.x.length > 0);
-  const union = unionOfX(runs);
   const out: GroupAggregate = { x: [], mean: [], lo: [], hi: [], count: [] };
-  // Per run, the index of its last point at or before the current x (x only grows, so this only moves forward).
+  // Per run, the index of its first point not yet passed: x[at - 1] < u <= x[at] for the current x u.
   const at = new Int32Array(runs.length);
-  for (let k = 0; k < union.length; k++) {
-    const u = union[k];
+  for (;;) {
+    let u = Infinity;
+    for (let r = 0; r < runs.length; r++) if (at[r] < runs[r].x.length && runs[r].x[at[r]] < u) u = runs[r].x[at[r]];
+    if (u === Infinity) break;
     let count = 0;
     let mean = 0;
     let m2 = 0;
@@ -84,12 +71,16 @@ export function aggregateCurves(curves: readonly XYCurve[], band: BandKind): Gro
     let max = -Infinity;
     for (let r = 0; r < runs.length; r++) {
       const { x, y } = runs[r];
-      const n = x.length;
-      if (u < x[0] || u > x[n - 1]) continue;
-      let j = at[r];
-      while (j + 1 < n && x[j + 1] <= u) j++;
-      at[r] = j;
-      const v = x[j] === u ? y[j] : y[j] + ((y[j + 1] - y[j]) * (u - x[j])) / (x[j + 1] - x[j]);
+      const i = at[r];
+      let v: number;
+      if (i < x.length && x[i] === u) {
+        v = y[i];
+        at[r] = i + 1;
+      } else if (i > 0 && i < x.length) {
+        v = y[i - 1] + ((y[i] - y[i - 1]) * (u - x[i - 1])) / (x[i] - x[i - 1]);
+      } else {
+        continue; // before the run's first point or past its last: no extrapolation
+      }
       count++;
       const delta = v - mean;
       mean += delta / count;
@@ -97,7 +88,6 @@ export function aggregateCurves(curves: readonly XYCurve[], band: BandKind): Gro
       if (v < min) min = v;
       if (v > max) max = v;
     }
-    if (count === 0) continue;
     out.x.push(u);
     out.mean.push(mean);
     out.count.push(count);
