@@ -1,13 +1,19 @@
-/** The compare view: the selected runs' curves overlaid, one chart per metric, and the params that differ. */
+/**
+ * The compare view: the selected runs' curves overlaid (or grouped by params, see compare-lines.ts), one chart per
+ * metric with one legend for all of them, and the params that differ.
+ */
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
-import { api, type LivePoint, type RunStatusChange } from './api.ts';
+import { api, type LivePoint, type ParamsDiff, type RunStatusChange } from './api.ts';
 import { bucketsForWidth, firstColumnWidth } from './buckets.ts';
-import { Chart, XAxisSelect, type ChartSeries } from './Chart.tsx';
+import { Chart, XAxisSelect } from './Chart.tsx';
 import { CompareTable } from './CompareTable.tsx';
-import { formatLr, runColor } from './format.ts';
-import { appendLivePoints, curve, epochMapper, orderMetricKeys, smooth, type RunSeries } from './series.ts';
+import { colorsByRun, compareLines, paramLookup } from './compare-lines.ts';
+import { LineHighlight } from './highlight.ts';
+import { LinesLegend } from './LinesLegend.tsx';
+import { effectiveStyle, LineStyleControls, useLineStyle } from './LineStyleControls.tsx';
+import { varyingParamKeys } from './params-vary.ts';
+import { appendLivePoints, orderMetricKeys, type RunSeries } from './series.ts';
 import type { RunLite } from './types.ts';
-import { StatusBadge } from './StatusBadge.tsx';
 import { seriesWithDetail, useZoomDetail } from './use-zoom-detail.ts';
 import type { XMode } from './x-mode.ts';
 import { ZoomGroup } from './zoom-group.ts';
@@ -35,6 +41,12 @@ export function ComparePanel({ runs, onDeselect, onClear, onOpenRun, onStatusCha
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
   const [live, setLive] = useState(false);
+  // The compared runs' params: what grouping, colour and dash read (the compare table below fetches its own rows).
+  const [params, setParams] = useState<ParamsDiff | null>(null);
+  const [storedStyle, setStyle] = useLineStyle();
+  // Lines hidden from every chart by the legend (run ids or group ids), and the line the pointer is on.
+  const [hidden, setHidden] = useState<ReadonlySet<string>>(new Set());
+  const highlight = useMemo(() => new LineHighlight(), []);
   // Buckets per series the page asks for, from the charts' width (null until the grid is laid out).
   const [buckets, setBuckets] = useState<number | null>(null);
   const grid = useRef<HTMLDivElement>(null);
@@ -60,6 +72,7 @@ export function ComparePanel({ runs, onDeselect, onClear, onOpenRun, onStatusCha
     if (runIds.length === 0) {
       setData(new Map());
       setKeys([]);
+      setParams(null);
       return;
     }
     if (buckets === null) return;
@@ -69,13 +82,17 @@ export function ComparePanel({ runs, onDeselect, onClear, onOpenRun, onStatusCha
     (async () => {
       const { keys: available } = await api.metricKeys(runIds);
       const ordered = orderMetricKeys(available).slice(0, MAX_CHARTS);
-      const series = ordered.length ? await api.series(runIds, ordered, buckets) : { cursor: 0, series: [] };
+      const [series, diff] = await Promise.all([
+        ordered.length ? api.series(runIds, ordered, buckets) : Promise.resolve({ cursor: 0, series: [] }),
+        api.params(runIds),
+      ]);
       if (cancelled) return;
       const byRun = new Map<string, RunSeries>(runIds.map((id) => [id, new Map()]));
       for (const s of series.series) byRun.get(s.runId)?.set(s.key, s);
       setKeys(ordered);
       setData(byRun);
       setCursor(series.cursor);
+      setParams(diff);
       setVersion((v) => v + 1);
     })()
       .catch((e: unknown) => !cancelled && setError(e instanceof Error ? e.message : String(e)))
@@ -129,27 +146,31 @@ export function ComparePanel({ runs, onDeselect, onClear, onOpenRun, onStatusCha
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [anyRunning, cursor, idsKey]);
-  const charts = useMemo(() => {
-    const mappers = new Map(runs.map((r) => [r.id, epochMapper(data.get(r.id) ?? new Map())]));
-    return keys.map((key) => {
-      const series: ChartSeries[] = [];
-      runs.forEach((run, index) => {
-        const s = seriesWithDetail(detail, run.id, data.get(run.id)?.get(key), key);
-        if (!s || s.step.length === 0) return;
-        const { x, y, band } = curve(s, xMode, run.startTime, mappers.get(run.id)!);
-        const color = runColor(index);
-        // The faint raw curve is hidden and shown with the smoothed one (pushed next, at index length + 1).
-        if (smoothing > 0) series.push({ label: `${run.name} (raw)`, color, x, y, faint: true, legend: false, follows: series.length + 1 });
-        // Smoothing applies to the line only: the band is the raw extremes of each bucket, there to show the
-        // spikes and spread that the line (a bucket's last value, then averaged) hides; smoothing it would hide
-        // them again, and an average of minima is not the minimum of anything.
-        series.push({ label: run.name, color, x, y: smooth(y, smoothing), band });
-      });
-      return { key, series };
-    });
+  // The menus offer the params that vary across the compared runs (the params table's rows), varying ones first.
+  const styleParams = useMemo(() => (params ? varyingParamKeys(params.params) : []), [params]);
+  const style = useMemo(() => effectiveStyle(storedStyle, styleParams), [storedStyle, styleParams]);
+  const { lines, charts } = useMemo(
+    () =>
+      compareLines({
+        runs,
+        keys,
+        data,
+        seriesOf: (runId, key) => seriesWithDetail(detail, runId, data.get(runId)?.get(key), key),
+        xMode,
+        smoothing,
+        paramOf: paramLookup(params),
+        style,
+      }),
     // `version` marks in-place appends to `data`.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [keys, data, version, runs, xMode, smoothing, detail]);
+    [keys, data, version, runs, xMode, smoothing, detail, params, style],
+  );
+  const toggleLine = (id: string) =>
+    setHidden((current) => {
+      const next = new Set(current);
+      if (!next.delete(id)) next.add(id);
+      return next;
+    });
 
   if (runs.length === 0) {
     return (
@@ -169,26 +190,16 @@ export function ComparePanel({ runs, onDeselect, onClear, onOpenRun, onStatusCha
       data-detail-ranges={rangesText}
     >
       <div className="compare-toolbar">
-        <div className="legend" data-testid="run-legend">
-          {runs.map((run, index) => (
-            <span key={run.id} className="legend-item" title={run.id}>
-              <span className="swatch" style={{ background: runColor(index) }} />
-              <button className="link" onClick={() => onOpenRun(run.id)}>
-                {run.name}
-              </button>
-              <span className="muted">
-                {run.params['model.name'] ?? ''} · {run.params['optimizer.name'] ?? ''} · {formatLr(run.params['optimizer.lr'])}
-              </span>
-              <StatusBadge status={run.status} compact />
-              <button className="icon" aria-label={`remove ${run.name} from comparison`} onClick={() => onDeselect(run.id)}>
-                ×
-              </button>
-            </span>
-          ))}
-          <button className="link small" onClick={onClear}>
-            clear
-          </button>
-        </div>
+        <LinesLegend
+          lines={lines}
+          runs={runs}
+          hidden={hidden}
+          onToggle={toggleLine}
+          highlight={highlight}
+          onOpenRun={onOpenRun}
+          onDeselect={onDeselect}
+          onClear={onClear}
+        />
         <div className="controls">
           <label>
             x axis
@@ -212,16 +223,27 @@ export function ComparePanel({ runs, onDeselect, onClear, onOpenRun, onStatusCha
           </a>
           {anyRunning ? <span className={live ? 'live on' : 'live'}>{live ? 'live' : 'connecting…'}</span> : null}
         </div>
+        <LineStyleControls params={styleParams} style={style} onChange={setStyle} />
       </div>
       {error ? <div className="error">Could not load metrics: {error}</div> : null}
       {loading && keys.length === 0 ? <div className="muted pad">loading curves…</div> : null}
       {!loading && keys.length === 0 && !error ? <div className="muted pad">These runs have logged no metrics yet.</div> : null}
       <div className="chart-grid" ref={grid}>
         {charts.map(({ key, series }) => (
-          <Chart key={key} title={key} series={series} xMode={xMode} version={version} zoomGroup={zoomGroup} testId={`chart-${key}`} />
+          <Chart
+            key={key}
+            title={key}
+            series={series}
+            xMode={xMode}
+            version={version}
+            zoomGroup={zoomGroup}
+            hidden={hidden}
+            highlight={highlight}
+            testId={`chart-${key}`}
+          />
         ))}
       </div>
-      <CompareTable runIds={runIds} refreshKey={runs.map((r) => r.status).join(',')} />
+      <CompareTable runIds={runIds} refreshKey={runs.map((r) => r.status).join(',')} colors={colorsByRun(lines)} />
     </div>
   );
 }

@@ -5,7 +5,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { compareApi, type CompareJson } from './api-compare.ts';
 import { compareRows, type MetricRow } from './compare-table.ts';
-import { formatNumber, formatPercent, runColor } from './format.ts';
+import { formatNumber, formatPercent } from './format.ts';
 
 const isAccuracy = (key: string) => /acc/i.test(key);
 
@@ -14,7 +14,8 @@ function metricText(key: string, value: number | null): string {
   return isAccuracy(key) && value >= 0 && value <= 1 ? formatPercent(value) : formatNumber(value, 4);
 }
 
-export function CompareTable({ runIds, refreshKey }: { runIds: readonly string[]; refreshKey: string }) {
+/** `colors`: each run's line colour in the charts (compare-lines.ts), so a column reads as its curve. */
+export function CompareTable({ runIds, refreshKey, colors }: { runIds: readonly string[]; refreshKey: string; colors: ReadonlyMap<string, string> }) {
   const [data, setData] = useState<CompareJson | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [showSingle, setShowSingle] = useState(false);
@@ -40,9 +41,9 @@ export function CompareTable({ runIds, refreshKey }: { runIds: readonly string[]
     <thead>
       <tr>
         <th>{first}</th>
-        {data.runs.map((run, index) => (
+        {data.runs.map((run) => (
           <th key={run.id} title={run.id}>
-            <span className="swatch" style={{ background: runColor(index) }} /> {run.name}
+            <span className="swatch" style={{ background: colors.get(run.id) }} /> {run.name}
           </th>
         ))}
       </tr>

@@ -2,7 +2,8 @@
 import { useEffect, useMemo, useState } from 'react';
 import { api, ApiError, type ConfusionJson, type LivePoint, type RunDetailsJson } from './api.ts';
 import { Chart, XAxisSelect } from './Chart.tsx';
-import { formatDateTime, formatDuration, formatNumber, runColor } from './format.ts';
+import { formatDateTime, formatDuration, formatNumber } from './format.ts';
+import { preferredColor } from './palette.ts';
 import { appendLivePoints, curve, epochMapper, orderMetricKeys, type RunSeries } from './series.ts';
 import { StatusBadge } from './StatusBadge.tsx';
 import { seriesWithDetail, useZoomDetail } from './use-zoom-detail.ts';
@@ -254,7 +255,7 @@ function RunCurves({
       const s = seriesWithDetail(detail, run.id, series.get(key), key);
       if (!s) return [];
       const { x, y, band } = curve(s, xMode, run.startTime, toEpoch);
-      return [{ key, series: [{ label: run.name, color: runColor(0), x, y, band }] }];
+      return [{ key, series: [{ id: run.id, label: run.name, color: preferredColor(run.id), x, y, band }] }];
     });
     // `version` marks in-place appends to `series`.
     // eslint-disable-next-line react-hooks/exhaustive-deps

@@ -8,7 +8,8 @@ import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } fr
 import { api, NO_FILTERS, type Facets, type RunFilters, type RunSort, type RunSummary } from './api.ts';
 import { compareApi } from './api-compare.ts';
 import { FilterBar } from './FilterBar.tsx';
-import { formatDateTime, formatDuration, formatLr, formatNumber, formatPercent, runColor, shortId } from './format.ts';
+import { formatDateTime, formatDuration, formatLr, formatNumber, formatPercent, shortId } from './format.ts';
+import { assignColors } from './palette.ts';
 import { lowerIsBetter } from './param-scatter.ts';
 import { StatusBadge } from './StatusBadge.tsx';
 import { barScale, cellValue, columnId, columnLabel, columnsQuery, columnSort, loadColumns, saveColumns, type TableColumn } from './table-columns.ts';
@@ -192,6 +193,8 @@ export function RunsTable(props: TableProps) {
   useLayoutEffect(updateRange, [updateRange, loaded.total]);
 
   const selectedSet = useMemo(() => new Set(selected), [selected]);
+  // The compared runs' colours, as the compare view draws them (one line per run).
+  const selectedColors = useMemo(() => assignColors(selected), [selected]);
   const rows = loaded.rows;
   const visible: { index: number; run: RunSummary | undefined }[] = [];
   for (let i = range.start; i < Math.min(loaded.total, range.end); i++) visible.push({ index: i, run: rows[i] });
@@ -267,7 +270,7 @@ export function RunsTable(props: TableProps) {
                   key={run.id}
                   run={run}
                   top={index * ROW_HEIGHT}
-                  selectedIndex={selected.indexOf(run.id)}
+                  accent={selectedColors.get(run.id)}
                   checked={selectedSet.has(run.id)}
                   onToggle={onToggle}
                   onOpen={onOpen}
@@ -307,7 +310,7 @@ function Row({
   run,
   top,
   checked,
-  selectedIndex,
+  accent,
   onToggle,
   onOpen,
   columns,
@@ -318,7 +321,7 @@ function Row({
   run: RunSummary;
   top: number;
   checked: boolean;
-  selectedIndex: number;
+  accent: string | undefined;
   onToggle: (run: RunSummary) => void;
   onOpen: (id: string) => void;
   columns: Column[];
@@ -348,7 +351,7 @@ function Row({
           checked={checked}
           onChange={() => onToggle(run)}
           aria-label={`compare ${run.name}`}
-          style={checked ? { accentColor: runColor(selectedIndex) } : undefined}
+          style={checked ? { accentColor: accent } : undefined}
         />
       </div>
       <div className="td">
