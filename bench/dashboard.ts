@@ -14,6 +14,11 @@
  *   parsing it; the check scans the text). Every timed compare response is checked afterwards: 40 series of 1,000
  *   points, the runs asked for;
  *   the cold calls' runs are checked to be all different (none can come from the series cache).
+ * - the compare view grouped (binary encoding only, as the page asks), on another 10 runs never read before: the
+ *   compare call and `/api/params` (the params that differ, which grouping and the param menus read) made at once,
+ *   as the page makes them, then the page's building of its lines from the columns (`compareLines`,
+ *   src/web/compare-lines.ts: grouped by optimizer.name, ±std bands, dashed by model.name) in this process:
+ *   `compare10RunsGroupedMs` is the whole, `paramsDiff10RunsMs` and `groupLines10RunsMs` the two parts.
  * Prints one JSON line with p50/p95 in ms. Target: p95 below 50 ms.
  *
  *   flock /tmp/bench.lock npm run bench:dashboard [-- --runs 10000 --points 1000 --iterations 200]
@@ -30,6 +35,8 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openStore, type MetricInput } from '@vgglab/store';
 import { createServer, decodeBinarySeries } from '@vgglab/dashboard';
+import { compareLines, paramLookup } from '../packages/dashboard/src/web/compare-lines.ts';
+import type { ParamsDiff, SeriesJson } from '../packages/dashboard/src/web/api.ts';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: number) => {
@@ -175,7 +182,32 @@ async function time(url: string): Promise<{ ms: number; body: string }> {
 
 interface CompareSeries {
   runId: string;
+  key?: string;
   value: unknown[];
+}
+
+/**
+ * The page's lines for a grouped comparison, built from a decoded compare response and `/api/params`' answer, as
+ * the compare view builds them; returns the time it took (ms) and the curves drawn (checked: 2 or 3 groups).
+ */
+function timeGroupedLines(ids: string[], series: CompareSeries[], diff: ParamsDiff): { ms: number; curves: number } {
+  const started = performance.now();
+  const data = new Map(ids.map((id) => [id, new Map<string, SeriesJson>()]));
+  for (const s of series as SeriesJson[]) data.get(s.runId)?.set(s.key, s);
+  const { charts } = compareLines({
+    runs: ids.map((id) => ({ id, name: id, startTime: 0 })),
+    keys: KEYS,
+    data,
+    seriesOf: (runId, key) => data.get(runId)?.get(key),
+    xMode: 'step',
+    smoothing: 0,
+    paramOf: paramLookup(diff),
+    style: { groupBy: ['optimizer.name'], band: 'std', colorBy: '', dashBy: 'model.name' },
+  });
+  const ms = performance.now() - started;
+  const curves = charts[0]!.series.length;
+  if (curves < 1 || curves > OPTIMIZERS.length) throw new Error(`grouped compare drew ${curves} curves for ${OPTIMIZERS.length} optimizers`);
+  return { ms, curves };
 }
 
 /** One compare call, timed as the page makes it: a binary body is read and decoded into column arrays. */
@@ -297,7 +329,9 @@ async function main(): Promise<void> {
     const compareUrlFor = (ids: string[]) => `${base}/api/metrics?runs=${ids.join(',')}&keys=${KEYS.join(',')}&maxPoints=1000&encoding=${ENCODING}`;
     const compareUrl = compareUrlFor(runSet(0));
     // Cold sets must never repeat a run (else the series cache could answer): check it rather than trust the stride.
-    const coldIds = Array.from({ length: ITERATIONS + 11 }, (_, n) => runSet(n)).flat();
+    // Sets 1..ITERATIONS: cold compares; then 10 for the warm-up; then ITERATIONS for the grouped compares.
+    const groupedSet = (i: number) => runSet(ITERATIONS + 11 + i);
+    const coldIds = Array.from({ length: (ENCODING === 'binary' ? 2 : 1) * ITERATIONS + 11 }, (_, n) => runSet(n)).flat();
     if (new Set(coldIds).size !== coldIds.length) throw new Error('cold compare run sets overlap: use fewer --iterations');
     const filteredUrl = `${base}/api/runs?limit=100&model=vgg16&optimizer=adam&sort=param:optimizer.lr${tableColumns}`;
 
@@ -313,6 +347,9 @@ async function main(): Promise<void> {
     const filtered: number[] = [];
     const compare: number[] = [];
     const compareWarm: number[] = [];
+    const paramsDiff: number[] = [];
+    const groupLines: number[] = [];
+    const compareGrouped: number[] = [];
     let compareBytes = 0;
     let comparePoints = 0;
     for (let i = 0; i < ITERATIONS; i++) {
@@ -326,6 +363,16 @@ async function main(): Promise<void> {
       recordServer = false;
       compare.push(cold.ms);
       checkCompare(runSet(i + 1), cold);
+      if (ENCODING === 'binary') {
+        const ids = groupedSet(i);
+        const started = performance.now();
+        const [columns, params] = await Promise.all([timeCompare(compareUrlFor(ids)), time(`${base}/api/params?runs=${ids.join(',')}`)]);
+        const grouped = timeGroupedLines(ids, columns.series, JSON.parse(params.body) as ParamsDiff);
+        compareGrouped.push(performance.now() - started);
+        checkCompare(ids, columns);
+        paramsDiff.push(params.ms);
+        groupLines.push(grouped.ms);
+      }
       const c = await timeCompare(compareUrl);
       compareWarm.push(c.ms);
       checkCompare(runSet(0), c);
@@ -349,10 +396,13 @@ async function main(): Promise<void> {
       compare10RunsMs: summary(compare),
       compare10RunsServerMs: summary(compareServerMs),
       compare10RunsWarmMs: summary(compareWarm),
+      ...(ENCODING === 'binary'
+        ? { paramsDiff10RunsMs: summary(paramsDiff), groupLines10RunsMs: summary(groupLines), compare10RunsGroupedMs: summary(compareGrouped) }
+        : {}),
       compareResponse: { encoding: ENCODING, series: COMPARE_RUNS * KEYS.length, points: comparePoints, bytes: compareBytes },
       browser,
       targetP95Ms: 50,
-      meetsTarget: Math.max(...[list, listDeep, filtered, compare].map((s) => summary(s).p95)) < 50,
+      meetsTarget: Math.max(...[list, listDeep, filtered, compare, ...(compareGrouped.length ? [compareGrouped] : [])].map((s) => summary(s).p95)) < 50,
       loadAverage: loadavg().map((v) => Math.round(v * 100) / 100),
     };
     process.stdout.write(`${JSON.stringify(result)}\n`);

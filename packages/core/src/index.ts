@@ -44,7 +44,7 @@ export { Registry, RegistryError, createRegistry, globToRegExp, suggest } from '
 export type { Registered } from './registry.ts';
 
 // --- experiment spec
-export { experimentSpecSchema, SPEC_DEFAULTS } from './spec-schema.ts';
+export { experimentSpecSchema, SPEC_DEFAULTS, ABSENT_FIELD_DEFAULTS } from './spec-schema.ts';
 export type { ExperimentSpec } from './spec-schema.ts';
 export { canonicalJson, isSpecField, loadSpec, parseFieldPath, parseSpec, specHash } from './spec.ts';
 export type { LoadedSpec, SpecLoadOptions } from './spec.ts';
@@ -53,6 +53,7 @@ export type { FieldPath, SpecIssue, SpecLocation } from './spec-issues.ts';
 export type { SpecLocator } from './spec-source.ts';
 export { experimentJsonSchema, resolveEntryOptions, resolveExperiment, validatePluginOptions } from './spec-plugins.ts';
 export { expandSweep, formatSweepValue, MAX_SWEEP_POINTS } from './spec-sweep.ts';
+export { sweepPointName, shortSweepValue, shortNumber, SWEEP_NAME_SEPARATOR } from './sweep-name.ts';
 export type { SweepPoint } from './spec-sweep.ts';
 
 // --- optimizers and schedules

@@ -143,6 +143,19 @@ export const experimentSpecSchema = {
         },
         logEverySteps: { type: 'integer', minimum: 1, default: 10 },
         maxStepsPerEpoch: { type: 'integer', minimum: 1, description: 'Cap on training steps per epoch (smoke runs).' },
+        // No schema defaults for the next two: a default would enter every resolved spec and change the hash of
+        // specs written before them (a sweep would re-run its finished points). The runner reads absent as stated.
+        evaluate: {
+          type: 'boolean',
+          description:
+            'Evaluate the best checkpoint on the validation split when training ends (confusion matrix, per-class ' +
+            'precision/recall, the misclassified images). Absent means true; false turns it off.',
+        },
+        systemMetricsSeconds: {
+          type: 'number',
+          minimum: 0,
+          description: 'Log process CPU %, RSS, JS heap, tfjs bytes and img/s (sys/*) every this many seconds. Absent means 10; 0 turns it off.',
+        },
       },
     },
     store: {
@@ -184,4 +197,15 @@ export const SPEC_DEFAULTS = {
   logEverySteps: fields.train.properties.logEverySteps.default,
   minDelta: fields.train.properties.earlyStopping.properties.minDelta.default,
   warmupSteps: fields.optimizer.properties.schedule.properties.warmupSteps.default,
+} as const;
+
+/**
+ * What the runner reads when these fields are absent. Not schema defaults: a default would enter every resolved spec
+ * and change the hash of every spec written before the field existed (a sweep would re-run its finished points).
+ */
+export const ABSENT_FIELD_DEFAULTS = {
+  /** `train.evaluate` */
+  evaluate: true,
+  /** `train.systemMetricsSeconds` */
+  systemMetricsSeconds: 10,
 } as const;

@@ -9,6 +9,7 @@ import { sortIssues, SpecError, translateAjvErrors, type FieldPath, type SpecIss
 import type { SpecLocator } from './spec-source.ts';
 import type { ValidateFunction } from 'ajv';
 import { createSpecAjv } from './spec-ajv.ts';
+import { sweepPointName } from './sweep-name.ts';
 
 export interface SweepPoint extends LoadedSpec {
   /** Position in the grid, 0-based. */
@@ -17,6 +18,9 @@ export interface SweepPoint extends LoadedSpec {
   readonly values: Readonly<Record<string, unknown>>;
   /** `lr=0.001,name=vgg16`: short, unique within the sweep, usable in run names. */
   readonly label: string;
+  /** `vgg16 · lr 0.001`: the values that vary across the sweep, as a run is named (sweep-name.ts); '' without a
+   * sweep, or when no key has more than one value. */
+  readonly name: string;
 }
 
 /** More points than this is almost surely a mistake (and would not fit in memory as specs). */
@@ -89,7 +93,7 @@ class SweepLocator implements SpecLocator {
 export function expandSweep(loaded: LoadedSpec): SweepPoint[] {
   const sweep = (loaded.spec as { sweep?: Record<string, unknown[]> }).sweep;
   if (!sweep || Object.keys(sweep).length === 0) {
-    return [{ ...loaded, index: 0, values: {}, label: '' }];
+    return [{ ...loaded, index: 0, values: {}, label: '', name: '' }];
   }
   const keyIssues = checkSweepKeys(sweep, loaded.source, loaded.file);
   if (keyIssues.length) throw new SpecError(sortIssues(keyIssues, loaded.overrides));
@@ -99,6 +103,8 @@ export function expandSweep(loaded: LoadedSpec): SweepPoint[] {
   const shortNames = keys.map(lastSegment);
   const labelKey = (k: string) => (shortNames.filter((s) => s === lastSegment(k)).length > 1 ? k : lastSegment(k));
 
+  // Keys listing one value (or one value several times) name nothing: every point has it.
+  const varying = keys.filter((k) => new Set(sweep[k]!.map((v) => canonicalJson(v))).size > 1);
   const total = keys.reduce((n, k) => n * sweep[k]!.length, 1);
   if (total > MAX_SWEEP_POINTS) {
     const sizes = keys.map((k) => `${k} ${sweep[k]!.length}`).join(' x ');
@@ -134,7 +140,8 @@ export function expandSweep(loaded: LoadedSpec): SweepPoint[] {
     const values = Object.fromEntries(assignments.map((a) => [a.key, a.value]));
     const label = assignments.map((a) => `${labelKey(a.key)}=${formatSweepValue(a.value)}`).join(',');
     const spec = data as ExperimentSpec;
-    points.push({ file: loaded.file, text: loaded.text, baseDir: loaded.baseDir, overrides: loaded.overrides, spec, hash: specHash(spec), source, index, values, label });
+    const name = sweepPointName(values, varying);
+    points.push({ file: loaded.file, text: loaded.text, baseDir: loaded.baseDir, overrides: loaded.overrides, spec, hash: specHash(spec), source, index, values, label, name });
   });
   if (issues.length) throw new SpecError(sortIssues(issues, loaded.overrides));
   return points;

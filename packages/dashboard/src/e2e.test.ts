@@ -17,6 +17,7 @@ import type { PredictFn } from './server/options.ts';
 import { browserIt, hasChromium, launchChromium, SCREENSHOT_DIR } from './testing/browser.ts';
 import { logAll, makeFixture, noise, type Fixture } from './testing/fixture.ts';
 import { formatNumber } from './web/format.ts';
+import { assignColors } from './web/palette.ts';
 import { DETAIL_DEBOUNCE_MS } from './web/zoom-detail.ts';
 
 const ONE_PIXEL_PNG = Buffer.from(
@@ -244,8 +245,9 @@ describe('dashboard in a browser', () => {
       await page.getByRole('checkbox', { name: 'compare vgg16-adam' }).check();
       await page.getByTestId('chart-val/accuracy').waitFor();
       await expect.poll(async () => (await chartStats(page, 'val/accuracy', []))?.curves).toBe(2);
-      // Colours follow the selection order: run 1 Tableau blue, run 2 orange.
-      const stats = (await chartStats(page, 'train/loss', ['#4e79a7', '#f28e2b']))!;
+      // Each run's colour comes from a hash of its id (palette.ts), the same in every chart and after a reload.
+      const colors = assignColors([fixture.ids['vgg11-adam'], fixture.ids['vgg16-adam']]);
+      const stats = (await chartStats(page, 'train/loss', [...colors.values()]))!;
       expect(stats.labels.sort()).toEqual(['vgg11-adam', 'vgg16-adam']);
       expect(stats.points).toBe(25);
       expect(stats.pixels[0]).toBeGreaterThan(50);
@@ -464,21 +466,26 @@ describe('dashboard in a browser', () => {
 
       // Band pixels: the runs' colours at the band's opacity, in the accuracy chart (noise ±0.05 makes wide bands):
       // ~3,900 per run measured at this size; ~200 (line edges) when the band fill is made transparent.
-      const [blue, orange] = ['#4e79a7', '#f28e2b'];
+      // (the colours of long-a and long-b: hashed from their ids, which the legend lists in selection order)
+      const lineIds = await page.getByTestId('legend-line').evaluateAll((items) => items.map((el) => (el as HTMLElement).dataset.line!));
+      const [blue, orange] = [...assignColors(lineIds).values()];
       const bandA = await bandPixels(page, 'train/accuracy', blue);
       const bandB = await bandPixels(page, 'train/accuracy', orange);
       expect(bandA).toBeGreaterThan(1500);
       expect(bandB).toBeGreaterThan(1500);
       await page.screenshot({ path: join(SCREENSHOT_DIR, 'bands.png'), fullPage: true });
 
-      // Hiding long-a from the legend hides its band too; showing it brings both back.
-      const legendA = page
-        .getByTestId('chart-train/accuracy')
-        .locator('.u-legend tr.u-series:not(.u-hidden-legend) th', { hasText: /^long-a/ });
-      await legendA.click();
+      // Hiding long-a from the view's legend hides its band too; showing it brings both back.
+      // (the pointer then leaves the legend: hovering a run there highlights it, fading the other run's band)
+      const legendA = page.getByTestId('legend-toggle').filter({ hasText: /^long-a$/ });
+      const toggleA = async () => {
+        await legendA.click();
+        await page.mouse.move(0, 0);
+      };
+      await toggleA();
       await expect.poll(() => bandPixels(page, 'train/accuracy', blue)).toBeLessThan(bandA / 20);
       expect(await bandPixels(page, 'train/accuracy', orange)).toBeGreaterThan(1500);
-      await legendA.click();
+      await toggleA();
       await expect.poll(() => bandPixels(page, 'train/accuracy', blue)).toBeGreaterThan(1500);
 
       // Smoothing changes the line, not the band.
@@ -488,9 +495,9 @@ describe('dashboard in a browser', () => {
       // With smoothing, the legend hides the run's smoothed line, faint raw line and band together.
       const anyAlpha: [number, number] = [8, 255];
       const drawnA = await bandPixels(page, 'train/accuracy', blue, anyAlpha);
-      await legendA.click();
+      await toggleA();
       await expect.poll(() => bandPixels(page, 'train/accuracy', blue, anyAlpha)).toBeLessThan(drawnA / 50);
-      await legendA.click();
+      await toggleA();
       await expect.poll(() => bandPixels(page, 'train/accuracy', blue, anyAlpha)).toBeGreaterThan(drawnA * 0.9);
       await page.getByTestId('smoothing').fill('0');
       await expect.poll(async () => (await chartView(page, 'train/accuracy'))?.labels.length).toBe(7);
@@ -505,9 +512,9 @@ describe('dashboard in a browser', () => {
       const box = (await over.boundingBox())!;
       await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2);
       await expect.poll(async () => (await chartView(page, 'train/accuracy'))?.cursorLeft).toBeGreaterThan(0);
-      // The legend gives a downsampled point's bucket range: "last (min–max)".
-      const hovered = page.getByTestId('chart-train/loss').locator('.u-legend tr.u-series:not(.u-hidden-legend)', { hasText: /^long-a/ });
-      await expect.poll(() => hovered.locator('.u-value').textContent()).toMatch(/^\d\.\d+ \(\d\.\d+–\d\.\d+\)$/);
+      // The tooltip gives a downsampled point's bucket range: "last (min–max)".
+      const hovered = page.getByTestId('chart-train/loss').locator(`.chart-tip-row[data-line="${lineIds[0]}"] .num`);
+      await expect.poll(() => hovered.textContent()).toMatch(/^\d\.\d+ \(\d\.\d+–\d\.\d+\)$/);
 
       // Drag-zoom on the loss chart: the accuracy charts (train and validation) show the same x range.
       await page.mouse.move(box.x + box.width * 0.25, box.y + box.height / 2);

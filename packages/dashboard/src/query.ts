@@ -1,5 +1,6 @@
 /** Turning validated query strings into the store's query objects. */
 import type { MetricFilter, RunListQuery, RunStatus } from '@vgglab/store';
+import { brushFilters, parseBrush } from './wire/brush.ts';
 
 /** Query names whose values may be comma-separated lists (run ids, metric keys and statuses hold no commas). */
 export const COMMA_LISTS = new Set(['runs', 'keys', 'status', 'withParams', 'withMetrics']);
@@ -59,6 +60,15 @@ export function parseWhere(text: string): MetricFilter {
   };
 }
 
+/** A `brush` parameter, or a 400 naming it. */
+function parseBrushParam(text: string) {
+  try {
+    return parseBrush(text);
+  } catch (error) {
+    throw new BadQueryError((error as Error).message);
+  }
+}
+
 function parseKeyValue(text: string): [string, string] {
   const at = text.indexOf('=');
   return [text.slice(0, at), text.slice(at + 1)];
@@ -73,6 +83,8 @@ export interface RunFilterQuerystring {
   tag?: string[];
   param?: string[];
   where?: string[];
+  brush?: string[];
+  starred?: boolean;
   sort?: string;
   order?: 'asc' | 'desc';
 }
@@ -101,6 +113,12 @@ export function toRunListQuery(query: RunListQuerystring): RunListQuery {
   }
   if (query.param?.length) out.params = Object.fromEntries(query.param.map(parseKeyValue));
   if (query.where?.length) out.metrics = query.where.map(parseWhere);
+  if (query.brush?.length) {
+    const { paramRanges, metrics } = brushFilters(query.brush.map(parseBrushParam));
+    if (paramRanges.length) out.paramRanges = paramRanges;
+    if (metrics.length) out.metrics = [...(out.metrics ?? []), ...metrics];
+  }
+  if (query.starred !== undefined) out.starred = query.starred;
   if (query.sort !== undefined) out.sortBy = query.sort;
   if (query.order !== undefined) out.order = query.order;
   if (query.limit !== undefined) out.limit = query.limit;

@@ -2,7 +2,7 @@
  * JSON schemas of every route's params, querystring and body (fastify validates them with its own ajv). Lists
  * are repeated parameters (`runs=a&runs=b`) or comma-separated (`runs=a,b`), or both.
  */
-import { RUN_STATUSES } from '@vgglab/store';
+import { MAX_NOTE_LENGTH, MAX_RUN_NAME_LENGTH, RUN_STATUSES } from '@vgglab/store';
 import { DASHBOARD_DEFAULTS } from './defaults.ts';
 
 /** A run id, or a unique prefix of one (at least 4 characters; the store resolves it). */
@@ -36,6 +36,16 @@ const runFilterProperties = {
   ),
   sort: { type: 'string', maxLength: 260, pattern: sortPattern },
   order: { type: 'string', enum: ['asc', 'desc'] },
+  brush: stringList(
+    {
+      type: 'string',
+      minLength: 2,
+      maxLength: 20_000,
+      description: 'JSON: {"param":"optimizer.lr","min":0.001,"max":0.01}, {"param":"model.name","values":["vgg11"]}, {"metric":"val/accuracy","of":"max","min":0.9}',
+    },
+    20,
+  ),
+  starred: { type: 'boolean', description: 'Only starred runs (true) or only the others (false).' },
 } as const;
 
 export const runListQuery = {
@@ -50,6 +60,15 @@ export const runListQuery = {
   },
 } as const;
 
+/** How many of a filter's runs a whole-filter view reads: the first of the sorted list, at most a page. */
+const firstRunsLimit = {
+  type: 'integer',
+  minimum: 1,
+  maximum: DASHBOARD_DEFAULTS.maxPageSize,
+  default: DASHBOARD_DEFAULTS.maxPageSize,
+  description: 'At most this many runs: the first of the filtered list in its sort order.',
+} as const;
+
 /** Params vs metric across the runs of a filter: one row per run, just what a scatter needs. */
 export const paramMetricQuery = {
   type: 'object',
@@ -60,13 +79,7 @@ export const paramMetricQuery = {
     x: { type: 'string', minLength: 1, maxLength: 250, description: 'Param key on the x axis, e.g. `optimizer.lr`.' },
     y: { ...metricKey, description: 'Metric key whose latest, min and max are returned, e.g. `val/accuracy`.' },
     color: { type: 'string', minLength: 1, maxLength: 250, description: 'Param key to colour by (its value per run).' },
-    limit: {
-      type: 'integer',
-      minimum: 1,
-      maximum: DASHBOARD_DEFAULTS.maxPageSize,
-      default: DASHBOARD_DEFAULTS.maxPageSize,
-      description: 'At most this many runs: the first of the filtered list in its sort order.',
-    },
+    limit: firstRunsLimit,
   },
 } as const;
 
@@ -178,3 +191,69 @@ export const fileParams = {
 } as const;
 
 export const emptyQuery = { type: 'object', additionalProperties: false, properties: {} } as const;
+
+/** `/api/compare`: a few runs side by side. */
+export const compareQuery = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['runs'],
+  properties: { runs: stringList(runId, DASHBOARD_DEFAULTS.maxRunsPerRequest) },
+} as const;
+
+/** `/api/param-space`: the run list's filters and sort, a metric, and how many runs. */
+export const paramSpaceQuery = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['metric'],
+  properties: {
+    ...runFilterProperties,
+    metric: { ...metricKey, description: 'Metric whose latest, min and max are returned per run, e.g. `val/accuracy`.' },
+    limit: firstRunsLimit,
+  },
+} as const;
+
+/** PATCH `/api/runs/:runId`: what a user changes about a run (the store checks it again, naming the field). */
+export const runEditBody = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: MAX_RUN_NAME_LENGTH },
+    note: { type: 'string', maxLength: MAX_NOTE_LENGTH },
+    starred: { type: 'boolean' },
+    tags: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        set: { type: 'object', additionalProperties: { type: 'string' }, maxProperties: 100 },
+        remove: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 250 }, maxItems: 100 },
+      },
+    },
+  },
+} as const;
+
+/** An evaluation of a run. */
+export const evaluationParams = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['runId', 'evaluationId'],
+  properties: { runId, evaluationId: { type: 'integer', minimum: 1 } },
+} as const;
+
+export const evaluationFileParams = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['runId', 'evaluationId', '*'],
+  properties: { runId, evaluationId: { type: 'integer', minimum: 1 }, '*': { type: 'string', minLength: 1, maxLength: 1024 } },
+} as const;
+
+/** One cell of a confusion matrix: true class row, predicted class column. */
+export const cellQuery = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['true', 'predicted'],
+  properties: {
+    true: { type: 'integer', minimum: 0, maximum: 100_000 },
+    predicted: { type: 'integer', minimum: 0, maximum: 100_000 },
+  },
+} as const;

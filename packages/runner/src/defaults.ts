@@ -1,9 +1,5 @@
 /** Every default of the runner, in one place. Spec-level defaults live in the spec schema (core). */
 
-/** The run store file, relative to the working directory; the spec's `store.db`, `--db` and VGGLAB_DB override it. */
-export const DEFAULT_DB_FILE = 'runs/vgglab.db';
-/** Environment variable naming the store file. */
-export const DB_ENV_VAR = 'VGGLAB_DB';
 /** Environment variable naming the tracking server (`--server` wins): runs are written there instead of a file. */
 export const TRACKING_URI_ENV_VAR = 'VGGLAB_TRACKING_URI';
 /** The token of the tracking server (and of a dashboard beyond loopback). */
@@ -16,6 +12,8 @@ export const LAST_CHECKPOINT = 'last';
 
 /** Tag holding the spec file's absolute path: a resumed run resolves relative paths against its folder. */
 export const SPEC_FILE_TAG = 'spec_file';
+/** How a sweep's child processes learn the command line the user typed (JSON words), to store with their runs. */
+export const PARENT_COMMAND_ENV = 'VGGLAB_PARENT_COMMAND';
 
 /** Artifact kinds recorded in the store. */
 export const ARTIFACT_BEST = 'checkpoint-best';

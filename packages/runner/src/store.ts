@@ -1,26 +1,26 @@
 /** Opening the run store from the command line's point of view (`--db`, VGGLAB_DB, the default file). */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { openStore, type RunStore } from '@vgglab/store';
+import { openRunReader, openStore, type RunReader, type RunStore } from '@vgglab/store';
 import { CliError } from './errors.ts';
 import { resolveDbFile } from './paths.ts';
 
-/** Opens the store for writing, creating its folder. */
-export function openStoreForWriting(dbFile: string): RunStore {
-  fs.mkdirSync(path.dirname(dbFile), { recursive: true });
-  return openStore(dbFile);
-}
-
-/**
- * Opens an existing store; a missing file is an error that says where it looked and how to create one. The
- * runner opens for writing by default, which migrates a store written by an older vgglab first.
- */
-export function openExistingStore(dbFlag: string | undefined, env: NodeJS.ProcessEnv, options: { readonly?: boolean } = {}): RunStore {
+/** The store `--db` names (or the default); a missing file is an error that says where it looked and how to create one. */
+function existingDbFile(dbFlag: string | undefined, env: NodeJS.ProcessEnv): string {
   const file = resolveDbFile({ flag: dbFlag }, env);
   if (!fs.existsSync(file)) {
     throw new CliError(`no run store at ${file}; run an experiment first (\`vgglab exp <file>\`) or pass --db <file>`);
   }
-  return openStore(file, { readonly: options.readonly ?? false });
+  return file;
+}
+
+/** Opens an existing store for writing, which migrates a store written by an older vgglab first. */
+export function openExistingStore(dbFlag: string | undefined, env: NodeJS.ProcessEnv): RunStore {
+  return openStore(existingDbFile(dbFlag, env));
+}
+
+/** Opens an existing store to read it: nothing is created or migrated (commands that only read). */
+export function openExistingReader(dbFlag: string | undefined, env: NodeJS.ProcessEnv): RunReader {
+  return openRunReader(existingDbFile(dbFlag, env));
 }
 
 /** Runs `use` with `store`, closing the store afterwards whatever happens. */

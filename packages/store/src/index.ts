@@ -11,6 +11,8 @@ export { generateSyntheticRuns, mulberry32 } from './synthetic.ts';
 export type { SyntheticRunsOptions } from './synthetic.ts';
 export { runListCsv, metricsCsv } from './queries/csv.ts';
 export { flattenParams, paramString } from './runs/flatten.ts';
+export { runFolder } from './runs/folder.ts';
+export { MAX_NOTE_LENGTH, MAX_RUN_NAME_LENGTH } from './runs/edit.ts';
 export { StoreError } from './errors.ts';
 // The tracking server's write API: the HTTP client (a RunWriter for runs on other machines) and the wire it shares
 // with the server's routes.
@@ -55,6 +57,7 @@ export type {
   MetricInput,
   MetricPoint,
   MetricQueue,
+  MisclassifiedSamples,
   MetricQueueOptions,
   MetricSeries,
   MetricSeriesQuery,
@@ -64,10 +67,13 @@ export type {
   NewEvaluation,
   NewRun,
   OpenStoreOptions,
+  ParamRange,
   ResumedRun,
   ResumeOptions,
   Run,
   RunDetails,
+  RunEdit,
+  RunEditor,
   RunFacets,
   RunListQuery,
   RunPage,

@@ -33,6 +33,7 @@ import type {
   SetStatusOptions,
   WriteFence,
   RunDetails,
+  RunEdit,
   RunFacets,
   RunListQuery,
   RunPage,
@@ -153,12 +154,21 @@ export type RunWriter = {
 export interface RunMaintenance {
   /** Mark `running` runs whose process is gone as `killed` (they read as `crashed` until then). */
   gcRuns(options?: GcOptions): GcResult;
-  /** Delete a run and everything it owns. Files on disk are not touched. */
+  /** Delete a run and everything it owns, in one transaction. A run that shows as `running` is refused (StoreError
+   * CONFLICT): stop it first, or `gcRuns` once its process is gone. Files on disk are not touched (`runFolder`
+   * says which folder is the run's). */
   deleteRun(runId: string): void;
 }
 
+/** What a user changes about a run after it ran (the dashboard's edits): one transaction per call. */
+export interface RunEditor {
+  /** Rename, write a note, star, set and remove tags; returns the run as it now is. StoreError INVALID (naming the
+   * field) for a bad edit, before anything is written. */
+  editRun(runId: string, edit: RunEdit): Run;
+}
+
 /** An open run store: every side on one SQLite file. */
-export interface RunStore extends RunReader, SyncRunWriter, RunMaintenance {
+export interface RunStore extends RunReader, SyncRunWriter, RunMaintenance, RunEditor {
   close(): void;
 }
 

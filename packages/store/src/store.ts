@@ -5,6 +5,7 @@
 import { logArtifact } from './artifacts/artifacts.ts';
 import { logEvaluation } from './artifacts/evaluations.ts';
 import type { RunReader, RunStore } from './interfaces.ts';
+import { editRun } from './runs/edit.ts';
 import { openConnection } from './open/open.ts';
 import { SqliteRunReader } from './queries/reader.ts';
 import { createExperiment } from './runs/experiments.ts';
@@ -26,6 +27,7 @@ import type {
   ResumedRun,
   ResumeOptions,
   Run,
+  RunEdit,
   SetStatusOptions,
   StoredRunStatus,
   WriteFence,
@@ -106,5 +108,9 @@ class SqliteRunStore extends SqliteRunReader implements RunStore {
 
   deleteRun(runId: string): void {
     deleteRun(this.c, runId);
+  }
+
+  editRun(runId: string, edit: RunEdit): Run {
+    return editRun(this.c, runId, edit);
   }
 }

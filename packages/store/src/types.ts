@@ -144,6 +144,11 @@ export interface NewRun {
   tags?: Record<string, string>;
   /** Defaults to Date.now(). */
   startTime?: number;
+  /** The command line that started the run, as its words (e.g. `['vgglab', 'exp', 'x.yaml', '-o', 'optimizer.lr=0.02']`),
+   * so the run can be started again; at most 200 words of at most 4,000 characters each. */
+  command?: readonly string[] | null;
+  /** Every `-o field=value` override applied to the spec, as given, in order. */
+  overrides?: readonly string[];
 }
 
 export interface Run {
@@ -166,6 +171,14 @@ export interface Run {
   host: string;
   pid: number | null;
   sweepValues: Record<string, unknown> | null;
+  /** Free text written about the run (the page's note); '' when none. */
+  note: string;
+  /** Marked by a user as worth keeping an eye on. */
+  starred: boolean;
+  /** The command line that started it, as words; null when not recorded (runs from before schema 6). */
+  command: string[] | null;
+  /** The `-o` overrides applied to its spec, as given ([] when none or not recorded). */
+  overrides: string[];
   /** Starts of this run: 1 when created, one more at each `resumeRun`. Writes may name it (WriteFence). */
   attempt: number;
 }
@@ -176,6 +189,20 @@ export interface ResumedRun extends Run {
   fromStep: number;
   /** The run's artifact of the kind `fromArtifact` named, read in the same transaction; null without one. */
   resumedFrom: Artifact | null;
+}
+
+/**
+ * What a user changes about a run after the fact (`editRun`), all in one transaction: its name, note, star and
+ * tags. Fields left out stay as they are.
+ */
+export interface RunEdit {
+  /** 1..200 characters, not only spaces. */
+  name?: string;
+  /** At most 10,000 characters; '' clears it. */
+  note?: string;
+  starred?: boolean;
+  /** Tags to set (upserted) and tag keys to remove; a key may not be in both. */
+  tags?: { set?: Record<string, string>; remove?: readonly string[] };
 }
 
 /** A row of the run list: the run without its (large) spec texts, plus params, tags and latest metrics. */
@@ -245,6 +272,18 @@ export interface NewEvaluation {
   confusionMatrix: number[][];
   /** Further JSON-serialisable facts (loss, top-5 accuracy, sample count, …). */
   extra?: Record<string, unknown>;
+  /** The images it got wrong, so a confusion-matrix cell can show them. */
+  misclassified?: MisclassifiedSamples | null;
+}
+
+/**
+ * Images an evaluation got wrong: paths relative to the dataset's folder (`root`, absolute; null for a dataset without
+ * files, such as synthetic shapes), each with its true and predicted class (indexes into `classNames`). A writer may
+ * keep only the first few of each cell; at most 10,000 items.
+ */
+export interface MisclassifiedSamples {
+  root: string | null;
+  items: { path: string; true: number; predicted: number }[];
 }
 
 export interface Evaluation extends Required<Omit<NewEvaluation, 'extra'>> {
@@ -283,6 +322,17 @@ export interface MetricFilter {
   of?: 'latest' | 'min' | 'max';
 }
 
+/**
+ * A run's param inside a range: with `values`, its value (as stored) is one of them; otherwise it is a number with
+ * `min <= value <= max` (either bound may be left out). A run without the param never matches.
+ */
+export interface ParamRange {
+  key: string;
+  min?: number;
+  max?: number;
+  values?: readonly string[];
+}
+
 export interface RunListQuery {
   /** Page size, 1..1000. Defaults to 50. */
   limit?: number;
@@ -300,6 +350,10 @@ export interface RunListQuery {
   /** Every given param must equal the value (as stored: strings). */
   params?: Record<string, string>;
   metrics?: readonly MetricFilter[];
+  /** Every given range must hold (a parallel-coordinates brush): see ParamRange. */
+  paramRanges?: readonly ParamRange[];
+  /** Only starred runs (true) or only the others (false). */
+  starred?: boolean;
   /** Case-insensitive substring of the run id, name, experiment, model, optimizer, or any tag value. */
   text?: string;
   /** Defaults to `startTime`. */

@@ -61,6 +61,10 @@ function everyRoute(): [InjectOptions, number][] {
     [{ url: '/api/param-keys' }, 200],
     [{ url: `/api/params?runs=${id}` }, 200],
     [{ method: 'POST', url: `/api/runs/${id}/predict`, headers: { 'content-type': 'image/png' }, payload: png }, 200],
+    [{ url: `/api/compare?runs=${id}` }, 200],
+    [{ url: '/api/param-space?metric=val/accuracy' }, 200],
+    [{ url: `/api/runs/${id}/evaluations/1/misclassified?true=0&predicted=1` }, 200],
+    [{ method: 'PATCH', url: `/api/runs/${id}`, headers: { 'content-type': 'application/json' }, payload: '{"note":"seen"}' }, 200],
     [{ url: '/api/no-such-route' }, 404],
     [{ url: '/no-such-page' }, 404],
   ];
@@ -135,7 +139,7 @@ describe('a server bound beyond loopback', () => {
   it('shows /api/health without the db path to a client on another machine', async () => {
     const bearer = { authorization: `Bearer ${TOKEN}` };
     const remote = await app.inject({ url: '/api/health', headers: bearer, remoteAddress: '203.0.113.7' });
-    expect(remote.json()).toEqual({ ok: true, schemaVersion: expect.any(Number), predict: true, auth: true });
+    expect(remote.json()).toEqual({ ok: true, schemaVersion: expect.any(Number), predict: true, auth: true, edits: true });
     expect(remote.body).not.toContain(fixture.dir);
     const local = await app.inject({ url: '/api/health', headers: bearer, remoteAddress: '127.0.0.1' });
     expect(local.json().dbFile).toBe(fixture.dbFile);

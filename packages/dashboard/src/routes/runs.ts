@@ -19,6 +19,7 @@ export const runListRoutes: FastifyPluginAsync = async (app) => {
     schemaVersion: app.runStore.schemaVersion,
     predict: app.dashboard.predict !== undefined,
     auth: app.tokenAuth.everyRoute,
+    edits: app.dashboard.edits,
   }));
 
   app.get('/api/experiments', { schema: { querystring: schemas.emptyQuery } }, async () => ({

@@ -1,5 +1,6 @@
 /**
- * The dashboard server: fastify over a read-only run store, serving the built page and the JSON API.
+ * The dashboard server: fastify over a read-only run store, serving the built page and the JSON API; the edit routes
+ * (routes/edit.ts) open a writer of their own on the first edit.
  * Every route declares its params and querystring schemas; validation errors become a 400 naming the parameter.
  * The state the routes share is decorated first (./state.ts), then the route plugins (../routes) are registered.
  */
@@ -9,12 +10,15 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { TOKEN_SOURCES, tokenAuth, tokenProblem } from '../auth/index.ts';
 import { defaultDistDir, ensurePageBuilt } from '../build-page.ts';
 import { splitCommaLists } from '../query.ts';
+import { compareRoutes } from '../routes/compare.ts';
+import { editRoutes } from '../routes/edit.ts';
 import { liveRoutes } from '../routes/live.ts';
 import { metricRoutes } from '../routes/metrics.ts';
 import { pageRoutes } from '../routes/page.ts';
 import { predictRoutes } from '../routes/predict.ts';
 import { runRoutes } from '../routes/run.ts';
 import { runListRoutes } from '../routes/runs.ts';
+import { sampleRoutes } from '../routes/samples.ts';
 import { queueRoutes } from '../routes/queue.ts';
 import { trackingRoutes } from '../routes/tracking/index.ts';
 import { startReaper } from '../tracking/reaper.ts';
@@ -78,6 +82,10 @@ export async function createServer(options: DashboardOptions): Promise<FastifyIn
   await app.register(metricRoutes);
   await app.register(liveRoutes);
   await app.register(predictRoutes);
+  await app.register(compareRoutes);
+  await app.register(sampleRoutes);
+  // Edits: open to this machine on a loopback server, behind the token otherwise.
+  await app.register(editRoutes, { access: options.loopbackOnly ? 'loopback' : 'token' });
   await app.register(queueRoutes);
   await app.register(trackingRoutes);
   await app.register(pageRoutes, { distDir: paths.distDir });

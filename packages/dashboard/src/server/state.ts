@@ -19,6 +19,8 @@ export interface DashboardSettings {
   runsDir: string;
   predict?: PredictFn;
   predictMaxBytes: number;
+  /** Whether the page may edit runs: on a loopback server, or with a token (routes/edit.ts). */
+  edits: boolean;
   /** A reader of its own for a streamed export: a streamed query keeps its connection busy between chunks. */
   openReader(): RunReader;
 }
@@ -31,7 +33,7 @@ export interface TrackingState {
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** The run store, read side only: the read routes never write. */
+    /** The run store, read side only (the edit routes write through a writer of their own). */
     runStore: RunReader;
     liveHub: LiveHub;
     seriesCache: SeriesCache<CachedSeries>;
@@ -62,6 +64,7 @@ export function decorateState(app: FastifyInstance, options: DashboardOptions, p
     runsDir: paths.runsDir,
     predict: options.predict,
     predictMaxBytes: options.predictMaxBytes ?? DASHBOARD_DEFAULTS.predictMaxBytes,
+    edits: options.loopbackOnly === true || options.token !== undefined,
     openReader,
   });
   app.decorate('tracking', writer ? { store: writer, settings: trackingSettings(options.tracking!) } : null);

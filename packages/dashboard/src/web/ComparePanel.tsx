@@ -1,12 +1,19 @@
-/** The compare view: the selected runs' curves overlaid, one chart per metric, and the params that differ. */
+/**
+ * The compare view: the selected runs' curves overlaid (or grouped by params, see compare-lines.ts), one chart per
+ * metric with one legend for all of them, and the params that differ.
+ */
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { api, type LivePoint, type ParamsDiff, type RunStatusChange } from './api.ts';
 import { bucketsForWidth, firstColumnWidth } from './buckets.ts';
-import { Chart, XAxisSelect, type ChartSeries } from './Chart.tsx';
-import { formatLr, runColor } from './format.ts';
-import { appendLivePoints, curve, epochMapper, orderMetricKeys, smooth, type RunSeries } from './series.ts';
+import { Chart, XAxisSelect } from './Chart.tsx';
+import { CompareTable } from './CompareTable.tsx';
+import { colorsByRun, compareLines, paramLookup } from './compare-lines.ts';
+import { LineHighlight } from './highlight.ts';
+import { LinesLegend } from './LinesLegend.tsx';
+import { effectiveStyle, LineStyleControls, useLineStyle } from './LineStyleControls.tsx';
+import { varyingParamKeys } from './params-vary.ts';
+import { appendLivePoints, orderMetricKeys, type RunSeries } from './series.ts';
 import type { RunLite } from './types.ts';
-import { StatusBadge } from './StatusBadge.tsx';
 import { seriesWithDetail, useZoomDetail } from './use-zoom-detail.ts';
 import type { XMode } from './x-mode.ts';
 import { ZoomGroup } from './zoom-group.ts';
@@ -33,8 +40,13 @@ export function ComparePanel({ runs, onDeselect, onClear, onOpenRun, onStatusCha
   const [version, setVersion] = useState(0);
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
-  const [params, setParams] = useState<ParamsDiff | null>(null);
   const [live, setLive] = useState(false);
+  // The compared runs' params: what grouping, colour and dash read (the compare table below fetches its own rows).
+  const [params, setParams] = useState<ParamsDiff | null>(null);
+  const [storedStyle, setStyle] = useLineStyle();
+  // Lines hidden from every chart by the legend (run ids or group ids), and the line the pointer is on.
+  const [hidden, setHidden] = useState<ReadonlySet<string>>(new Set());
+  const highlight = useMemo(() => new LineHighlight(), []);
   // Buckets per series the page asks for, from the charts' width (null until the grid is laid out).
   const [buckets, setBuckets] = useState<number | null>(null);
   const grid = useRef<HTMLDivElement>(null);
@@ -134,27 +146,31 @@ export function ComparePanel({ runs, onDeselect, onClear, onOpenRun, onStatusCha
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [anyRunning, cursor, idsKey]);
-  const charts = useMemo(() => {
-    const mappers = new Map(runs.map((r) => [r.id, epochMapper(data.get(r.id) ?? new Map())]));
-    return keys.map((key) => {
-      const series: ChartSeries[] = [];
-      runs.forEach((run, index) => {
-        const s = seriesWithDetail(detail, run.id, data.get(run.id)?.get(key), key);
-        if (!s || s.step.length === 0) return;
-        const { x, y, band } = curve(s, xMode, run.startTime, mappers.get(run.id)!);
-        const color = runColor(index);
-        // The faint raw curve is hidden and shown with the smoothed one (pushed next, at index length + 1).
-        if (smoothing > 0) series.push({ label: `${run.name} (raw)`, color, x, y, faint: true, legend: false, follows: series.length + 1 });
-        // Smoothing applies to the line only: the band is the raw extremes of each bucket, there to show the
-        // spikes and spread that the line (a bucket's last value, then averaged) hides; smoothing it would hide
-        // them again, and an average of minima is not the minimum of anything.
-        series.push({ label: run.name, color, x, y: smooth(y, smoothing), band });
-      });
-      return { key, series };
-    });
+  // The menus offer the params that vary across the compared runs (the params table's rows), varying ones first.
+  const styleParams = useMemo(() => (params ? varyingParamKeys(params.params) : []), [params]);
+  const style = useMemo(() => effectiveStyle(storedStyle, styleParams), [storedStyle, styleParams]);
+  const { lines, charts } = useMemo(
+    () =>
+      compareLines({
+        runs,
+        keys,
+        data,
+        seriesOf: (runId, key) => seriesWithDetail(detail, runId, data.get(runId)?.get(key), key),
+        xMode,
+        smoothing,
+        paramOf: paramLookup(params),
+        style,
+      }),
     // `version` marks in-place appends to `data`.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [keys, data, version, runs, xMode, smoothing, detail]);
+    [keys, data, version, runs, xMode, smoothing, detail, params, style],
+  );
+  const toggleLine = (id: string) =>
+    setHidden((current) => {
+      const next = new Set(current);
+      if (!next.delete(id)) next.add(id);
+      return next;
+    });
 
   if (runs.length === 0) {
     return (
@@ -174,26 +190,16 @@ export function ComparePanel({ runs, onDeselect, onClear, onOpenRun, onStatusCha
       data-detail-ranges={rangesText}
     >
       <div className="compare-toolbar">
-        <div className="legend" data-testid="run-legend">
-          {runs.map((run, index) => (
-            <span key={run.id} className="legend-item" title={run.id}>
-              <span className="swatch" style={{ background: runColor(index) }} />
-              <button className="link" onClick={() => onOpenRun(run.id)}>
-                {run.name}
-              </button>
-              <span className="muted">
-                {run.params['model.name'] ?? ''} · {run.params['optimizer.name'] ?? ''} · {formatLr(run.params['optimizer.lr'])}
-              </span>
-              <StatusBadge status={run.status} compact />
-              <button className="icon" aria-label={`remove ${run.name} from comparison`} onClick={() => onDeselect(run.id)}>
-                ×
-              </button>
-            </span>
-          ))}
-          <button className="link small" onClick={onClear}>
-            clear
-          </button>
-        </div>
+        <LinesLegend
+          lines={lines}
+          runs={runs}
+          hidden={hidden}
+          onToggle={toggleLine}
+          highlight={highlight}
+          onOpenRun={onOpenRun}
+          onDeselect={onDeselect}
+          onClear={onClear}
+        />
         <div className="controls">
           <label>
             x axis
@@ -217,58 +223,27 @@ export function ComparePanel({ runs, onDeselect, onClear, onOpenRun, onStatusCha
           </a>
           {anyRunning ? <span className={live ? 'live on' : 'live'}>{live ? 'live' : 'connecting…'}</span> : null}
         </div>
+        <LineStyleControls params={styleParams} style={style} onChange={setStyle} />
       </div>
       {error ? <div className="error">Could not load metrics: {error}</div> : null}
       {loading && keys.length === 0 ? <div className="muted pad">loading curves…</div> : null}
       {!loading && keys.length === 0 && !error ? <div className="muted pad">These runs have logged no metrics yet.</div> : null}
       <div className="chart-grid" ref={grid}>
         {charts.map(({ key, series }) => (
-          <Chart key={key} title={key} series={series} xMode={xMode} version={version} zoomGroup={zoomGroup} testId={`chart-${key}`} />
+          <Chart
+            key={key}
+            title={key}
+            series={series}
+            xMode={xMode}
+            version={version}
+            zoomGroup={zoomGroup}
+            hidden={hidden}
+            highlight={highlight}
+            testId={`chart-${key}`}
+          />
         ))}
       </div>
-      <ParamsTable diff={params} />
+      <CompareTable runIds={runIds} refreshKey={runs.map((r) => r.status).join(',')} colors={colorsByRun(lines)} />
     </div>
-  );
-}
-
-function ParamsTable({ diff }: { diff: ParamsDiff | null }) {
-  if (!diff) return null;
-  if (diff.runs.length < 2) return null;
-  return (
-    <section className="card params-diff" data-testid="params-diff">
-      <header className="card-title">
-        Params that differ <span className="muted">({diff.params.length})</span>
-      </header>
-      {diff.params.length === 0 ? (
-        <div className="muted pad">These runs have identical params.</div>
-      ) : (
-        <div className="table-scroll">
-          <table className="plain">
-            <thead>
-              <tr>
-                <th>param</th>
-                {diff.runs.map((run, index) => (
-                  <th key={run.id}>
-                    <span className="swatch" style={{ background: runColor(index) }} /> {run.name}
-                  </th>
-                ))}
-              </tr>
-            </thead>
-            <tbody>
-              {diff.params.map((row) => (
-                <tr key={row.key}>
-                  <td className="mono">{row.key}</td>
-                  {row.values.map((value, i) => (
-                    <td key={i} className="mono">
-                      {value ?? <span className="muted">–</span>}
-                    </td>
-                  ))}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-    </section>
   );
 }

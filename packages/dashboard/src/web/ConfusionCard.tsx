@@ -1,8 +1,14 @@
-/** The run view's confusion matrix: a heat map of true vs predicted class, and per-class accuracy. */
+/**
+ * The run view's confusion matrix: a heat map of true vs predicted class (click an off-diagonal cell to see its
+ * misclassified validation images), and per-class accuracy.
+ */
+import { useState } from 'react';
 import type { ConfusionJson } from './api.ts';
 import { formatPercent } from './format.ts';
+import { MisclassifiedImages, type Cell } from './MisclassifiedImages.tsx';
 
 export function ConfusionCard({ confusion, runId }: { confusion: ConfusionJson | null | 'none'; runId: string }) {
+  const [picked, setPicked] = useState<Cell | null>(null);
   if (confusion === null) return <section className="card muted">loading evaluation…</section>;
   if (confusion === 'none') {
     return (
@@ -43,11 +49,22 @@ export function ConfusionCard({ confusion, runId }: { confusion: ConfusionJson |
               </div>
             ))}
             {confusion.confusionMatrix.map((row, i) => (
-              <Row key={i} name={confusion.classNames[i]} row={row} total={rowTotals[i]} diagonal={i} classNames={confusion.classNames} showNumbers={showNumbers} />
+              <Row
+                key={i}
+                name={confusion.classNames[i]}
+                row={row}
+                total={rowTotals[i]}
+                diagonal={i}
+                classNames={confusion.classNames}
+                showNumbers={showNumbers}
+                chosen={picked?.true === i ? picked.predicted : -1}
+                onPick={(predicted) => setPicked({ true: i, predicted })}
+              />
             ))}
           </div>
         </div>
       </div>
+      {picked ? <MisclassifiedImages runId={runId} evaluationId={confusion.id} cell={picked} /> : null}
       <header className="card-title pad-top">Per-class accuracy</header>
       <table className="plain" data-testid="per-class">
         <thead>
@@ -89,6 +106,8 @@ function Row({
   diagonal,
   classNames,
   showNumbers,
+  chosen,
+  onPick,
 }: {
   name: string;
   row: number[];
@@ -96,6 +115,9 @@ function Row({
   diagonal: number;
   classNames: string[];
   showNumbers: boolean;
+  /** The column of this row whose images are shown, -1 for none. */
+  chosen: number;
+  onPick: (predicted: number) => void;
 }) {
   return (
     <>
@@ -109,9 +131,12 @@ function Row({
         return (
           <div
             key={j}
-            className={`heat-cell ${share > 0.55 ? 'dark' : ''}`}
+            className={`heat-cell ${share > 0.55 ? 'dark' : ''} ${j !== diagonal && count > 0 ? 'clickable' : ''} ${j === chosen ? 'chosen' : ''}`}
             style={{ background }}
-            title={`true ${name} → predicted ${classNames[j]}: ${count} (${formatPercent(share)} of ${name})`}
+            title={`true ${name} → predicted ${classNames[j]}: ${count} (${formatPercent(share)} of ${name})${j !== diagonal && count > 0 ? ' · click for the images' : ''}`}
+            onClick={j !== diagonal && count > 0 ? () => onPick(j) : undefined}
+            data-true={diagonal}
+            data-predicted={j}
           >
             {showNumbers && count > 0 ? count : ''}
           </div>

@@ -12,6 +12,8 @@ import { formatNumber } from './format.ts';
 import { axisStyle } from './chart-layout.ts';
 import { buildScatter, paddedRange, resolvedSummary, scatterColumns, type MetricSummary, type ScaleChoice, type ScatterPoint, type ScatterPoints } from './param-scatter.ts';
 import { orderMetricKeys } from './series.ts';
+import { compareApi } from './api-compare.ts';
+import { paramMenu } from './params-vary.ts';
 
 /** Most runs one scatter plots (the first of the table's filter, in its order); the server's page limit. */
 export const SCATTER_MAX_RUNS = 1000;
@@ -78,10 +80,28 @@ export function ParamScatter({ filters, sort, selected, onToggle, liveTick }: Pr
       .catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)));
   }, [choice.open, liveTick]);
 
+  // The menus list the params that vary among the filter's runs first and leave out those equal in every run.
+  const [vary, setVary] = useState<{ varying: string[]; constant: string[] } | null>(null);
+  const filterKey = JSON.stringify([filters, sort]);
+  useEffect(() => {
+    if (!choice.open) return;
+    const controller = new AbortController();
+    compareApi.paramSpace(filters, sort, { metric: 'val/accuracy', limit: SCATTER_MAX_RUNS }, controller.signal).then(
+      (space) => setVary({ varying: space.varying, constant: space.constant.map((c) => c.key) }),
+      () => !controller.signal.aborted && setVary(null),
+    );
+    return () => controller.abort();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [choice.open, filterKey, liveTick]);
+
   // Defaults once the keys are known: the learning rate against validation accuracy, as a sweep is usually read.
   const x = choice.x && paramKeys?.includes(choice.x) ? choice.x : (paramKeys?.find((k) => k === 'optimizer.lr') ?? paramKeys?.[0] ?? '');
   const y = choice.y && metricKeys?.includes(choice.y) ? choice.y : (metricKeys?.find((k) => k === 'val/accuracy') ?? metricKeys?.[0] ?? '');
   const color = choice.color && paramKeys?.includes(choice.color) ? choice.color : '';
+  const menu = useMemo(() => {
+    const keys = vary && paramKeys ? paramMenu(paramKeys, vary) : (paramKeys ?? []);
+    return [...keys, ...[x, color].filter((k) => k && !keys.includes(k))];
+  }, [paramKeys, vary, x, color]);
 
   useEffect(() => {
     if (!choice.open || !x || !y) return;
@@ -119,7 +139,7 @@ export function ParamScatter({ filters, sort, selected, onToggle, liveTick }: Pr
             <label>
               x
               <select value={x} onChange={(e) => update({ x: e.target.value })} data-testid="scatter-x">
-                {(paramKeys ?? []).map((k) => (
+                {menu.map((k) => (
                   <option key={k}>{k}</option>
                 ))}
               </select>
@@ -157,7 +177,7 @@ export function ParamScatter({ filters, sort, selected, onToggle, liveTick }: Pr
               colour
               <select value={color} onChange={(e) => update({ color: e.target.value })} data-testid="scatter-color">
                 <option value="">status</option>
-                {(paramKeys ?? []).map((k) => (
+                {menu.map((k) => (
                   <option key={k} value={k}>
                     {k}
                   </option>

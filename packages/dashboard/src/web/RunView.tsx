@@ -1,15 +1,22 @@
-/** One run: reproducibility facts, curves, confusion matrix, per-class accuracy, checkpoints, spec, predict. */
+/** One run: reproducibility facts, name/note/tags (editable), curves and system metrics, confusion matrix (with its misclassified images), per-class accuracy, checkpoints, the spec that ran, predict. */
 import { useEffect, useMemo, useState } from 'react';
 import { api, ApiError, type ConfusionJson, type LivePoint, type RunDetailsJson } from './api.ts';
 import { Chart, XAxisSelect } from './Chart.tsx';
-import { formatDateTime, formatDuration, formatNumber, runColor } from './format.ts';
+import { formatDateTime, formatDuration, formatNumber } from './format.ts';
+import { preferredColor } from './palette.ts';
 import { appendLivePoints, curve, epochMapper, orderMetricKeys, type RunSeries } from './series.ts';
 import { StatusBadge } from './StatusBadge.tsx';
 import { seriesWithDetail, useZoomDetail } from './use-zoom-detail.ts';
 import type { XMode } from './x-mode.ts';
 import { ZoomGroup } from './zoom-group.ts';
+import { ArtifactsCard } from './ArtifactsCard.tsx';
 import { ConfusionCard } from './ConfusionCard.tsx';
 import { PredictCard } from './PredictCard.tsx';
+import { RunEdits } from './RunEdits.tsx';
+import { SpecCard } from './SpecCard.tsx';
+
+/** Keys of system metrics (the runner's sampler: CPU, memory, throughput): charted in a card of their own. */
+const isSystemKey = (key: string) => key.startsWith('sys/');
 
 export function RunView({ runId, onBack, onCompare }: { runId: string; onBack: () => void; onCompare: (id: string) => void }) {
   const [run, setRun] = useState<RunDetailsJson | null>(null);
@@ -20,6 +27,13 @@ export function RunView({ runId, onBack, onCompare }: { runId: string; onBack: (
   const [cursor, setCursor] = useState<number | null>(null);
   const [version, setVersion] = useState(0);
 
+  // Read again after an edit (name, note, star, tags).
+  const [edits, setEdits] = useState(0);
+  useEffect(() => {
+    if (edits === 0) return;
+    api.run(runId).then(setRun, (e: unknown) => setError(e instanceof Error ? e.message : String(e)));
+  }, [edits, runId]);
+
   useEffect(() => {
     let cancelled = false;
     setRun(null);
@@ -29,7 +43,8 @@ export function RunView({ runId, onBack, onCompare }: { runId: string; onBack: (
       .then(async (details) => {
         if (cancelled) return;
         setRun(details);
-        const keys = orderMetricKeys(Object.keys(details.metrics)).slice(0, 12);
+        const all = orderMetricKeys(Object.keys(details.metrics));
+        const keys = [...all.filter((k) => !isSystemKey(k)).slice(0, 12), ...all.filter(isSystemKey).slice(0, 8)];
         if (keys.length) {
           const response = await api.series([details.id], keys, RUN_VIEW_BUCKETS);
           if (!cancelled) {
@@ -79,8 +94,6 @@ export function RunView({ runId, onBack, onCompare }: { runId: string; onBack: (
   if (!run) return <div className="page muted pad">loading run…</div>;
 
   const versions = Object.entries(run.packageVersions);
-  const checkpoints = run.artifacts.filter((a) => a.kind.startsWith('checkpoint'));
-  const otherArtifacts = run.artifacts.filter((a) => !a.kind.startsWith('checkpoint'));
   return (
     <div className="page run-view" data-testid="run-view">
       <div className="run-header">
@@ -88,6 +101,7 @@ export function RunView({ runId, onBack, onCompare }: { runId: string; onBack: (
           ← all runs
         </button>
         <h1>
+          {run.starred ? <span className="star on">★</span> : null}
           {run.name} <StatusBadge status={run.status} />
         </h1>
         <div className="muted">
@@ -163,33 +177,13 @@ export function RunView({ runId, onBack, onCompare }: { runId: string; onBack: (
             </div>
           ) : null}
         </section>
-        <section className="card">
-          <header className="card-title">Checkpoints</header>
-          {checkpoints.length === 0 ? <div className="muted">none yet</div> : null}
-          <ul className="artifacts">
-            {[...checkpoints, ...otherArtifacts].map((a) => (
-              <li key={a.id}>
-                <div>
-                  <strong>{a.kind}</strong>
-                  {a.epoch !== null ? <span className="muted"> · epoch {a.epoch}</span> : null}
-                  {a.step !== null ? <span className="muted"> · step {a.step}</span> : null}
-                </div>
-                <div className="mono small muted">{a.path}</div>
-                {a.metadata ? <div className="mono small">{JSON.stringify(a.metadata)}</div> : null}
-                <div className="files">
-                  {a.files.map((f) => (
-                    <a key={f} className="small" href={api.fileUrl(run.id, f)} download>
-                      {f.split('/').pop()}
-                    </a>
-                  ))}
-                </div>
-              </li>
-            ))}
-          </ul>
-        </section>
+        <ArtifactsCard run={run} />
       </div>
 
-      <RunCurves run={run} series={series} version={version} />
+      <RunEdits run={run} onChanged={() => setEdits((n) => n + 1)} onDeleted={onBack} />
+
+      <RunCurves run={run} series={series} version={version} keyFilter={(key) => !isSystemKey(key)} title="Curves" testId="run-curves" />
+      <RunCurves run={run} series={series} version={version} keyFilter={isSystemKey} title="System" testId="run-system" />
 
       <div className="grid-2">
         <ConfusionCard confusion={confusion} runId={run.id} />
@@ -197,10 +191,7 @@ export function RunView({ runId, onBack, onCompare }: { runId: string; onBack: (
       </div>
 
       <div className="grid-2">
-        <section className="card">
-          <header className="card-title">Spec as written</header>
-          <pre className="code">{run.specText ?? '(not recorded)'}</pre>
-        </section>
+        <SpecCard run={run} />
         <section className="card">
           <header className="card-title">Resolved params ({Object.keys(run.params).length})</header>
           <div className="table-scroll tall">
@@ -233,12 +224,27 @@ function FactRow({ name, value }: { name: string; value: string }) {
 /** Buckets per series of the run view's charts (the whole run, and a zoomed range). */
 const RUN_VIEW_BUCKETS = 1000;
 
-function RunCurves({ run, series, version }: { run: RunDetailsJson; series: RunSeries; version: number }) {
+function RunCurves({
+  run,
+  series,
+  version,
+  keyFilter,
+  title,
+  testId,
+}: {
+  run: RunDetailsJson;
+  series: RunSeries;
+  version: number;
+  /** Which of the run's keys this card charts. */
+  keyFilter: (key: string) => boolean;
+  title: string;
+  testId: string;
+}) {
   const [xMode, setXMode] = useState<XMode>('step');
   const [error, setError] = useState<string | null>(null);
   const zoomGroup = useMemo(() => new ZoomGroup(), [xMode]);
   // (`version`: a live point may bring a new key into `series`)
-  const keys = useMemo(() => orderMetricKeys([...series.keys()]), [series, version]); // eslint-disable-line react-hooks/exhaustive-deps
+  const keys = useMemo(() => orderMetricKeys([...series.keys()].filter(keyFilter)), [series, version]); // eslint-disable-line react-hooks/exhaustive-deps
   const runs = useMemo(() => [{ id: run.id, startTime: run.startTime }], [run.id, run.startTime]);
   const data = useMemo(() => new Map([[run.id, series]]), [run.id, series]);
   // A zoom reads the detail of its range, as in the compare view.
@@ -249,22 +255,22 @@ function RunCurves({ run, series, version }: { run: RunDetailsJson; series: RunS
       const s = seriesWithDetail(detail, run.id, series.get(key), key);
       if (!s) return [];
       const { x, y, band } = curve(s, xMode, run.startTime, toEpoch);
-      return [{ key, series: [{ label: run.name, color: runColor(0), x, y, band }] }];
+      return [{ key, series: [{ id: run.id, label: run.name, color: preferredColor(run.id), x, y, band }] }];
     });
     // `version` marks in-place appends to `series`.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [series, version, keys, xMode, run, detail]);
   if (charts.length === 0) return null;
   return (
-    <section className="card" data-testid="run-curves" data-detail={status} data-detail-ranges={rangesText}>
+    <section className="card" data-testid={testId} data-detail={status} data-detail-ranges={rangesText}>
       <header className="card-title">
-        Curves
+        {title}
         <XAxisSelect value={xMode} onChange={setXMode} />
       </header>
       {error ? <div className="error">Could not load the zoomed range: {error}</div> : null}
       <div className="chart-grid">
         {charts.map((c) => (
-          <Chart key={c.key} title={c.key} series={c.series} xMode={xMode} height={180} syncKey="run" zoomGroup={zoomGroup} version={version} testId={`run-chart-${c.key}`} />
+          <Chart key={c.key} title={c.key} series={c.series} xMode={xMode} height={180} syncKey={`run-${testId}`} zoomGroup={zoomGroup} version={version} testId={`run-chart-${c.key}`} />
         ))}
       </div>
     </section>

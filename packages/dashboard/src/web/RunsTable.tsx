@@ -1,12 +1,20 @@
 /**
  * The runs table: server-side filtering, sorting and paging, with virtualised rows. Only the rows in view (plus
- * a margin) are in the DOM; pages are fetched in order as the view scrolls, so 10,000 runs stay fluid.
+ * a margin) are in the DOM; pages are fetched in order as the view scrolls, so 10,000 runs stay fluid. Between the
+ * run's name and its duration come the chosen columns (ColumnPicker: any param or metric summary, kept in
+ * localStorage); a metric column's bars are scaled to the runs loaded, the best of them full.
  */
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
-import { api, NO_FILTERS, type Facets, type RunFilters, type RunSort, type RunStatus, type RunSummary } from './api.ts';
-import { formatDateTime, formatDuration, formatLr, formatPercent, runColor, shortId } from './format.ts';
+import { api, NO_FILTERS, type Facets, type RunFilters, type RunSort, type RunSummary } from './api.ts';
+import { compareApi } from './api-compare.ts';
+import { FilterBar } from './FilterBar.tsx';
+import { formatDateTime, formatDuration, formatLr, formatNumber, formatPercent, shortId } from './format.ts';
+import { assignColors } from './palette.ts';
+import { lowerIsBetter } from './param-scatter.ts';
 import { StatusBadge } from './StatusBadge.tsx';
-import { statusChoices, statusClass } from './statuses.ts';
+import { barScale, cellValue, columnId, columnLabel, columnsQuery, columnSort, loadColumns, saveColumns, type TableColumn } from './table-columns.ts';
+import { useEdits } from './use-edits.ts';
+import './compare.css';
 
 const ROW_HEIGHT = 34;
 const OVERSCAN = 12;
@@ -22,22 +30,33 @@ interface Column {
   sort?: string;
   width: string;
   align?: 'right';
+  /** A chosen column (param or metric). */
+  chosen?: TableColumn;
 }
 
-const COLUMNS: Column[] = [
+const LEADING: Column[] = [
   { id: 'select', label: '', width: '36px' },
   { id: 'status', label: 'status', sort: 'status', width: '92px' },
-  { id: 'name', label: 'run', sort: 'name', width: 'minmax(170px, 1.4fr)' },
-  { id: 'experiment', label: 'experiment', sort: 'experiment', width: 'minmax(110px, 1fr)' },
-  { id: 'model', label: 'model', sort: 'param:model.name', width: '110px' },
-  { id: 'optimizer', label: 'optimizer', sort: 'param:optimizer.name', width: '90px' },
-  { id: 'lr', label: 'lr', sort: 'param:optimizer.lr', width: '74px', align: 'right' },
-  { id: 'best', label: 'best val acc', sort: 'metric.max:val/accuracy', width: '118px', align: 'right' },
+  { id: 'name', label: 'run', sort: 'name', width: 'minmax(250px, 2fr)' },
+  { id: 'experiment', label: 'experiment', sort: 'experiment', width: 'minmax(100px, 0.8fr)' },
+];
+const TRAILING: Column[] = [
   { id: 'duration', label: 'duration', sort: 'duration', width: '86px', align: 'right' },
   { id: 'started', label: 'started', sort: 'startTime', width: '120px' },
   { id: 'tags', label: 'tags', width: 'minmax(120px, 1.2fr)' },
 ];
-const GRID = COLUMNS.map((c) => c.width).join(' ');
+
+function tableColumns(chosen: readonly TableColumn[]): Column[] {
+  const middle = chosen.map((c): Column => ({
+    id: columnId(c),
+    label: columnLabel(c),
+    sort: columnSort(c),
+    width: c.kind === 'metric' ? '150px' : c.key === 'model.name' ? '110px' : '104px',
+    align: c.kind === 'metric' || c.key.endsWith('lr') ? 'right' : undefined,
+    chosen: c,
+  }));
+  return [...LEADING, ...middle, ...TRAILING];
+}
 
 interface TableProps {
   filters: RunFilters;
@@ -54,6 +73,10 @@ interface TableProps {
   refreshKey?: number;
   /** Bumped when the server reports a run that started or stopped. */
   liveTick?: number;
+  /** Compare these runs (the first of the filter). */
+  onSelectMany?: (runs: RunSummary[]) => void;
+  /** Most runs `onSelectMany` takes. */
+  selectLimit?: number;
 }
 
 interface Loaded {
@@ -64,8 +87,13 @@ interface Loaded {
 }
 
 export function RunsTable(props: TableProps) {
-  const { filters, sort, selected, onToggle, onOpen, onRowsSeen, refreshKey = 0, liveTick = 0 } = props;
-  const queryKey = JSON.stringify([filters, sort, refreshKey]);
+  const { filters, sort, selected, onToggle, onOpen, onRowsSeen, refreshKey = 0, liveTick = 0, onSelectMany, selectLimit = 20 } = props;
+  const [chosen, setChosen] = useState<TableColumn[]>(() => loadColumns());
+  const columns = useMemo(() => tableColumns(chosen), [chosen]);
+  const grid = columns.map((c) => c.width).join(' ');
+  const query = useMemo(() => columnsQuery(chosen), [chosen]);
+  const queryKey = JSON.stringify([filters, sort, refreshKey, query]);
+  const edits = useEdits();
   const [loaded, setLoaded] = useState<Loaded>({ queryKey: '', rows: [], total: 0, nextPageToken: null });
   const [error, setError] = useState<string | null>(null);
   const [range, setRange] = useState({ start: 0, end: 40 });
@@ -83,7 +111,7 @@ export function RunsTable(props: TableProps) {
     inflight.current = controller;
     setError(null);
     api
-      .runs(filters, sort, { limit: FIRST_PAGE }, controller.signal)
+      .runs(filters, sort, { limit: FIRST_PAGE, ...query }, controller.signal)
       .then((page) => {
         setLoaded({ queryKey, rows: page.runs, total: page.total, nextPageToken: page.nextPageToken });
         onRowsSeenRef.current?.(page.runs);
@@ -109,7 +137,7 @@ export function RunsTable(props: TableProps) {
     inflight.current = controller;
     const limit = Math.min(MAX_PAGE, Math.max(FIRST_PAGE, needed - current.rows.length + FIRST_PAGE));
     api
-      .runs(filters, sort, { limit, pageToken: current.nextPageToken }, controller.signal)
+      .runs(filters, sort, { limit, pageToken: current.nextPageToken, ...query }, controller.signal)
       .then((page) => {
         if (loadedRef.current.queryKey !== queryKey) return;
         setLoaded((prev) => ({ ...prev, rows: prev.rows.concat(page.runs), nextPageToken: page.nextPageToken, total: page.total }));
@@ -128,7 +156,7 @@ export function RunsTable(props: TableProps) {
     const current = loadedRef.current;
     if (current.queryKey !== queryKey) return;
     api
-      .runs(filters, sort, { limit: Math.min(MAX_PAGE, Math.max(FIRST_PAGE, current.rows.length)) })
+      .runs(filters, sort, { limit: Math.min(MAX_PAGE, Math.max(FIRST_PAGE, current.rows.length)), ...query })
       .then((page) => {
         setLoaded((prev) => {
           if (prev.queryKey !== current.queryKey) return prev;
@@ -165,32 +193,71 @@ export function RunsTable(props: TableProps) {
   useLayoutEffect(updateRange, [updateRange, loaded.total]);
 
   const selectedSet = useMemo(() => new Set(selected), [selected]);
+  // The compared runs' colours, as the compare view draws them (one line per run).
+  const selectedColors = useMemo(() => assignColors(selected), [selected]);
   const rows = loaded.rows;
   const visible: { index: number; run: RunSummary | undefined }[] = [];
   for (let i = range.start; i < Math.min(loaded.total, range.end); i++) visible.push({ index: i, run: rows[i] });
 
+  // Bars of each metric column, scaled to the runs loaded.
+  const scales = useMemo(
+    () => chosen.map((c) => (c.kind === 'metric' ? barScale(rows.map((r) => cellValue(r, c) as number | null), lowerIsBetter(c.key) && c.summary !== 'max') : null)),
+    [rows, chosen],
+  );
+  const onColumns = (next: TableColumn[]) => {
+    saveColumns(next);
+    setChosen(next);
+  };
+  const selectAll = () => {
+    api.runs(filters, sort, { limit: selectLimit }).then(
+      (page) => onSelectMany?.(page.runs),
+      (e: unknown) => setError(e instanceof Error ? e.message : String(e)),
+    );
+  };
+  // A star changes the row in place (the list keeps its place); the starred filter sees it on its next read.
+  const star = (run: RunSummary) => {
+    compareApi.editRun(run.id, { starred: !run.starred }).then(
+      ({ run: edited }) => setLoaded((prev) => ({ ...prev, rows: prev.rows.map((r) => (r.id === edited.id ? { ...r, starred: edited.starred } : r)) })),
+      (e: unknown) => setError(e instanceof Error ? e.message : String(e)),
+    );
+  };
+
   const clickSort = (column: Column) => {
     if (!column.sort) return;
     if (sort.by === column.sort) props.onSort({ by: column.sort, order: sort.order === 'asc' ? 'desc' : 'asc' });
-    else props.onSort({ by: column.sort, order: column.sort.startsWith('metric') || column.id === 'started' ? 'desc' : 'asc' });
+    else {
+      // Best first: the lowest of a loss-like metric, the highest of others, the newest start.
+      const metric = column.chosen?.kind === 'metric' ? column.chosen : null;
+      const lowFirst = metric ? lowerIsBetter(metric.key) && metric.summary !== 'max' : column.id !== 'started';
+      props.onSort({ by: column.sort, order: lowFirst ? 'asc' : 'desc' });
+    }
   };
 
   return (
     <section className="runs" data-testid="runs-table">
-      <FilterBar {...props} total={loaded.total} loadedQuery={loaded.queryKey === queryKey} />
+      <FilterBar
+        {...props}
+        total={loaded.total}
+        loadedQuery={loaded.queryKey === queryKey}
+        columns={chosen}
+        onColumns={onColumns}
+        onSelectAll={onSelectMany ? selectAll : undefined}
+        selectLimit={selectLimit}
+      />
       {error ? <div className="error">Could not load runs: {error}</div> : null}
       <div className="table" role="table" aria-rowcount={loaded.total}>
-        <div className="thead" role="row" style={{ gridTemplateColumns: GRID }}>
-          {COLUMNS.map((column) => (
+        <div className="thead" role="row" style={{ gridTemplateColumns: grid }}>
+          {columns.map((column) => (
             <div
               key={column.id}
               role="columnheader"
-              className={`th ${column.sort ? 'sortable' : ''} ${column.align === 'right' ? 'right' : ''} ${sort.by === column.sort ? 'sorted' : ''}`}
+              className={`th ${column.sort ? 'sortable' : ''} ${column.align === 'right' ? 'right' : ''} ${sort.by === column.sort ? 'sorted' : ''} ${column.chosen ? 'as-written' : ''}`}
+              title={column.chosen ? column.label : undefined}
               onClick={() => clickSort(column)}
               data-testid={`sort-${column.id}`}
               aria-sort={sort.by === column.sort ? (sort.order === 'asc' ? 'ascending' : 'descending') : undefined}
             >
-              {column.label}
+              <span className="th-label">{column.label}</span>
               {sort.by === column.sort ? <span className="arrow">{sort.order === 'asc' ? '▲' : '▼'}</span> : null}
             </div>
           ))}
@@ -203,13 +270,17 @@ export function RunsTable(props: TableProps) {
                   key={run.id}
                   run={run}
                   top={index * ROW_HEIGHT}
-                  selectedIndex={selected.indexOf(run.id)}
+                  accent={selectedColors.get(run.id)}
                   checked={selectedSet.has(run.id)}
                   onToggle={onToggle}
                   onOpen={onOpen}
+                  columns={columns}
+                  grid={grid}
+                  scales={scales}
+                  onStar={edits ? star : undefined}
                 />
               ) : (
-                <div key={`loading-${index}`} className="tr placeholder" style={{ top: index * ROW_HEIGHT, gridTemplateColumns: GRID }}>
+                <div key={`loading-${index}`} className="tr placeholder" style={{ top: index * ROW_HEIGHT, gridTemplateColumns: grid }}>
                   <div />
                   <div className="skeleton" />
                   <div className="skeleton" />
@@ -239,24 +310,34 @@ function Row({
   run,
   top,
   checked,
-  selectedIndex,
+  accent,
   onToggle,
   onOpen,
+  columns,
+  grid,
+  scales,
+  onStar,
 }: {
   run: RunSummary;
   top: number;
   checked: boolean;
-  selectedIndex: number;
+  accent: string | undefined;
   onToggle: (run: RunSummary) => void;
   onOpen: (id: string) => void;
+  columns: Column[];
+  grid: string;
+  /** Per chosen column, its bar scale (metric columns). */
+  scales: (((value: number) => number) | null)[];
+  /** Star or unstar (only where the page may edit). */
+  onStar?: (run: RunSummary) => void;
 }) {
-  const best = run.metrics['val/accuracy']?.max ?? null;
   const tags = Object.entries(run.tags);
+  let chosenIndex = -1;
   return (
     <div
       className={`tr ${checked ? 'selected' : ''}`}
       role="row"
-      style={{ top, gridTemplateColumns: GRID }}
+      style={{ top, gridTemplateColumns: grid }}
       data-run-id={run.id}
       data-testid="run-row"
       onClick={(e) => {
@@ -270,14 +351,25 @@ function Row({
           checked={checked}
           onChange={() => onToggle(run)}
           aria-label={`compare ${run.name}`}
-          style={checked ? { accentColor: runColor(selectedIndex) } : undefined}
+          style={checked ? { accentColor: accent } : undefined}
         />
       </div>
       <div className="td">
         <StatusBadge status={run.status} />
       </div>
       <div className="td name">
-        <button className="link" onClick={() => onOpen(run.id)} title={`open run ${run.id}`}>
+        {onStar || run.starred ? (
+          <button
+            className={`star ${run.starred ? 'on' : ''}`}
+            onClick={() => onStar?.(run)}
+            disabled={!onStar}
+            aria-label={`${run.starred ? 'unstar' : 'star'} ${run.name}`}
+            aria-pressed={run.starred}
+          >
+            {run.starred ? '★' : '☆'}
+          </button>
+        ) : null}
+        <button className="link" onClick={() => onOpen(run.id)} title={`open run ${run.id}: ${run.name}`}>
           {run.name}
         </button>
         {run.name === shortId(run.id) ? null : <span className="muted mono small">{shortId(run.id)}</span>}
@@ -285,21 +377,11 @@ function Row({
       <div className="td ellipsis" title={run.experimentName}>
         {run.experimentName}
       </div>
-      <div className="td mono ellipsis">{run.params['model.name'] ?? '–'}</div>
-      <div className="td mono">{run.params['optimizer.name'] ?? '–'}</div>
-      <div className="td mono right">{formatLr(run.params['optimizer.lr'])}</div>
-      <div className="td right best">
-        {best === null ? (
-          <span className="muted">–</span>
-        ) : (
-          <>
-            <span className="track">
-              <span className="bar" style={{ width: `${Math.max(0, Math.min(1, best)) * 100}%` }} />
-            </span>
-            <span className="num">{formatPercent(best)}</span>
-          </>
-        )}
-      </div>
+      {columns.map((column) => {
+        if (!column.chosen) return null;
+        chosenIndex++;
+        return <ChosenCell key={column.id} run={run} column={column.chosen} scale={scales[chosenIndex] ?? null} />;
+      })}
       <div className="td right num">{formatDuration(run.status === 'running' ? Date.now() - run.startTime : run.durationMs)}</div>
       <div className="td muted">{formatDateTime(run.startTime)}</div>
       <div className="td tags">
@@ -313,112 +395,32 @@ function Row({
   );
 }
 
-function FilterBar({
-  filters,
-  sort,
-  facets,
-  onFilters,
-  total,
-  loadedQuery,
-  selected,
-}: TableProps & { total: number; loadedQuery: boolean }) {
-  const [text, setText] = useState(filters.q);
-  const [tag, setTag] = useState(filters.tag);
-  const [where, setWhere] = useState(filters.where);
-  // Typing filters after a short pause, not on every key.
-  useEffect(() => {
-    const timer = setTimeout(() => {
-      if (text !== filters.q || tag !== filters.tag || where !== filters.where) onFilters((f) => ({ ...f, q: text, tag, where }));
-    }, 250);
-    return () => clearTimeout(timer);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [text, tag, where]);
-  const counts = new Map(facets?.statuses.map((s) => [s.value, s.count]) ?? []);
-  const toggleStatus = (status: RunStatus) => {
-    onFilters((f) => ({ ...f, status: f.status.includes(status) ? f.status.filter((s) => s !== status) : [...f.status, status] }));
-  };
+/** A chosen column's cell: a param as stored (a learning rate as 1e-4), or a metric with its bar. */
+function ChosenCell({ run, column, scale }: { run: RunSummary; column: TableColumn; scale: ((value: number) => number) | null }) {
+  const value = cellValue(run, column);
+  if (column.kind === 'param') {
+    const text = value === null ? '–' : column.key.endsWith('lr') ? formatLr(String(value)) : String(value);
+    return (
+      <div className={`td mono ellipsis ${column.key.endsWith('lr') ? 'right' : ''}`} title={`${column.key} = ${value ?? '–'}`}>
+        {text}
+      </div>
+    );
+  }
+  if (value === null) {
+    return (
+      <div className="td right best">
+        <span className="muted">–</span>
+      </div>
+    );
+  }
+  const n = value as number;
+  const share = scale ? scale(n) : 1;
   return (
-    <div className="filters">
-      <div className="filter-row">
-        <input
-          className="search"
-          type="search"
-          placeholder="Search runs: name, id, model, tag…"
-          value={text}
-          onChange={(e) => setText(e.target.value)}
-          data-testid="search"
-        />
-        <div className="chips" role="group" aria-label="status">
-          {statusChoices(facets?.statuses).map((status) => (
-            <button
-              key={status}
-              className={`chip ${filters.status.includes(status) ? 'on' : ''}`}
-              onClick={() => toggleStatus(status)}
-              data-testid={`status-${status}`}
-            >
-              <span className={`status-dot ${statusClass(status)}`} />
-              {status}
-              {counts.has(status) ? <span className="count">{counts.get(status)}</span> : null}
-            </button>
-          ))}
-        </div>
-        <span className="spacer" />
-        <span className="muted small" data-testid="run-count">
-          {loadedQuery ? `${total.toLocaleString()} run${total === 1 ? '' : 's'}` : 'loading…'}
-          {selected.length ? ` · ${selected.length} selected` : ''}
-        </span>
-        <a className="button" href={api.runsCsvUrl(filters, sort)} download>
-          CSV
-        </a>
-      </div>
-      <div className="filter-row">
-        <FacetSelect label="experiment" value={filters.experiment} values={facets?.experiments} onChange={(v) => onFilters((f) => ({ ...f, experiment: v }))} />
-        <FacetSelect label="model" value={filters.model} values={facets?.models} onChange={(v) => onFilters((f) => ({ ...f, model: v }))} />
-        <FacetSelect label="optimizer" value={filters.optimizer} values={facets?.optimizers} onChange={(v) => onFilters((f) => ({ ...f, optimizer: v }))} />
-        <input
-          className="tag-filter"
-          placeholder="tag or tag=value"
-          value={tag}
-          onChange={(e) => setTag(e.target.value)}
-          list="tag-keys"
-          data-testid="tag-filter"
-        />
-        <input
-          className="tag-filter where"
-          placeholder="max(val/accuracy)>0.9"
-          title="Metric condition: key, min(key) or max(key), then <, <=, >, >=, = or !=, then a number"
-          value={where}
-          onChange={(e) => setWhere(e.target.value)}
-          data-testid="where-filter"
-        />
-        <datalist id="tag-keys">
-          {facets?.tagKeys.map((t) => <option key={t.value} value={t.value} />)}
-        </datalist>
-      </div>
+    <div className="td right best" data-column={columnId(column)} data-bar={share.toFixed(4)}>
+      <span className="track">
+        <span className="bar" style={{ width: `${share * 100}%` }} />
+      </span>
+      <span className="num">{/acc/i.test(column.key) && n >= 0 && n <= 1 ? formatPercent(n) : formatNumber(n, 4)}</span>
     </div>
-  );
-}
-
-function FacetSelect({
-  label,
-  value,
-  values,
-  onChange,
-}: {
-  label: string;
-  value: string;
-  values: { value: string; count: number }[] | undefined;
-  onChange: (value: string) => void;
-}) {
-  return (
-    <select className={`facet ${value ? 'on' : ''}`} value={value} onChange={(e) => onChange(e.target.value)} aria-label={label} data-testid={`filter-${label}`}>
-      <option value="">any {label}</option>
-      {values?.map((v) => (
-        <option key={v.value} value={v.value}>
-          {v.value} ({v.count})
-        </option>
-      ))}
-      {value && !values?.some((v) => v.value === value) ? <option value={value}>{value}</option> : null}
-    </select>
   );
 }

@@ -2,6 +2,7 @@
 import type { RunPage } from '@vgglab/store';
 import type { ConfusionJson, Facets, ParamMetricJson, ParamsDiff, Prediction, RunDetailsJson, WireRunStatus } from '../wire/api-json.ts';
 import { decodeBinarySeries, type DecodedSeries } from '../wire/binary-series.ts';
+import { brushParam, type Brush } from '../wire/brush.ts';
 
 export type { RunSummary, RunDetails, Evaluation } from '@vgglab/store';
 export type {
@@ -36,7 +37,7 @@ export class ApiError extends Error {
   }
 }
 
-async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
   return (await (await getOk(path, signal)).json()) as T;
 }
 
@@ -55,13 +56,15 @@ async function getOk(path: string, signal?: AbortSignal): Promise<Response> {
   return response;
 }
 
-/** Query string from a plain object; arrays become comma-separated lists, empty values are left out. */
+/** Query string from a plain object; arrays become comma-separated lists (repeated parameters when an item holds a
+ * comma, as a brush's JSON does), empty values are left out. */
 export function queryString(params: Record<string, string | number | boolean | readonly string[] | undefined>): string {
   const search = new URLSearchParams();
   for (const [name, value] of Object.entries(params)) {
     if (value === undefined || value === '') continue;
     if (Array.isArray(value)) {
-      if (value.length > 0) search.set(name, value.join(','));
+      if (value.some((item: string) => item.includes(','))) for (const item of value) search.append(name, item);
+      else if (value.length > 0) search.set(name, value.join(','));
     } else {
       search.set(name, String(value));
     }
@@ -79,9 +82,13 @@ export interface RunFilters {
   tag: string;
   /** Metric condition, e.g. `max(val/accuracy)>=0.9`. */
   where: string;
+  /** Only starred runs. */
+  starred: boolean;
+  /** Parallel-coordinates brushes (all must hold). */
+  brushes: Brush[];
 }
 
-export const NO_FILTERS: RunFilters = { q: '', status: [], model: '', optimizer: '', experiment: '', tag: '', where: '' };
+export const NO_FILTERS: RunFilters = { q: '', status: [], model: '', optimizer: '', experiment: '', tag: '', where: '', starred: false, brushes: [] };
 
 export interface RunSort {
   by: string;
@@ -101,6 +108,8 @@ export function runListQuery(filters: RunFilters, sort: RunSort) {
     experiment: filters.experiment,
     tag: filters.tag.trim() || undefined,
     where: filters.where.trim() || undefined,
+    starred: filters.starred || undefined,
+    brush: filters.brushes.map(brushParam),
     sort: sort.by,
     order: sort.order,
   };
@@ -110,7 +119,7 @@ export const api = {
   runs: (
     filters: RunFilters,
     sort: RunSort,
-    page: { limit: number; pageToken?: string | null },
+    page: { limit: number; pageToken?: string | null; withParams?: readonly string[]; withMetrics?: readonly string[] },
     signal?: AbortSignal,
   ) =>
     getJson<RunPage>(
@@ -118,8 +127,8 @@ export const api = {
         ...runListQuery(filters, sort),
         limit: page.limit,
         pageToken: page.pageToken ?? undefined,
-        withParams: TABLE_PARAMS,
-        withMetrics: TABLE_METRICS,
+        withParams: page.withParams ?? TABLE_PARAMS,
+        withMetrics: page.withMetrics ?? TABLE_METRICS,
       })}`,
       signal,
     ),

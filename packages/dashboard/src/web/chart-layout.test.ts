@@ -74,9 +74,9 @@ describe('chartLayout', () => {
     const band = { lo: [0, 0, 0], hi: [2, 2, 2] };
     // As the compare view lists them with smoothing on: raw (faint, follows the next), smoothed (with band).
     const layout = chartLayout([
-      line('a (raw)', x, [1, 2, 1], { faint: true, legend: false, follows: 1 }),
+      line('a (raw)', x, [1, 2, 1], { faint: true, follows: 1 }),
       line('a', x, [1, 1.5, 1.2], { band }),
-      line('b (raw)', x, [3, 2, 3], { faint: true, legend: false, follows: 3 }),
+      line('b (raw)', x, [3, 2, 3], { faint: true, follows: 3 }),
       line('b', x, [3, 2.5, 2.8]),
     ]);
     // Series: 1-2 band of a, 3 raw a, 4 a, 5 raw b, 6 b.

@@ -9,12 +9,15 @@ import type { Band } from './series.ts';
 export interface ChartSeries {
   label: string;
   color: string;
+  /** The line this curve draws (a run id or a group's id; a faint raw curve has its line's): what the shared legend
+   * hides and the pointer highlights in every chart. */
+  id?: string;
+  /** Dash pattern (CSS px on, off, …); solid without. */
+  dash?: readonly number[];
   x: number[];
   y: (number | null)[];
   /** Drawn thin and faint (the raw curve behind a smoothed one). */
   faint?: boolean;
-  /** Shown in the legend (false for faint raw curves). */
-  legend?: boolean;
   /** Index (in the same list) of the curve this one is hidden and shown with: a raw curve follows its smoothed one. */
   follows?: number;
   /** Min/max of each point's bucket, aligned with x: drawn as a translucent band in the curve's colour. */
@@ -51,7 +54,7 @@ export interface ChartLayout {
   columns: LayoutColumn[];
   /** uPlot bands: upper and lower edge series indices, and the fill. */
   bands: { series: [number, number]; fill: string }[];
-  /** uPlot series index of a line -> series indices hidden and shown with it from the legend: its band edges
+  /** uPlot series index of a line -> series indices hidden and shown with it (by the view's legend): its band edges
    * and the curves that follow it. */
   followers: Map<number, number[]>;
   /** uPlot series index of a line -> its band's [upper, lower] edge series indices. */

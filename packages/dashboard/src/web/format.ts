@@ -1,6 +1,6 @@
 /** Display helpers shared by the page's views. */
 
-/** Ten distinguishable colours (Tableau 10); runs beyond ten reuse them in order. */
+/** Ten distinguishable colours (Tableau 10), for the params scatter's colour groups (lines use palette.ts). */
 export const RUN_COLORS = [
   '#4e79a7',
   '#f28e2b',
@@ -13,10 +13,6 @@ export const RUN_COLORS = [
   '#9c755f',
   '#bab0ac',
 ];
-
-export function runColor(index: number): string {
-  return RUN_COLORS[index % RUN_COLORS.length];
-}
 
 export function formatDuration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms) || ms < 0) return '–';

@@ -6,6 +6,7 @@ import { StrictMode, useCallback, useEffect, useMemo, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { api, NO_FILTERS, type Facets, type RunFilters, type RunSort, type RunStatusChange, type RunSummary } from './api.ts';
 import { ComparePanel } from './ComparePanel.tsx';
+import { ParallelPanel } from './ParallelPanel.tsx';
 import { ParamScatter } from './ParamScatter.tsx';
 import { QueuePanel } from './QueuePanel.tsx';
 import { RunsTable } from './RunsTable.tsx';
@@ -156,6 +157,11 @@ function App() {
             onOpen={(id) => navigate({ view: 'run', runId: id, selected: route.selected })}
             onRowsSeen={remember}
             liveTick={liveTick}
+            onSelectMany={(runs) => {
+              remember(runs);
+              navigate({ ...route, selected: runs.map((r) => r.id) }, true);
+            }}
+            selectLimit={MAX_COMPARED}
           />
           <ParamScatter
             filters={filters}
@@ -172,6 +178,7 @@ function App() {
             }
             liveTick={liveTick}
           />
+          <ParallelPanel filters={filters} sort={sort} liveTick={liveTick} onBrushes={(brushes) => setFilters((f) => ({ ...f, brushes }))} />
           <ComparePanel
             runs={selectedRuns}
             onDeselect={(id) => navigate({ ...route, selected: route.selected.filter((s) => s !== id) }, true)}

@@ -5,6 +5,7 @@
  */
 import type { ParamMetricRow, WireRunStatus } from '../wire/api-json.ts';
 import { RUN_COLORS } from './format.ts';
+import { hashString } from './palette.ts';
 
 /** One run as `/api/param-metric` returns it: params as stored (strings), the metric's latest/min/max. */
 export type ScatterRow = ParamMetricRow;
@@ -114,9 +115,7 @@ export const CATEGORY_JITTER = 0.18;
 
 /** A deterministic offset in [-1, 1] from a run id, so a category's points stay put between redraws. */
 export function jitterOf(id: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 16777619);
-  return ((h >>> 0) / 4294967295) * 2 - 1;
+  return (hashString(id) / 4294967295) * 2 - 1;
 }
 
 /**

@@ -86,6 +86,8 @@ export interface HealthJson {
   predict: boolean;
   /** Whether every request needs the token (the server listens beyond this machine). */
   auth: boolean;
+  /** Whether the page may edit runs (a loopback server, or one with a token). */
+  edits: boolean;
 }
 
 /** `/api/queue`: the queue per sweep (waiting / running with its worker / failed with its error); `enabled` is false

@@ -111,6 +111,9 @@ describe('vgglab exp in child processes', () => {
     expect(new Set(runs.map((x) => x.experimentName))).toEqual(new Set(['sweep']));
     expect(runs.every((x) => x.status === 'finished')).toBe(true);
     expect(new Set(runs.map((x) => `${x.params['optimizer.name']}@${x.params['optimizer.lr']}`)).size).toBe(4);
+    // Each run is named by the values that vary in the sweep, and records the command the user typed.
+    expect(runs.map((x) => x.name).sort()).toEqual(['plain-adam · lr 0.01', 'plain-adam · lr 0.05', 'plain-sgd · lr 0.01', 'plain-sgd · lr 0.05']);
+    for (const x of runs) expect(x.command).toEqual(['vgglab', 'exp', file, '--db', db, '--workers', '2']);
     expect(new Set(runs.map((x) => x.pid)).size).toBeGreaterThan(1);
     // One run interrupted (as Ctrl-C leaves it): running the sweep again resumes that one and skips the rest.
     const interrupted = runs[0]!.id;

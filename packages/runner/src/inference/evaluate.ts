@@ -6,6 +6,10 @@ import type { DatasetSource, NewEvaluationLike, Split } from './evaluate-types.t
 import { evalStep } from '../loop/step.ts';
 import type { RunModel } from './predict.ts';
 import { CliError } from '../errors.ts';
+import { misclassifiedSamples, type WrongSample } from './misclassified.ts';
+
+/** What an evaluation reads of a model: a loaded run (predict.ts), or a training run's own model at its end. */
+export type EvaluatedModel = Pick<RunModel, 'model' | 'classNames' | 'probabilities' | 'checkpoint'> & { state: Pick<RunModel['state'], 'globalStep' | 'epoch'> };
 
 export type { NewEvaluationLike };
 
@@ -46,10 +50,11 @@ export type EvaluationData = { split: Split } | { folder: string };
 /**
  * Evaluates over every readable image of the data, once each: a file that proves unreadable while loading
  * is left out (not replaced by another image, as training does) and listed in `skipped` with the files the
- * dataset left out when it opened.
+ * dataset left out when it opened. The images it gets wrong are kept (a few per confusion-matrix cell) by their
+ * sample ids, so the dashboard can show them.
  */
 export async function evaluateModel(
-  run: RunModel,
+  run: EvaluatedModel,
   source: DatasetSource,
   data: EvaluationData,
   options: { batchSize: number; dataset: string },
@@ -60,12 +65,21 @@ export async function evaluateModel(
   const split: Split = 'split' in data ? data.split : 'val';
   let lossSum = 0;
   let seen = 0;
+  const evaluated: string[] = [];
+  const wrong: WrongSample[] = [];
   for await (const batch of source.batches(split, { batchSize: options.batchSize, epoch: 0, shuffle: false, unreadable: 'drop' })) {
     const labels = Int32Array.from(batch.labels, (l) => mapping[l]!);
     const r = await evalStep(run.model, { ...batch, labels }, run.probabilities);
     lossSum += r.lossSum;
     seen += labels.length;
-    labels.forEach((t, i) => confusion[t]![r.predicted[i]!]!++);
+    labels.forEach((t, i) => {
+      const predicted = r.predicted[i]!;
+      confusion[t]![predicted]!++;
+      const id = batch.ids?.[i];
+      if (id === undefined) return;
+      evaluated.push(id);
+      if (predicted !== t) wrong.push({ id, true: t, predicted });
+    });
   }
   const skipped = source.unreadable?.(split) ?? [];
   if (seen === 0) {
@@ -83,6 +97,8 @@ export async function evaluateModel(
     perClass: perClassMetrics(confusion, run.classNames),
     confusionMatrix: confusion,
     extra: { loss: lossSum / seen, samples: seen, ...data },
+    // Sources that name their samples only (ids); without ids there is nothing to show.
+    misclassified: evaluated.length === seen ? misclassifiedSamples(wrong, evaluated) : null,
     samples: seen,
     loss: lossSum / seen,
     skipped,

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Registry } from '@vgglab/core';
 import type { PredictFn } from '@vgglab/dashboard';
-import { openStore, type RunDetails } from '@vgglab/store';
+import { openRunReader, type RunDetails } from '@vgglab/store';
 import { registerRunPlugins } from '../plugins.ts';
 import { loadRunModel, predictFiles, runCheckpoint, type RunModel } from './predict.ts';
 
@@ -17,7 +17,7 @@ export function createPredictFn(dbFile: string, registry: Registry): PredictFn {
   const modelFor = (runId: string): Promise<RunModel> => {
     let found = cache.get(runId);
     if (!found) {
-      const store = openStore(dbFile, { readonly: true });
+      const store = openRunReader(dbFile);
       let checkpoint: string;
       let run: RunDetails;
       try {

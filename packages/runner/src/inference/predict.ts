@@ -35,7 +35,7 @@ export interface RunModel {
  * file in the runs folder (`runsDir`, relative paths resolve against it): it is unpacked once next to it, into a
  * folder named after its sha256.
  */
-export function runCheckpoint(store: RunReader, runId: string, runsDir?: string): string {
+export function runCheckpoint(store: Pick<RunReader, 'listArtifacts'>, runId: string, runsDir?: string): string {
   for (const kind of [ARTIFACT_BEST, ARTIFACT_LAST]) {
     for (const artifact of store.listArtifacts(runId, kind)) {
       const at = runsDir ? path.resolve(runsDir, artifact.path) : artifact.path;

@@ -3,11 +3,12 @@
  * train fields with the schema's defaults), its parts (data, model, optimizer, store queue) and its state.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { SPEC_DEFAULTS, type DatasetSource, type ExperimentSpec, type Registry, type SeededRandom, type TrainingOptimizer } from '@vgglab/core';
+import { ABSENT_FIELD_DEFAULTS, SPEC_DEFAULTS, type DatasetSource, type ExperimentSpec, type Registry, type SeededRandom, type TrainingOptimizer } from '@vgglab/core';
 import type { MetricQueue, RunWriter, TrackingClient } from '@vgglab/store';
 import type { CheckpointState } from './checkpoint.ts';
 import type { Progress } from './progress.ts';
 import type { RunEntries } from './setup.ts';
+import type { SystemSampler } from './system-metrics.ts';
 
 /** Set by the SIGINT handler; the loop checks it between steps. */
 export interface StopFlag {
@@ -46,6 +47,29 @@ export interface RunExperimentOptions {
   /** Called after each epoch's checkpoints are written (tests check the tensor count here; a worker's job reports
    * its progress). */
   onEpochEnd?(epoch: number, metrics: Record<string, number>, state: { globalStep: number }): void;
+  /** The command line that started a new run (its words) and the `-o` overrides applied, stored with it. */
+  command?: string[];
+  overrides?: string[];
+  /**
+   * Called when training ended normally (not stopped) and `train.evaluate` is on, before the run is marked
+   * finished, with the run's model, its data and its best checkpoint: the caller evaluates it (exp does, through
+   * inference/). A failure is reported and leaves the run finished.
+   */
+  onTrained?(trained: TrainedRun): Promise<void>;
+}
+
+/** What `onTrained` is given: the run's own model (its weights may be replaced) and data, still open. */
+export interface TrainedRun {
+  runId: string;
+  model: tf.LayersModel;
+  data: DatasetSource;
+  classNames: string[];
+  probabilities: boolean;
+  /** The best checkpoint's folder. */
+  bestCheckpoint: string;
+  batchSize: number;
+  store: RunWriter;
+  progress: Progress;
 }
 
 export interface RunResult {
@@ -69,6 +93,10 @@ export interface LoopSettings {
   minDelta: number;
   patience: number | undefined;
   maxStepsPerEpoch: number;
+  /** Evaluate the best checkpoint when training ends. */
+  evaluate: boolean;
+  /** Seconds between system-metric samples; 0: none. */
+  systemMetricsSeconds: number;
 }
 
 export function loopSettings(spec: ExperimentSpec): LoopSettings {
@@ -84,6 +112,8 @@ export function loopSettings(spec: ExperimentSpec): LoopSettings {
     minDelta: train.earlyStopping?.minDelta ?? SPEC_DEFAULTS.minDelta,
     patience: train.earlyStopping?.patience,
     maxStepsPerEpoch: train.maxStepsPerEpoch ?? Infinity,
+    evaluate: train.evaluate ?? ABSENT_FIELD_DEFAULTS.evaluate,
+    systemMetricsSeconds: train.systemMetricsSeconds ?? ABSENT_FIELD_DEFAULTS.systemMetricsSeconds,
   };
 }
 
@@ -113,4 +143,6 @@ export interface RunContext extends RunParts {
   runId: string;
   queue: MetricQueue;
   state: LoopState;
+  /** Samples CPU, memory and throughput into the queue (`sys/*`). */
+  sampler: SystemSampler;
 }

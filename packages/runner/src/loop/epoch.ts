@@ -85,6 +85,7 @@ async function step(ctx: RunContext, batch: Batch): Promise<number> {
   const { state } = ctx;
   const { loss, correct } = await trainStep(ctx.model, ctx.optimizer.optimizer, batch, ctx.probabilities);
   const n = batch.shape[0];
+  ctx.sampler.countImages(n);
   state.globalStep++;
   state.stepInEpoch++;
   state.epochProgress = {

@@ -7,6 +7,7 @@ import { InterruptedError, messageOf } from '../errors.ts';
 import type { RunContext, RunParts, RunResult } from './context.ts';
 
 export async function finishRun(ctx: RunContext, stopped: boolean, lastMetrics: Record<string, number>): Promise<RunResult> {
+  ctx.sampler.finish();
   await ctx.queue.close();
   const status = stopped ? 'killed' : 'finished';
   await ctx.opts.store.setRunStatus(ctx.runId, status);

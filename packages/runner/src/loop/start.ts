@@ -91,6 +91,8 @@ export async function createRunRow(opts: RunExperimentOptions, parts: RunParts, 
     ...thisProcess(),
     sweepValues: opts.sweepValues ?? null,
     tags: { ...((spec.tags ?? {}) as Record<string, string>), ...(opts.extraTags ?? {}) },
+    command: opts.command ?? null,
+    overrides: opts.overrides ?? [],
   });
   opts.progress.line(
     `run ${run.id} (${spec.name}): ${spec.model.name} on ${spec.data.name}, ${parts.classNames.length} classes, ${parts.trainSize} train / ${parts.valSize} val images`,

@@ -9,6 +9,7 @@
  * The parts: start.ts (parts, run row, resume), epoch.ts (training steps), validate.ts (epoch metrics),
  * save.ts (checkpoints), finish.ts (status, failure, freeing).
  */
+import * as tf from '@tensorflow/tfjs';
 import { SeededRandom } from '@vgglab/core';
 import { createMetricQueue, type MetricInput, type MetricQueue } from '@vgglab/store';
 import { BEST_CHECKPOINT, EPOCH_METRICS, LAST_CHECKPOINT, METRIC } from '../defaults.ts';
@@ -22,9 +23,12 @@ import {
 import { trainEpoch, type LossWindow, type StepClock } from './epoch.ts';
 import { failRun, finishRun, releaseParts } from './finish.ts';
 import { formatDuration, formatNumber } from './progress.ts';
-import { EMPTY_EPOCH_PROGRESS } from './checkpoint.ts';
+import { EMPTY_EPOCH_PROGRESS, locateCheckpoint } from './checkpoint.ts';
 import { installAsMathRandom } from './rng.ts';
 import { saveRunCheckpoint } from './save.ts';
+import { SystemSampler } from './system-metrics.ts';
+import { checkpointDir } from '../paths.ts';
+import { messageOf } from '../errors.ts';
 import { createRunRow, freshState, openParts, resumeRunState } from './start.ts';
 import { epochMetrics, improves } from './validate.ts';
 
@@ -41,22 +45,32 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<RunResu
   const opened: Partial<RunParts> = {};
   let runId: string | undefined;
   let queue: MetricQueue | undefined;
+  let sampler: SystemSampler | undefined;
   try {
     const parts = await openParts(opts, settings, opened);
     const fresh = freshState(settings);
     runId = opts.resumeRunId ?? (await createRunRow(opts, parts, settings.seed));
     const state = opts.resumeRunId ? await resumeRunState(opts, parts, rng, runId, fresh) : fresh;
     opts.onRunCreated?.(runId);
-    queue = createMetricQueue(opts.store, runId);
-    const result = await trainEpochs({ ...parts, opts, settings, rng, runId, queue, state });
+    const runQueue = (queue = createMetricQueue(opts.store, runId));
+    sampler = new SystemSampler({
+      everySeconds: settings.systemMetricsSeconds,
+      log: (metrics) => runQueue.logBatch({ metrics }),
+      step: () => state.globalStep,
+      tensorBytes: () => tf.memory().numBytes,
+    });
+    sampler.start();
+    const result = await trainEpochs({ ...parts, opts, settings, rng, runId, queue, state, sampler });
     queue = undefined; // closed by finishRun
     return result;
   } catch (err) {
+    sampler?.stop();
     opts.progress.end();
     await failRun(opts.store, runId, queue, err);
     queue = undefined;
     throw err;
   } finally {
+    sampler?.stop();
     await queue?.close().catch(() => undefined);
     await releaseParts(opened);
     restoreRandom();
@@ -83,7 +97,34 @@ async function trainEpochs(ctx: RunContext): Promise<RunResult> {
     Object.assign(lastMetrics, metrics);
     if (await closeEpoch(ctx, metrics)) break;
   }
+  await afterTraining(ctx);
   return finishRun(ctx, false, lastMetrics);
+}
+
+/**
+ * Training ended normally: hands the run's best checkpoint to `onTrained` (exp evaluates it) unless the spec turned
+ * evaluation off. A failure there is told and stored as a tag; the run still finished.
+ */
+async function afterTraining(ctx: RunContext): Promise<void> {
+  const { opts, settings } = ctx;
+  const bestCheckpoint = checkpointDir(opts.runsDir, ctx.runId, BEST_CHECKPOINT);
+  if (!settings.evaluate || !opts.onTrained || !locateCheckpoint(bestCheckpoint)) return;
+  try {
+    await opts.onTrained({
+      runId: ctx.runId,
+      model: ctx.model,
+      data: ctx.data,
+      classNames: ctx.classNames,
+      probabilities: ctx.probabilities,
+      bestCheckpoint,
+      batchSize: settings.batchSize,
+      store: opts.store,
+      progress: opts.progress,
+    });
+  } catch (err) {
+    opts.progress.line(`warning: evaluating the best checkpoint failed: ${messageOf(err)}`);
+    ctx.queue.setTag('evaluation_error', messageOf(err).slice(0, 2000));
+  }
 }
 
 /** The epoch's metrics as points at its last step, with the train/loss window not yet logged. */

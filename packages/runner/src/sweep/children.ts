@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EXIT } from '../defaults.ts';
+import { EXIT, PARENT_COMMAND_ENV } from '../defaults.ts';
 import type { Output } from '../loop/progress.ts';
 import type { ExpOptions, ExpOutcome } from './experiment.ts';
 
@@ -37,6 +37,8 @@ function runChild({ index, label }: ChildPoint, opts: ExpOptions, outcome: ExpOu
         INIT_CWD: process.cwd(),
         // N workers share the cores: each gets its share of wasm threads unless the user chose.
         VGGLAB_THREADS: opts.env.VGGLAB_THREADS || String(Math.max(1, Math.floor(os.availableParallelism() / opts.workers))),
+        // Each child's run records the command the user typed, not the child's own arguments.
+        ...(opts.command ? { [PARENT_COMMAND_ENV]: JSON.stringify(opts.command) } : {}),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -12,6 +12,7 @@ import type { Output } from '../loop/progress.ts';
 import { Progress } from '../loop/progress.ts';
 import { registerSpecPlugins } from '../plugins.ts';
 import { runExperiment, type RunExperimentOptions, type RunResult, type StopFlag } from '../loop/train.ts';
+import { evaluateAfterTraining } from '../inference/after-training.ts';
 import { openRunTarget, type RunTarget } from '../tracking/target.ts';
 import { runInChildren } from './children.ts';
 import { planPoint, sweepLabel } from './plan.ts';
@@ -34,6 +35,9 @@ export interface ExpOptions {
   stop: StopFlag;
   /** Extra arguments a sweep passes to its children (`--plugin` flags). */
   childArgs?: string[];
+  /** The command line as the user gave it (its words), stored with each new run; a sweep's children get the
+   * parent's. */
+  command?: string[];
 }
 
 export interface ExpOutcome {
@@ -82,6 +86,8 @@ export interface RunArgs {
   specFile: string;
   resumeRunId?: string;
   sweepValues?: Record<string, unknown> | null;
+  /** A new run's name: a sweep point's varying values (`vgg16_bn · sgd 0.02`), else the spec's `name`. */
+  runName?: string;
 }
 
 /** One run in this process, written to `target` (opened from the options when not given). */
@@ -108,10 +114,13 @@ export async function runInProcess(
       runsDir: target.runsDir,
       resumeRunId: args.resumeRunId,
       sweepValues: args.sweepValues ?? null,
-      runName: args.sweepValues && Object.keys(args.sweepValues).length ? sweepLabel(args.sweepValues) : undefined,
+      runName: args.runName || spec.name,
       backend: engine.backend,
       progress,
       stop: opts.stop,
+      command: opts.command,
+      overrides: opts.overrides,
+      onTrained: evaluateAfterTraining,
       ...extra.hooks,
     });
     const best = result.best.value === null ? '' : `; best ${result.best.metric} ${result.best.value.toFixed(4)} at epoch ${(result.best.epoch ?? 0) + 1}`;
@@ -201,7 +210,14 @@ async function runJob(job: Job, loaded: LoadedSpec, opts: ExpOptions, outcome: E
   const label = sweepLabel(job.point.values);
   opts.stdout.write(`sweep ${label}: ${job.resumeRunId ? `resuming run ${job.resumeRunId}` : 'starting'}\n`);
   try {
-    const args: RunArgs = { specText: loaded.text, specHash: job.point.hash, specFile: opts.file!, resumeRunId: job.resumeRunId, sweepValues: { ...job.point.values } };
+    const args: RunArgs = {
+      specText: loaded.text,
+      specHash: job.point.hash,
+      specFile: opts.file!,
+      resumeRunId: job.resumeRunId,
+      sweepValues: { ...job.point.values },
+      runName: job.point.name,
+    };
     outcome.runs.push({ ...(await runInProcess(job.point.spec, args, opts)), label });
   } catch (err) {
     if (opts.sweepPoint !== undefined) throw err;

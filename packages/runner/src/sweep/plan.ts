@@ -29,7 +29,7 @@ export function planPoint(existing: Run | undefined): PointPlan {
   if (!existing) return { action: 'new' };
   if (existing.status === 'finished') return { action: 'skip', runId: existing.id, reason: 'already finished' };
   if (existing.status === 'running') return { action: 'skip', runId: existing.id, reason: `running (pid ${existing.pid} on ${existing.host})` };
-  // killed: stopped by Ctrl-C or recorded by `runs gc`; crashed: recorded by a tracking server.
+  // Killed (stopped, or marked by gc) or crashed (its process is gone): continue from its last checkpoint.
   if (existing.status === 'killed' || existing.status === 'crashed') return { action: 'resume', runId: existing.id, reason: 'interrupted' };
   return { action: 'new' }; // failed: start over with a new run; the failed one stays for its error message
 }

@@ -6,11 +6,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createHttpRunWriter, type JobClaim, type Run, type RunDetails, type RunStore, type RunWriter, type TrackingClient } from '@vgglab/store';
+import { createHttpRunWriter, openStore, type JobClaim, type Run, type RunDetails, type RunStore, type RunWriter, type TrackingClient } from '@vgglab/store';
 import { TOKEN_ENV_VAR, TRACKING_URI_ENV_VAR } from '../defaults.ts';
 import { CliError } from '../errors.ts';
 import { resolveDbFile, resolveRunsDir } from '../paths.ts';
-import { openStoreForWriting } from '../store.ts';
 
 /** The tracking server's URL: `--server`, else VGGLAB_TRACKING_URI; undefined for the local store. */
 export function trackingUri(flag: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
@@ -73,7 +72,7 @@ export function openRunTarget(options: TargetOptions): RunTarget {
     const client = trackingClient(url, options.env, { claim: options.claim, spoolDir: path.join(runsDir, '.spool'), onRetry: options.onRetry });
     return { writer: client, reads: client, local: null, remote: client, runsDir, where: client.url, close: () => client.close() };
   }
-  const store = openStoreForWriting(dbFile);
+  const store = openStore(dbFile);
   return {
     writer: store,
     reads: {

@@ -1,7 +1,8 @@
 /** Evaluation results (accuracy, per-class precision/recall/support, confusion matrix), listed newest first. */
 import type { Connection } from '../storage/connection.ts';
 import { type EvaluationRow, toEvaluation } from '../storage/rows.ts';
-import type { Evaluation, NewEvaluation } from '../types.ts';
+import { isAbsolute } from 'node:path';
+import type { Evaluation, MisclassifiedSamples, NewEvaluation } from '../types.ts';
 import { checkKey, checkOptionalFinite, checkSafeInteger, invalid, show } from '../validate.ts';
 
 const EVALUATION_SELECT = `SELECT v.id, r.id AS run_id, v.created_at, v.dataset, v.checkpoint, v.step, v.epoch, v.accuracy,
@@ -28,7 +29,7 @@ export function logEvaluation(c: Connection, runId: string, evaluation: NewEvalu
         JSON.stringify(evaluation.classNames),
         JSON.stringify(evaluation.perClass),
         JSON.stringify(evaluation.confusionMatrix),
-        JSON.stringify(evaluation.extra ?? {}),
+        JSON.stringify(evaluation.misclassified ? { ...evaluation.extra, misclassified: evaluation.misclassified } : (evaluation.extra ?? {})),
       ) as { id: number };
     return toEvaluation(c.sql(`${EVALUATION_SELECT} WHERE v.id = ?`).get(id) as EvaluationRow);
   });
@@ -67,5 +68,36 @@ function checkEvaluation(e: NewEvaluation): void {
     if (!Number.isInteger(c.support) || c.support < 0) throw invalid(`evaluation perClass[${i}].support (${c.className}) must be a non-negative integer, received ${show(c.support)}`);
   });
   if (e.step !== undefined && e.step !== null) checkSafeInteger(e.step, 'evaluation step');
+  if (e.extra !== undefined && e.extra !== null && 'misclassified' in e.extra) {
+    throw invalid('evaluation extra.misclassified is reserved: pass the samples as misclassified');
+  }
+  if (e.misclassified !== undefined && e.misclassified !== null) checkMisclassified(e.misclassified, n);
   checkOptionalFinite(e.epoch, 'evaluation epoch');
+}
+
+/** Most misclassified images one evaluation keeps. */
+export const MAX_MISCLASSIFIED = 10_000;
+
+/** Paths stay below the dataset's folder: relative, no `..` segment, no NUL. */
+function checkMisclassified(samples: MisclassifiedSamples, classes: number): void {
+  if (samples === null || typeof samples !== 'object') throw invalid(`evaluation misclassified must be { root, items }, received ${show(samples)}`);
+  if (samples.root !== null && (typeof samples.root !== 'string' || !isAbsolute(samples.root))) {
+    throw invalid(`evaluation misclassified.root must be an absolute folder or null, received ${show(samples.root)}`);
+  }
+  if (!Array.isArray(samples.items) || samples.items.length > MAX_MISCLASSIFIED) {
+    throw invalid(`evaluation misclassified.items must be an array of at most ${MAX_MISCLASSIFIED} items, received ${show(samples.items)}`);
+  }
+  samples.items.forEach((item, i) => {
+    const where = `evaluation misclassified.items[${i}]`;
+    if (item === null || typeof item !== 'object') throw invalid(`${where} must be { path, true, predicted }, received ${show(item)}`);
+    const { path } = item;
+    if (typeof path !== 'string' || path === '' || path.includes('\0') || isAbsolute(path) || path.split(/[\\/]/).includes('..')) {
+      throw invalid(`${where}.path must be a path relative to the dataset folder (no '..'), received ${show(path)}`);
+    }
+    for (const field of ['true', 'predicted'] as const) {
+      if (!Number.isInteger(item[field]) || item[field] < 0 || item[field] >= classes) {
+        throw invalid(`${where}.${field} must be a class index in 0..${classes - 1}, received ${show(item[field])}`);
+      }
+    }
+  });
 }

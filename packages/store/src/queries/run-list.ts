@@ -14,6 +14,7 @@ import { SHOWN_END_TIME_SQL, SHOWN_STATUS_SQL, runningShownAsSql } from '../runs
 import { type RunRow, type SeriesRow, RUN_SUMMARY_COLUMNS, durationOf, toLatest, toRun } from '../storage/rows.ts';
 import type { LatestMetric, MetricFilter, RunListQuery, RunPage, RunStatus, RunSummary } from '../types.ts';
 import { checkKey, checkSafeInteger, checkStatus, invalid, show } from '../validate.ts';
+import { addRangeFilters } from './param-ranges.ts';
 
 type SqlValue = string | number | null;
 
@@ -133,6 +134,7 @@ function buildFilters(db: Database.Database, query: RunListQuery): Where | undef
     // unary + keeps the planner on the (run_pk, key) lookup: a range on series_key_<column> per run is far slower
     add(`EXISTS (SELECT 1 FROM series s WHERE s.run_pk = r.pk AND s.key = ? AND +s.${column} ${f.op} ?)`, f.key, f.value);
   });
+  addRangeFilters(add, query);
   if (query.text !== undefined && query.text !== '') {
     if (typeof query.text !== 'string') throw invalid(`text must be a string, received ${show(query.text)}`);
     add('instr(r.search_text, ?)', query.text.toLowerCase());

@@ -198,6 +198,8 @@ export const createRunBodySchema = {
         sweepValues: nullable({ type: 'object' }),
         tags: { type: 'object', additionalProperties: { type: 'string' } },
         startTime: safeInteger,
+        command: nullable({ type: 'array', maxItems: 1000, items: { type: 'string', maxLength: 10_000 } }),
+        overrides: { type: 'array', maxItems: 1000, items: { type: 'string', maxLength: 10_000 } },
       },
     },
     claim: jobClaimSchema,

@@ -13,9 +13,11 @@ import { insertParams, refreshSearchText, upsertTags } from '../write/params-tag
 import { experimentId } from './experiments.ts';
 import { flattenParams } from './flatten.ts';
 import { checkFence, fencedRunPk } from './fence.ts';
-import { processStartOf } from './liveness.ts';
+import { processStartOf, SHOWN_STATUS_SQL } from './liveness.ts';
 
 const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** A command line's words: how many, how long each. */
+const COMMAND_LIMITS = { items: 200, length: 4000 };
 
 /** The start of `pid` as recorded beside it: given, or read here when the process runs on this machine. */
 function recordedStart(given: string | null | undefined, host: string, pid: number | null): string | null {
@@ -37,6 +39,16 @@ interface CheckedRun {
   pid: number | null;
   params: KeyValue[];
   tags: KeyValue[];
+  command: string | null;
+  overrides: string;
+}
+
+/** A list of strings as stored (JSON), checked: what started the run. */
+function checkWords(value: unknown, where: string, limits: { items: number; length: number }): string[] {
+  if (!Array.isArray(value) || value.length > limits.items || value.some((w) => typeof w !== 'string' || w.length > limits.length)) {
+    throw invalid(`${where} must be an array of at most ${limits.items} strings of at most ${limits.length} characters, received ${show(value)}`);
+  }
+  return value as string[];
 }
 
 function checkNewRun(input: NewRun): CheckedRun {
@@ -63,7 +75,9 @@ function checkNewRun(input: NewRun): CheckedRun {
     if (typeof t.value !== 'string') throw invalid(`createRun: tag ${show(t.key)} must be a string, received ${show(t.value)}`);
   });
   const pid = input.pid === undefined ? process.pid : input.pid;
-  return { id, name, startTime, host: input.host ?? hostname(), pid, params, tags };
+  const command = input.command == null ? null : JSON.stringify(checkWords(input.command, 'createRun: command', COMMAND_LIMITS));
+  const overrides = JSON.stringify(checkWords(input.overrides ?? [], 'createRun: overrides', COMMAND_LIMITS));
+  return { id, name, startTime, host: input.host ?? hostname(), pid, params, tags, command, overrides };
 }
 
 export function createRun(c: Connection, input: NewRun): Run {
@@ -76,8 +90,8 @@ export function createRun(c: Connection, input: NewRun): Run {
     const info = c
       .sql(
         `INSERT INTO runs(id, experiment_id, name, status, start_time, end_time, heartbeat_at, spec_text, resolved_spec,
-           spec_hash, seed, git_commit, package_versions, backend, host, pid, process_start, sweep_values)
-         VALUES (?, ?, ?, 'running', ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           spec_hash, seed, git_commit, package_versions, backend, host, pid, process_start, sweep_values, command, overrides)
+         VALUES (?, ?, ?, 'running', ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         run.id,
@@ -96,6 +110,8 @@ export function createRun(c: Connection, input: NewRun): Run {
         run.pid,
         processStart,
         input.sweepValues == null ? null : canonicalJson(input.sweepValues),
+        run.command,
+        run.overrides,
       );
     const pk = Number(info.lastInsertRowid);
     insertParams(c, pk, run.params);
@@ -167,9 +183,17 @@ export function deleteMetricsAfter(c: Connection, runId: string, step: number, f
   return c.write(() => deleteMetricsAfterStep(c, fencedRunPk(c, runId, fence), step));
 }
 
+/** Refused while the run shows as running (the rule `vgglab runs delete` and the dashboard share). */
 export function deleteRun(c: Connection, runId: string): void {
   c.write(() => {
     const pk = c.runPk(runId);
+    const shown = c.sql(`SELECT ${SHOWN_STATUS_SQL} AS status, r.pid, r.host FROM runs r WHERE r.pk = ?`).get(pk) as { status: string; pid: number | null; host: string };
+    if (shown.status === 'running') {
+      throw new StoreError(
+        'CONFLICT',
+        `run ${show(runId)} is running (pid ${shown.pid ?? '?'} on ${shown.host}); stop it first, or \`vgglab runs gc\` if its process is gone`,
+      );
+    }
     c.blocks.deleteRun(pk);
     c.sql('DELETE FROM metrics WHERE series_id IN (SELECT id FROM series WHERE run_pk = ?)').run(pk);
     c.sql('DELETE FROM runs WHERE pk = ?').run(pk);

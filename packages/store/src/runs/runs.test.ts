@@ -173,6 +173,8 @@ describe('run lifecycle', () => {
       store.logBatch(r.id, { metrics: [{ key: 'loss', value: 1, step: 1 }] });
       store.logArtifact(r.id, { kind: 'checkpoint-last', path: `runs/${r.id}/last` });
     }
+    // a running run is refused (runs/edit.test.ts); this one ended
+    store.setRunStatus(gone.id, 'finished');
     store.deleteRun(gone.id);
     expect(store.getRun(gone.id)).toBeUndefined();
     expect(store.getMetricsAfter({ afterId: 0 }).points.map((p) => p.runId)).toEqual([kept.id]);

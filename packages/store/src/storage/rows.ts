@@ -1,6 +1,6 @@
 /** Row shapes as SQLite returns them, and their conversion to the public types. */
 import { SHOWN_END_TIME_SQL, SHOWN_STATUS_SQL } from '../runs/liveness.ts';
-import type { Artifact, Evaluation, LatestMetric, Run, RunStatus } from '../types.ts';
+import type { Artifact, Evaluation, LatestMetric, MisclassifiedSamples, Run, RunStatus } from '../types.ts';
 
 export interface RunRow {
   pk: number;
@@ -22,6 +22,10 @@ export interface RunRow {
   host: string;
   pid: number | null;
   sweep_values: string | null;
+  note: string;
+  starred: number;
+  command: string | null;
+  overrides: string | null;
   attempt: number;
 }
 
@@ -29,12 +33,12 @@ export interface RunRow {
  * run shows: a `running` run whose process is gone reads as `crashed`, ended at its last heartbeat. */
 export const RUN_COLUMNS = `r.pk, r.id, r.experiment_id, e.name AS experiment_name, r.name, ${SHOWN_STATUS_SQL} AS status,
   r.start_time, ${SHOWN_END_TIME_SQL} AS end_time, r.heartbeat_at, r.spec_text, r.resolved_spec, r.spec_hash, r.seed,
-  r.git_commit, r.package_versions, r.backend, r.host, r.pid, r.sweep_values, r.attempt`;
+  r.git_commit, r.package_versions, r.backend, r.host, r.pid, r.sweep_values, r.note, r.starred, r.command, r.overrides, r.attempt`;
 
 /** Like RUN_COLUMNS without the spec texts (the run list never needs them). */
 export const RUN_SUMMARY_COLUMNS = `r.pk, r.id, r.experiment_id, e.name AS experiment_name, r.name, ${SHOWN_STATUS_SQL} AS status,
   r.start_time, ${SHOWN_END_TIME_SQL} AS end_time, r.heartbeat_at, NULL AS spec_text, 'null' AS resolved_spec, r.spec_hash,
-  r.seed, r.git_commit, r.package_versions, r.backend, r.host, r.pid, r.sweep_values, r.attempt`;
+  r.seed, r.git_commit, r.package_versions, r.backend, r.host, r.pid, r.sweep_values, r.note, r.starred, r.command, r.overrides, r.attempt`;
 
 export function toRun(row: RunRow): Run {
   return {
@@ -56,6 +60,10 @@ export function toRun(row: RunRow): Run {
     host: row.host,
     pid: row.pid,
     sweepValues: row.sweep_values === null ? null : (JSON.parse(row.sweep_values) as Record<string, unknown>),
+    note: row.note,
+    starred: row.starred !== 0,
+    command: row.command === null ? null : (JSON.parse(row.command) as string[]),
+    overrides: row.overrides === null ? [] : (JSON.parse(row.overrides) as string[]),
     attempt: row.attempt,
   };
 }
@@ -161,6 +169,12 @@ export function toEvaluation(row: EvaluationRow): Evaluation {
     classNames: JSON.parse(row.class_names) as string[],
     perClass: JSON.parse(row.per_class) as Evaluation['perClass'],
     confusionMatrix: JSON.parse(row.confusion_matrix) as number[][],
-    extra: JSON.parse(row.extra) as Record<string, unknown>,
+    ...evaluationExtra(row.extra),
   };
+}
+
+/** `extra` as stored holds the misclassified samples under `misclassified` (no column of their own). */
+function evaluationExtra(json: string): Pick<Evaluation, 'extra' | 'misclassified'> {
+  const { misclassified = null, ...extra } = JSON.parse(json) as Record<string, unknown>;
+  return { extra, misclassified: misclassified as MisclassifiedSamples | null };
 }

@@ -20,11 +20,13 @@ import { buildAllSeriesBlocks } from './series-blocks.ts';
  * - `series_blocks` is a packed, read-only copy of each series (series-blocks.ts), rewritten by logBatch in the same
  *   transaction as the rows: charts read a series as a few blobs instead of one JavaScript call per row.
  * - `runs.process_start` tells the run's process from a later one that got the same pid (runs/liveness.ts).
+ * - `runs.note` and `runs.starred` are written by users (editRun), never by a training run; `runs.command` and
+ *   `runs.overrides` (JSON arrays of strings) say how the run was started.
  * - the file's application id (PRAGMA application_id, in the SQLite header) says "vgglab run store", so another
  *   application's database is told apart without guessing from its tables (open/inspect.ts).
  * - `runs.attempt` counts the (re)starts of a run: a write that names an older attempt is refused (runs/fence.ts),
  *   so a worker that lost its job to another cannot write over the new attempt's rows.
- * - `crashed` is a stored status too (version 6): the tracking server records a remote run whose heartbeat stopped
+ * - `crashed` is a stored status too (version 7): the tracking server records a remote run whose heartbeat stopped
  *   and that no live job holds; a local run whose process is gone still reads as crashed without being written.
  * - `artifacts.sha256` / `artifacts.bytes` describe a file uploaded through the tracking server, checked on download.
  */
@@ -203,7 +205,14 @@ const MIGRATIONS: readonly Migration[] = [
   ALTER TABLE runs ADD COLUMN process_start TEXT;
   PRAGMA application_id = ${STORE_APPLICATION_ID};
   `,
-  // 5 -> 6: attempts (fencing writes of a run taken over by another worker), a stored `crashed` status, and the
+  // 5 -> 6: what a user writes about a run (a note, a star), and the command line and -o overrides that started it.
+  `
+  ALTER TABLE runs ADD COLUMN note TEXT NOT NULL DEFAULT '';
+  ALTER TABLE runs ADD COLUMN starred INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE runs ADD COLUMN command TEXT;
+  ALTER TABLE runs ADD COLUMN overrides TEXT;
+  `,
+  // 6 -> 7: attempts (fencing writes of a run taken over by another worker), a stored `crashed` status, and the
   // checksum and size of uploaded artifact files.
   (db) => {
     db.exec(`

@@ -1,7 +1,7 @@
 /** `vgglab exp <file>`: run an experiment (or a sweep), logging to the run store. */
 import * as path from 'node:path';
 import { flag, int, list, printJson, str, type Command, type CommandIO, type ParsedValues } from '../command.ts';
-import { DEFAULT_WORKERS, EXIT } from '../../defaults.ts';
+import { DEFAULT_WORKERS, EXIT, PARENT_COMMAND_ENV } from '../../defaults.ts';
 import { UsageError } from '../../errors.ts';
 import { invocationDir } from '../../paths.ts';
 import type { StopFlag } from '../../loop/train.ts';
@@ -31,6 +31,31 @@ function onInterrupt(stop: StopFlag, write: (t: string) => void): () => void {
     process.off('SIGINT', handler);
     process.off('SIGTERM', handler);
   };
+}
+
+/**
+ * The command line as the user gave it, as words (`vgglab exp experiments/q.yaml -o optimizer.lr=0.02`), stored with
+ * each new run so it can be started again: the spec file and options as typed, in a fixed order.
+ */
+export function commandWords(values: ParsedValues, positionals: string[]): string[] {
+  const words = ['vgglab', 'exp', ...positionals];
+  for (const o of list(values, 'override')) words.push('-o', o);
+  for (const name of ['db', 'workers'] as const) {
+    const value = str(values, name);
+    if (value !== undefined) words.push(`--${name}`, value);
+  }
+  for (const p of list(values, 'plugin')) words.push('--plugin', p);
+  return words;
+}
+
+/** A sweep child's: the command its parent was given (PARENT_COMMAND_ENV), when it can be read. */
+function parentCommand(env: NodeJS.ProcessEnv): string[] | undefined {
+  try {
+    const words = JSON.parse(env[PARENT_COMMAND_ENV] ?? '') as unknown;
+    return Array.isArray(words) && words.every((w) => typeof w === 'string') ? (words as string[]) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export const expCommand: Command = {
@@ -94,6 +119,7 @@ export const expCommand: Command = {
         stderr: io.stderr,
         stop,
         childArgs: plugins.flatMap((p) => ['--plugin', path.resolve(base, p)]),
+        command: sweepPointText === undefined ? commandWords(values, positionals) : parentCommand(io.env),
       });
       if (flag(values, 'json')) printJson(io, outcome);
       const isSweep = outcome.runs.length + outcome.skipped.length + outcome.failed.length > 1 || outcome.runs.some((r) => r.label);

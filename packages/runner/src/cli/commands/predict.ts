@@ -60,7 +60,7 @@ export const predictCommand: Command = {
     '  vgglab predict --checkpoint runs/3f2a9c1e.../checkpoints/best *.png --top 3 --json',
   ].join('\n'),
   async run(values, positionals, io) {
-    const [{ startEngine }, { commandRegistry, registerRunPlugins }, { loadRunModel, normaliseCheckpointPath, predictEachFile, runCheckpoint }, { openExistingStore }] = await Promise.all([
+    const [{ startEngine }, { commandRegistry, registerRunPlugins }, { loadRunModel, normaliseCheckpointPath, predictEachFile, runCheckpoint }, { openExistingReader }] = await Promise.all([
       import('../../engine.ts'),
       import('../../plugins.ts'),
       import('../../inference/predict.ts'),
@@ -82,7 +82,7 @@ export const predictCommand: Command = {
       await remote.client.close();
       await registerRunPlugins(registry, remote.run);
     } else if (runArg) {
-      const store = openExistingStore(str(values, 'db'), io.env);
+      const store = openExistingReader(str(values, 'db'), io.env);
       try {
         runId = store.resolveRunId(runArg);
         checkpoint = runCheckpoint(store, runId);

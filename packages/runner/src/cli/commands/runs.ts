@@ -1,19 +1,24 @@
 /** `vgglab runs`: list runs, show one, compare two, delete some, mark dead ones killed. */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
-import type { LatestMetric, RunDetails, RunPage, RunStatus, RunStore, RunSummary } from '@vgglab/store';
+import { PARAM_KEYS, RUN_STATUSES, type LatestMetric, type RunDetails, type RunPage, type RunReader, type RunStatus, type RunStore, type RunSummary } from '@vgglab/store';
 import { flag, int, list, printJson, str, table, type Command, type CommandIO, type ParsedValues } from '../command.ts';
 import { DEFAULT_RUNS_LIMIT, EXIT, METRIC } from '../../defaults.ts';
 import { CliError, UsageError } from '../../errors.ts';
 import { formatDuration } from '../../loop/progress.ts';
 
-/** Opens the store `--db` names (or the default; it must exist), hands it to `use`, and closes it. */
-async function withRunStore<T>(values: ParsedValues, io: CommandIO, use: (store: RunStore) => T | Promise<T>, options: { readonly?: boolean } = {}): Promise<T> {
+/** Opens the store `--db` names (or the default; it must exist) for writing, hands it to `use`, and closes it. */
+async function withRunStore<T>(values: ParsedValues, io: CommandIO, use: (store: RunStore) => T | Promise<T>): Promise<T> {
   const { openExistingStore, withStore } = await import('../../store.ts');
-  return withStore(openExistingStore(str(values, 'db'), io.env, options), use);
+  return withStore(openExistingStore(str(values, 'db'), io.env), use);
 }
 
-const STATUSES: RunStatus[] = ['running', 'finished', 'failed', 'killed', 'crashed'];
+/** The same, read-only: subcommands that only read never create or migrate the file. */
+async function withRunReader<T>(values: ParsedValues, io: CommandIO, use: (store: RunReader) => T | Promise<T>): Promise<T> {
+  const { openExistingReader, withStore } = await import('../../store.ts');
+  return withStore(openExistingReader(str(values, 'db'), io.env), use);
+}
+
+const STATUSES = RUN_STATUSES;
 const DB_OPTION = { type: 'string', description: 'Run store file (default runs/vgglab.db; VGGLAB_DB).', valueName: 'file' } as const;
 const SERVER_OPTION = { type: 'string', description: 'Read from this tracking server (VGGLAB_TRACKING_URI) instead of a store file.', valueName: 'url' } as const;
 
@@ -72,7 +77,7 @@ const listCommand: Command = {
       const page = await remoteRunList(client, query).finally(() => client.close());
       return printRunList(page, values, io);
     }
-    return withRunStore(values, io, (store) => printRunList(store.listRuns(query), values, io), { readonly: true });
+    return withRunReader(values, io, (store) => printRunList(store.listRuns(query), values, io));
   },
 };
 
@@ -94,9 +99,9 @@ function printRunList(page: RunPage, values: ParsedValues, io: CommandIO): numbe
       r.status,
       new Date(r.startTime).toISOString().replace('T', ' ').slice(0, 19),
       formatDuration(r.durationMs / 1000),
-      r.params['model.name'] ?? '-',
-      r.params['optimizer.name'] ?? '-',
-      r.params['optimizer.lr'] ?? '-',
+      r.params[PARAM_KEYS.modelName] ?? '-',
+      r.params[PARAM_KEYS.optimizerName] ?? '-',
+      r.params[PARAM_KEYS.learningRate] ?? '-',
       ...LIST_METRICS.map((k) => fmt(r.metrics[k])),
     ]);
   }
@@ -124,12 +129,12 @@ const showCommand: Command = {
         await client.close();
       }
     }
-    return withRunStore(values, io, (store) => {
+    return withRunReader(values, io, (store) => {
       const id = store.resolveRunId(positionals[0]!);
       const keys = store.listMetricKeys([id]);
       const history = Object.fromEntries(keys.map((k) => [k, store.getMetricHistory(id, k).map((p) => ({ step: p.step, epoch: p.epoch, value: p.value, timestamp: p.timestamp }))]));
       return printRun(store.getRun(id)!, keys, history, values, io);
-    }, { readonly: true });
+    });
   },
 };
 
@@ -201,21 +206,6 @@ const gcCommand: Command = {
   },
 };
 
-/**
- * The folder holding a run's files: the nearest ancestor of its artifacts named after the run (the runner writes
- * `<runs dir>/<run id>/checkpoints/...`). Only such a folder is ever deleted, never a shared parent.
- */
-export function runFolder(storeFile: string, run: Pick<RunDetails, 'id' | 'artifacts'>): string | undefined {
-  for (const artifact of run.artifacts) {
-    let dir = path.resolve(path.dirname(storeFile), artifact.path);
-    while (path.dirname(dir) !== dir) {
-      if (path.basename(dir) === run.id) return dir;
-      dir = path.dirname(dir);
-    }
-  }
-  return undefined;
-}
-
 function metricPoints(run: RunDetails): number {
   return Object.values(run.metrics).reduce((n, m) => n + m.count, 0);
 }
@@ -233,11 +223,13 @@ const deleteCommand: Command = {
   async run(values, positionals, io) {
     if (positionals.length === 0) throw new UsageError('runs delete needs at least one run id (or a unique prefix of at least 4 characters)');
     await refuseRemote(values, io, 'delete');
+    const { runFolder } = await import('@vgglab/store');
     return withRunStore(values, io, (store) => {
       // Everything is checked before anything is deleted: one bad id deletes nothing.
       const ids = [...new Set(positionals.map((arg) => store.resolveRunId(arg)))];
       const plans = ids.map((id) => {
         const run = store.getRun(id)!;
+        // The store refuses a running run too (deleteRun); asked here first so that one running run deletes nothing.
         if (run.status === 'running') {
           throw new CliError(`run ${id} is running (pid ${run.pid ?? '?'} on ${run.host}); stop it first, or \`vgglab runs gc\` if its process is gone`);
         }
@@ -284,7 +276,7 @@ const diffCommand: Command = {
   },
   async run(values, positionals, io) {
     if (positionals.length < 2) throw new UsageError('runs diff needs at least two run ids (or unique prefixes of at least 4 characters)');
-    return withRunStore(values, io, (store) => {
+    return withRunReader(values, io, (store) => {
       const runs = positionals.map((arg) => store.getRun(store.resolveRunId(arg))!);
       const params = flag(values, 'all')
         ? [...new Set(runs.flatMap((r) => Object.keys(r.params)))].sort().map((k): [string, string[]] => [k, runs.map((r) => r.params[k] ?? '-')])
@@ -306,7 +298,7 @@ const diffCommand: Command = {
       const cell = (m: LatestMetric | undefined) => (m ? `${fmt(m)} / ${m.min === null ? '-' : fmt({ ...m, value: m.min })} / ${m.max === null ? '-' : fmt({ ...m, value: m.max })}` : '-');
       io.stdout.write(table([['METRIC', ...head.slice(1)], ...metricKeys.map((k) => [k, ...runs.map((r) => cell(r.metrics[k]))])]));
       return EXIT.ok;
-    }, { readonly: true });
+    });
   },
 };
 

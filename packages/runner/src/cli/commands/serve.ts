@@ -53,9 +53,6 @@ export const serveCommand: Command = {
     checkListenAccess(host, token);
     const dbFile = resolveDbFile({ flag: str(values, 'db') }, io.env);
     if (!fs.existsSync(dbFile)) throw new CliError(`no run store at ${dbFile}; run an experiment first (\`vgglab exp <file>\`) or pass --db <file>`);
-    // The dashboard opens the store read-only; opening it once for writing migrates an older schema first.
-    const { openStoreForWriting } = await import('../../store.ts');
-    openStoreForWriting(dbFile).close();
     const predict = await predictFor(values, io, dbFile);
     const started = await startServer({ dbFile, port: int(values, 'port', DASHBOARD_DEFAULTS.port, 0), host, token, predict, logger: false });
     const { app } = started;
