@@ -15,6 +15,12 @@ export interface SweepPointJob {
   specHash: string;
   /** The point's values, e.g. `optimizer.lr=0.01`. */
   label: string;
+  /** A new run's name for this point (core's SweepPoint.name: the values that vary, `vgg16 · lr 0.001`); '' for the
+   * spec's name. */
+  name?: string;
+  /** The command line that submitted the sweep, and the `-o` overrides it applied: stored with the point's run. */
+  command?: string[] | null;
+  overrides?: string[];
   /** Index of the point in the sweep. */
   index: number;
   /** The resolved, validated spec of this point. */

@@ -49,7 +49,8 @@ describe('runs on other machines through the tracking server', () => {
     const evaluated = await vgglab(['evaluate', '--run', run.id, '--json'], path.join(dir, 'laptop'), env);
     expect(evaluated.code, evaluated.output).toBe(0);
     const after = openStore(server.dbFile, { readonly: true });
-    expect(after.listEvaluations(run.id).map((e) => e.dataset)).toEqual(['val']);
+    // The one exp made when training ended, and the one `evaluate` made: both on the server.
+    expect(after.listEvaluations(run.id).map((e) => `${e.dataset} ${e.extra.after ?? 'evaluate'}`).sort()).toEqual(['val evaluate', 'val training']);
     after.close();
   }, 120_000);
 });

@@ -73,8 +73,18 @@ export async function runQueuedJob(opts: JobRunOptions): Promise<RunResult | nul
     let runId = existing?.id;
     const result = await runInProcess(
       spec,
-      { specText: job.specText, specHash: job.specHash, specFile, resumeRunId: existing?.id, sweepValues: job.sweepValues },
-      { registry: opts.registry, env: opts.env, stdout: opts.stdout, stderr: opts.stderr, stop: opts.stop, overrides: [], workers: 1, server: url },
+      { specText: job.specText, specHash: job.specHash, specFile, resumeRunId: existing?.id, sweepValues: job.sweepValues, runName: job.name || undefined },
+      {
+        registry: opts.registry,
+        env: opts.env,
+        stdout: opts.stdout,
+        stderr: opts.stderr,
+        stop: opts.stop,
+        overrides: job.overrides ?? [],
+        command: job.command ?? undefined,
+        workers: 1,
+        server: url,
+      },
       {
         target,
         hooks: {

@@ -16,6 +16,8 @@ afterEach(stopAll);
 
 /** Keys whose values depend on the clock, not on the training. */
 const TIMING_KEYS: string[] = [METRIC.imagesPerSecond, METRIC.epochSeconds];
+/** The machine's own metrics (CPU, memory: `sys/…`), sampled on a timer: their steps and values are the clock's. */
+const isMachineKey = (key: string) => key.startsWith('sys/');
 const SWEEP = ['sweep:', '  optimizer.lr: [0.01, 0.02, 0.03]'];
 
 let reference: ReturnType<typeof storeRuns>;
@@ -41,20 +43,26 @@ async function sweepDone(server: TrackingServer, experiment: string, finished: n
 /** Every run of the server's store: one row per (key, step), and the values of the uninterrupted run of its point. */
 function expectLikeReference(server: TrackingServer): ReturnType<typeof storeRuns> {
   const runs = storeRuns(server.dbFile);
-  expect(runs.map((r) => r.run.name).sort()).toEqual(reference.map((r) => r.run.name).sort());
+  // The same points (by spec hash), under the same names.
+  expect(runs.map((r) => `${r.run.specHash} ${r.run.name}`).sort()).toEqual(reference.map((r) => `${r.run.specHash} ${r.run.name}`).sort());
   for (const { run, rows } of runs) {
-    const ref = reference.find((r) => r.run.name === run.name)!;
+    const ref = reference.find((r) => r.run.specHash === run.specHash)!;
     expect(run.status, run.name).toBe('finished');
-    expect(Object.keys(rows).sort(), run.name).toEqual(Object.keys(ref.rows).sort());
+    expect(Object.keys(rows).filter((k) => !isMachineKey(k)).sort(), run.name).toEqual(Object.keys(ref.rows).filter((k) => !isMachineKey(k)).sort());
     for (const [key, points] of Object.entries(rows)) {
       const steps = points.map((p) => p.step);
       expect(new Set(steps).size, `${run.name} ${key}: rows = distinct steps`).toBe(steps.length);
+      if (isMachineKey(key)) continue;
       expect(steps, `${run.name} ${key}`).toEqual(ref.rows[key]!.map((p) => p.step));
       if (!TIMING_KEYS.includes(key)) expect(points.map((p) => p.value), `${run.name} ${key}`).toEqual(ref.rows[key]!.map((p) => p.value));
     }
   }
   return runs;
 }
+
+/** The run of the sweep point where `key` took `value`. */
+const pointRun = <T extends { run: { sweepValues: Record<string, unknown> | null } }>(runs: T[], key: string, value: unknown): T =>
+  runs.find((r) => r.run.sweepValues?.[key] === value)!;
 
 /** The worker process running the job of this label, once it has uploaded a checkpoint (after its first epoch). */
 async function holderOf(server: TrackingServer, label: string, workers: Proc[]): Promise<Proc> {
@@ -82,7 +90,7 @@ describe('sweeps on the queue, workers on many machines', () => {
     await waitUntil('the sweep to finish', () => sweepDone(server, 'fleet', 3), [...workers, server.proc]);
     const runs = expectLikeReference(server);
     // The killed point's run was started twice: once by the dead worker, once by the one that took its job over.
-    expect(runs.find((x) => x.run.name === 'optimizer.lr=0.02')!.run.attempt).toBe(2);
+    expect(pointRun(runs, 'optimizer.lr', 0.02).run.attempt).toBe(2);
     expect(runs.filter((x) => x.run.attempt === 1)).toHaveLength(2);
   }, 120_000);
 
@@ -106,8 +114,10 @@ describe('sweeps on the queue, workers on many machines', () => {
     await waitUntil('the point to finish', () => sweepDone(server, 'fleet', 1), [first, second]);
     const [only] = storeRuns(server.dbFile);
     expect(only!.run.attempt).toBe(2);
-    const ref = reference.find((x) => x.run.name === 'optimizer.lr=0.02')!;
+    const ref = pointRun(reference, 'optimizer.lr', 0.02);
     for (const [key, points] of Object.entries(only!.rows)) {
+      expect(new Set(points.map((p) => p.step)).size, `${key}: rows = distinct steps`).toBe(points.length);
+      if (isMachineKey(key)) continue;
       expect(points.map((p) => p.step), key).toEqual(ref.rows[key]!.map((p) => p.step));
       if (!TIMING_KEYS.includes(key)) expect(points.map((p) => p.value), key).toEqual(ref.rows[key]!.map((p) => p.value));
     }
@@ -142,7 +152,7 @@ describe('sweeps on the queue, workers on many machines', () => {
     expect((await first.exited).code).toBe(0);
     const handedBack = (await queueOf(server)).sweeps[0]!.jobs.find((j) => j.label === 'optimizer.lr=0.01')!;
     expect(handedBack).toMatchObject({ state: 'waiting', attemptsMade: 0 });
-    expect(storeRuns(server.dbFile).find((x) => x.run.name === 'optimizer.lr=0.01')!.run.status).toBe('killed');
+    expect(pointRun(storeRuns(server.dbFile), 'optimizer.lr', 0.01).run.status).toBe('killed');
     const second = worker(dir, 'b', server, r.url);
     await waitUntil('the sweep to finish', () => sweepDone(server, 'fleet', 3), [second]);
     expectLikeReference(server);
@@ -167,8 +177,8 @@ describe('sweeps on the queue, workers on many machines', () => {
     expect(failed).toMatchObject({ label: 'data.options.failAtBatch=2', attemptsMade: 2, attempts: 2 });
     expect(failed.error).toMatch(/failAtBatch 2 reached/);
     const runs = storeRuns(server.dbFile);
-    expect(runs.find((x) => x.run.name === 'data.options.failAtBatch=2')!.run).toMatchObject({ status: 'failed', attempt: 2 });
-    expect(runs.find((x) => x.run.name === 'data.options.failAtBatch=-1')!.run.status).toBe('finished');
+    expect(pointRun(runs, 'data.options.failAtBatch', 2).run).toMatchObject({ status: 'failed', attempt: 2 });
+    expect(pointRun(runs, 'data.options.failAtBatch', -1).run.status).toBe('finished');
   }, 120_000);
 });
 

@@ -24,6 +24,8 @@ export interface SubmitSweepOptions {
   redisUrl: string;
   /** Tries per point. Defaults to the queue's (3). */
   attempts?: number;
+  /** The command line as given, stored with each point's run. */
+  command?: string[];
   stdout: Output;
 }
 
@@ -33,6 +35,9 @@ export async function submitSweep(opts: SubmitSweepOptions): Promise<SubmitResul
     experiment: point.spec.name,
     specHash: point.hash,
     label: sweepLabel(point.values) || point.spec.name,
+    name: point.name,
+    command: opts.command ?? null,
+    overrides: opts.overrides,
     index: point.index,
     spec: point.spec,
     specText: loaded.text,

@@ -320,6 +320,8 @@ export const evaluationBodySchema = {
     perClass: { type: 'array', maxItems: 10_000, items: { type: 'object' } },
     confusionMatrix: { type: 'array', maxItems: 10_000, items: { type: 'array', items: { type: 'number' } } },
     extra: { type: 'object' },
+    // The images it got wrong (the store checks their shape): paths on the machine that evaluated.
+    misclassified: nullable({ type: 'object' }),
   },
 } as const;
 

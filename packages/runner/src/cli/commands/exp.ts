@@ -146,6 +146,7 @@ async function queueCommand(positionals: string[], values: ParsedValues, io: Com
     registry: await commandRegistry(list(values, 'plugin'), io.env, base),
     redisUrl: redisUrlOf(str(values, 'redis'), io.env, 'exp --queue'),
     attempts: str(values, 'attempts') === undefined ? undefined : int(values, 'attempts', 3, 1),
+    command: commandWords(values, positionals),
     stdout: io.stdout,
   });
   if (flag(values, 'json')) printJson(io, result);
