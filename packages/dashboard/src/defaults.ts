@@ -20,4 +20,13 @@ export const DASHBOARD_DEFAULTS = {
   livePollMs: 1000,
   /** Rows per CSV export of the run list; the export streams in pages of this size. */
   csvPageSize: 1000,
+  /** The tracking server: a run without a heartbeat this long, held by no live job, is recorded crashed. */
+  staleAfterMs: 60_000,
+  reapEveryMs: 10_000,
+  /** Largest uploaded artifact file (a checkpoint): 16 GiB. */
+  maxArtifactBytes: 16 * 1024 ** 3,
+  /** The tracking server's WAL checkpoints, in a worker thread (the store's checkpointEveryMs). */
+  checkpointEveryMs: 1000,
+  /** Largest JSON body of the write API (a batch of 1,000 points is ~100 KB). */
+  maxJsonBodyBytes: 16 * 1024 * 1024,
 } as const;

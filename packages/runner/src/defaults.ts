@@ -1,5 +1,10 @@
 /** Every default of the runner, in one place. Spec-level defaults live in the spec schema (core). */
 
+/** Environment variable naming the tracking server (`--server` wins): runs are written there instead of a file. */
+export const TRACKING_URI_ENV_VAR = 'VGGLAB_TRACKING_URI';
+/** The token of the tracking server (and of a dashboard beyond loopback). */
+export const TOKEN_ENV_VAR = 'VGGLAB_TOKEN';
+
 /** Where a run keeps its files, under the runs folder: `<runsDir>/<run-id>/checkpoints/{best,last}`. */
 export const CHECKPOINTS_SUBDIR = 'checkpoints';
 export const BEST_CHECKPOINT = 'best';
@@ -51,6 +56,7 @@ export const PROGRESS_PLAIN_EVERY_STEPS = 20;
 
 /**
  * Exit codes: 1 error, 2 bad usage or spec, 3 partly done (some input files could not be read: each is
- * reported, the others were processed), 130 interrupted (SIGINT, as shells report it).
+ * reported, the others were processed), 75 taken over (the tracking server refused this run's writes: another
+ * worker started it again; EX_TEMPFAIL), 130 interrupted (SIGINT, as shells report it).
  */
-export const EXIT = { ok: 0, error: 1, usage: 2, partial: 3, interrupted: 130 } as const;
+export const EXIT = { ok: 0, error: 1, usage: 2, partial: 3, interrupted: 130, fenced: 75 } as const;

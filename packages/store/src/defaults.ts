@@ -18,9 +18,9 @@ export const MAX_TAG_VALUE_LENGTH = 8000;
 
 /** Writers wait this long for another process's lock before SQLITE_BUSY. */
 export const DEFAULT_BUSY_TIMEOUT_MS = 15_000;
-/** A `running` run of another host reads as `crashed` after this long without a heartbeat. Generous: the queue
- * heartbeats only when it flushes, and a long validation pass logs nothing. Same-host runs are judged by their
- * process instead. */
+/** A `running` run of another host reads as `crashed` after this long without a heartbeat (the metric queue beats
+ * every 10 s even when nothing is logged; generous for a process whose event loop is busy). Same-host runs are
+ * judged by their process instead. */
 export const DEFAULT_STALE_HEARTBEAT_MS = 10 * 60_000;
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -35,6 +35,8 @@ export const DEFAULT_METRICS_AFTER_LIMIT = 5000;
 
 export const DEFAULT_QUEUE_FLUSH_EVERY_MS = 1000;
 export const DEFAULT_QUEUE_MAX_PENDING = 1000;
+/** A run that logs nothing (a long validation pass) still heartbeats this often. */
+export const DEFAULT_QUEUE_HEARTBEAT_EVERY_MS = 10_000;
 
 /** Shortest run-id prefix resolveRunId accepts. */
 export const MIN_RUN_ID_PREFIX = 4;

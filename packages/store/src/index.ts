@@ -14,6 +14,12 @@ export { flattenParams, paramString } from './runs/flatten.ts';
 export { runFolder } from './runs/folder.ts';
 export { MAX_NOTE_LENGTH, MAX_RUN_NAME_LENGTH } from './runs/edit.ts';
 export { StoreError } from './errors.ts';
+// The tracking server's write API: the HTTP client (a RunWriter for runs on other machines) and the wire it shares
+// with the server's routes.
+export { createHttpRunWriter, TrackingClient, sha256OfFile } from './remote/client.ts';
+export { packFolder, unpackFolder } from './remote/bundle.ts';
+export type { TrackingClientOptions } from './remote/client.ts';
+export * from './remote/wire.ts';
 export { RUN_STATUSES, STORED_RUN_STATUSES } from './validate.ts';
 export { SCHEMA_VERSION } from './storage/schema.ts';
 export {
@@ -32,6 +38,7 @@ export {
 export type {
   Artifact,
   ClassMetrics,
+  Eventually,
   Evaluation,
   Experiment,
   FacetValue,
@@ -39,6 +46,7 @@ export type {
   GcResult,
   KeyValue,
   LatestMetric,
+  LogArtifactOptions,
   LogBatchInput,
   MetricColumns,
   PackedMetricColumns,
@@ -60,6 +68,7 @@ export type {
   NewRun,
   OpenStoreOptions,
   ParamRange,
+  ResumedRun,
   ResumeOptions,
   Run,
   RunDetails,
@@ -74,9 +83,12 @@ export type {
   RunStatus,
   RunStore,
   RunWriter,
+  SetStatusOptions,
   StoredRunStatus,
+  SyncRunWriter,
   RunSummary,
   SeriesColumns,
   SeriesPoint,
   StoreErrorCode,
+  WriteFence,
 } from './types.ts';

@@ -26,8 +26,12 @@ import type {
   NewEvaluation,
   NewRun,
   PackedMetricColumns,
+  LogArtifactOptions,
+  ResumedRun,
   ResumeOptions,
   Run,
+  SetStatusOptions,
+  WriteFence,
   RunDetails,
   RunEdit,
   RunFacets,
@@ -95,31 +99,33 @@ export interface RunReader {
 }
 
 /**
- * The write side of a run store: what the training loop needs. Writes are synchronous (better-sqlite3), each in
- * one transaction; the metric queue adds asynchronous batching on top. Every method that takes a run id throws
- * StoreError `NOT_FOUND` for an unknown run.
+ * The write side of a run store as SQLite does it: what the training loop needs, every call answered at once
+ * (better-sqlite3 is synchronous), each in one transaction. Every method that takes a run id throws StoreError
+ * `NOT_FOUND` for an unknown run. Writes may carry a WriteFence (`{ attempt }`): a write of another attempt than the
+ * run's current one is refused with CONFLICT, in its own transaction (a run a queue gave to another worker).
  */
-export interface RunWriter {
+export interface SyncRunWriter {
   /** Get-or-create by name; safe under concurrent processes. */
   createExperiment(name: string): Experiment;
 
   // --- run lifecycle
-  /** Creates a `running` run, its params (flattened resolvedSpec) and tags in one transaction. */
+  /** Creates a `running` run (attempt 1), its params (flattened resolvedSpec) and tags in one transaction. */
   createRun(input: NewRun): Run;
   /** Terminal statuses set endTime (defaults to now); `running` clears it. */
-  setRunStatus(runId: string, status: StoredRunStatus, options?: { endTime?: number }): void;
+  setRunStatus(runId: string, status: StoredRunStatus, options?: SetStatusOptions): void;
   /** Record that the run's process is alive; cheap, call it with each flush. */
-  heartbeat(runId: string, pid?: number): void;
-  /** Continue an interrupted run: status running, new pid/host, endTime cleared, metrics after `fromStep`
-   * deleted, latest/best recomputed, all in one transaction. */
-  resumeRun(runId: string, options: ResumeOptions): Run;
+  heartbeat(runId: string, pid?: number, fence?: WriteFence): void;
+  /** Start the run again (a new attempt): status running, new pid/host, endTime cleared, attempt + 1, metrics after
+   * `fromStep` (or after the step of the artifact `fromArtifact` names) deleted, latest/best recomputed, all in one
+   * transaction. Writes fenced with an older attempt are refused from then on. */
+  resumeRun(runId: string, options: ResumeOptions): ResumedRun;
   /** Delete metric points with step > `step` (all keys) and recompute latest/best values. Returns rows deleted. */
-  deleteMetricsAfter(runId: string, step: number): number;
+  deleteMetricsAfter(runId: string, step: number, fence?: WriteFence): number;
 
   // --- writes
   /** The one write primitive: metrics, params and tags in one transaction, latest/best updated alongside.
    * Limits (1000 metrics, 100 params, 100 tags) are checked before anything is written. */
-  logBatch(runId: string, batch: LogBatchInput): void;
+  logBatch(runId: string, batch: LogBatchInput, fence?: WriteFence): void;
   /** A one-element logBatch. */
   logMetric(runId: string, metric: MetricInput): void;
   /** A one-element logBatch. */
@@ -127,10 +133,22 @@ export interface RunWriter {
   /** A one-element logBatch. */
   setTag(runId: string, key: string, value: string): void;
   /** Insert or update (on run, kind, path). */
-  logArtifact(runId: string, artifact: NewArtifact): Artifact;
+  logArtifact(runId: string, artifact: NewArtifact, options?: LogArtifactOptions): Artifact;
   logEvaluation(runId: string, evaluation: NewEvaluation): Evaluation;
   close(): void;
 }
+
+/** A value now, or a promise of it. */
+export type Eventually<T> = T | Promise<T>;
+
+/**
+ * The write side of a run store, whatever carries it: the SQLite store answers at once (SyncRunWriter), the tracking
+ * server's HTTP client (`createHttpRunWriter`, a run on another machine) answers with promises. Callers await every
+ * call. Derived from SyncRunWriter, so the two cannot drift apart.
+ */
+export type RunWriter = {
+  [K in keyof SyncRunWriter]: SyncRunWriter[K] extends (...args: infer A) => infer R ? (...args: A) => Eventually<R> : never;
+};
 
 /** Housekeeping over the whole file, by its owner (`vgglab runs gc`, `vgglab runs delete`), not by a training run. */
 export interface RunMaintenance {
@@ -150,7 +168,7 @@ export interface RunEditor {
 }
 
 /** An open run store: every side on one SQLite file. */
-export interface RunStore extends RunReader, RunWriter, RunMaintenance, RunEditor {
+export interface RunStore extends RunReader, SyncRunWriter, RunMaintenance, RunEditor {
   close(): void;
 }
 
@@ -161,6 +179,9 @@ export interface MetricQueueOptions {
   maxPending?: number;
   /** Also call store.heartbeat(runId) on each flush. Defaults to true. */
   heartbeat?: boolean;
+  /** Heartbeat at least this often even when nothing is logged (a long validation pass logs nothing for minutes), so
+   * the run does not read as crashed. Defaults to 10000 ms; 0 turns it off. Needs `heartbeat`. */
+  heartbeatEveryMs?: number;
 }
 
 /**

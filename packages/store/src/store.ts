@@ -17,16 +17,20 @@ import type {
   Experiment,
   GcOptions,
   GcResult,
+  LogArtifactOptions,
   LogBatchInput,
   MetricInput,
   NewArtifact,
   NewEvaluation,
   NewRun,
   OpenStoreOptions,
+  ResumedRun,
   ResumeOptions,
   Run,
   RunEdit,
+  SetStatusOptions,
   StoredRunStatus,
+  WriteFence,
 } from './types.ts';
 import { logBatch } from './write/log-batch.ts';
 
@@ -58,24 +62,24 @@ class SqliteRunStore extends SqliteRunReader implements RunStore {
     return createRun(this.c, input);
   }
 
-  setRunStatus(runId: string, status: StoredRunStatus, options: { endTime?: number } = {}): void {
+  setRunStatus(runId: string, status: StoredRunStatus, options: SetStatusOptions = {}): void {
     setRunStatus(this.c, runId, status, options);
   }
 
-  heartbeat(runId: string, pid?: number): void {
-    heartbeat(this.c, runId, pid);
+  heartbeat(runId: string, pid?: number, fence?: WriteFence): void {
+    heartbeat(this.c, runId, pid, fence);
   }
 
-  resumeRun(runId: string, options: ResumeOptions): Run {
+  resumeRun(runId: string, options: ResumeOptions): ResumedRun {
     return resumeRun(this.c, runId, options);
   }
 
-  deleteMetricsAfter(runId: string, step: number): number {
-    return deleteMetricsAfter(this.c, runId, step);
+  deleteMetricsAfter(runId: string, step: number, fence?: WriteFence): number {
+    return deleteMetricsAfter(this.c, runId, step, fence);
   }
 
-  logBatch(runId: string, batch: LogBatchInput): void {
-    logBatch(this.c, runId, batch);
+  logBatch(runId: string, batch: LogBatchInput, fence?: WriteFence): void {
+    logBatch(this.c, runId, batch, fence);
   }
 
   logMetric(runId: string, metric: MetricInput): void {
@@ -90,8 +94,8 @@ class SqliteRunStore extends SqliteRunReader implements RunStore {
     logBatch(this.c, runId, { tags: [{ key, value }] });
   }
 
-  logArtifact(runId: string, artifact: NewArtifact): Artifact {
-    return logArtifact(this.c, runId, artifact);
+  logArtifact(runId: string, artifact: NewArtifact, options: LogArtifactOptions = {}): Artifact {
+    return logArtifact(this.c, runId, artifact, options);
   }
 
   logEvaluation(runId: string, evaluation: NewEvaluation): Evaluation {

@@ -3,7 +3,7 @@
  * (createRun + logBatch), so a generated database has exactly the shape the runner produces.
  */
 import { MAX_METRICS_PER_BATCH } from './defaults.ts';
-import type { RunWriter } from './interfaces.ts';
+import type { SyncRunWriter } from './interfaces.ts';
 import type { MetricInput, StoredRunStatus } from './types.ts';
 
 export interface SyntheticRunsOptions {
@@ -39,7 +39,7 @@ export function mulberry32(seed: number): () => number {
 }
 
 /** Writes the runs; returns their ids in creation order. */
-export function generateSyntheticRuns(store: RunWriter, options: SyntheticRunsOptions = {}): string[] {
+export function generateSyntheticRuns(store: SyncRunWriter, options: SyntheticRunsOptions = {}): string[] {
   const runs = options.runs ?? 100;
   const points = options.pointsPerMetric ?? 1000;
   const keys = options.metricKeys ?? ['train/loss', 'train/accuracy', 'val/loss', 'val/accuracy'];

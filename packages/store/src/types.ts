@@ -5,14 +5,30 @@
  */
 
 /**
- * The status a run shows. `killed`: stopped by Ctrl-C, or found dead by `gcRuns`. `crashed` is never stored: it is
- * what a stored `running` run reads as once its process is gone (same host: the pid is not alive, or belongs to
- * another process than the one that recorded it; another host: no heartbeat for `staleHeartbeatMs`), in every
- * listing, filter, sort and get, from any connection, read-only ones included.
+ * The status a run shows. `killed`: stopped by Ctrl-C, or found dead by `gcRuns`. `crashed`: the run's process is
+ * gone without a word. A stored `running` run reads as `crashed` once its process is gone (same host: the pid is not
+ * alive, or belongs to another process than the one that recorded it; another host: no heartbeat for
+ * `staleHeartbeatMs`), in every listing, filter, sort and get, from any connection, read-only ones included; the
+ * tracking server also stores `crashed` for a remote run whose heartbeat stopped and that no live job holds.
  */
 export type RunStatus = 'running' | 'finished' | 'failed' | 'killed' | 'crashed';
-/** The statuses a writer sets (`setRunStatus`); `crashed` is derived when read. */
-export type StoredRunStatus = Exclude<RunStatus, 'crashed'>;
+/** The statuses a writer sets (`setRunStatus`): all of them. */
+export type StoredRunStatus = RunStatus;
+
+/**
+ * What a write of a run that may be written from several places (workers of a queue) says about itself: the attempt
+ * it belongs to, as `createRun` / `resumeRun` answered. A write naming another attempt than the run's current one is
+ * refused with StoreError CONFLICT, checked in the write's own transaction, so a worker that lost its job to
+ * another cannot write over the new attempt's rows. Without `attempt` nothing is checked (a run on this machine).
+ */
+export interface WriteFence {
+  attempt?: number;
+}
+
+/** Options of setRunStatus: when it ended (terminal statuses; defaults to now), and the writer's attempt. */
+export interface SetStatusOptions extends WriteFence {
+  endTime?: number;
+}
 
 export interface OpenStoreOptions {
   /**
@@ -25,6 +41,10 @@ export interface OpenStoreOptions {
   /** A `running` run recorded on another host reads as `crashed` when its last heartbeat is older than this.
    * Defaults to 10 minutes (DEFAULT_STALE_HEARTBEAT_MS). */
   staleHeartbeatMs?: number;
+  /** A writer that serves many runs (the tracking server): no WAL checkpoint inside a commit; a worker thread runs a
+   * passive checkpoint this often instead (storage/checkpointer.ts). Off by default (SQLite's own, every 1,000
+   * pages). */
+  checkpointEveryMs?: number;
 }
 
 export interface Experiment {
@@ -159,6 +179,16 @@ export interface Run {
   command: string[] | null;
   /** The `-o` overrides applied to its spec, as given ([] when none or not recorded). */
   overrides: string[];
+  /** Starts of this run: 1 when created, one more at each `resumeRun`. Writes may name it (WriteFence). */
+  attempt: number;
+}
+
+/** What `resumeRun` answers: the run at its new attempt, and the artifact it resumes from (with `fromArtifact`). */
+export interface ResumedRun extends Run {
+  /** The step points after which were deleted (-1: every point). */
+  fromStep: number;
+  /** The run's artifact of the kind `fromArtifact` named, read in the same transaction; null without one. */
+  resumedFrom: Artifact | null;
 }
 
 /**
@@ -193,6 +223,16 @@ export interface NewArtifact {
   epoch?: number | null;
   /** Any JSON-serialisable value (e.g. `{ monitor: "val/accuracy", value: 0.93 }`). */
   metadata?: unknown;
+  /** sha256 (hex) and size of the file, when known (an upload through the tracking server). */
+  sha256?: string | null;
+  bytes?: number | null;
+}
+
+/** Options of `logArtifact`. */
+export interface LogArtifactOptions extends WriteFence {
+  /** The run keeps one artifact of this kind: rows of the same kind with another path are deleted in the same
+   * transaction (an uploaded checkpoint replacing the previous one). Defaults to false. */
+  replaceKind?: boolean;
 }
 
 /** Artifacts are unique on (run, kind, path): logging the same one again updates step, epoch and metadata. */
@@ -204,6 +244,8 @@ export interface Artifact {
   step: number | null;
   epoch: number | null;
   metadata: unknown;
+  sha256: string | null;
+  bytes: number | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -447,6 +489,10 @@ export interface GcOptions {
   staleAfterMs?: number;
   /** Report what would be killed without writing. */
   dryRun?: boolean;
+  /** The status recorded. Defaults to `killed` (`vgglab runs gc`); the tracking server records `crashed`. */
+  mark?: 'killed' | 'crashed';
+  /** Runs to leave alone whatever their heartbeat: those a live job of the queue holds. */
+  exclude?: ReadonlySet<string>;
   /** How to tell a pid is alive; defaults to `process.kill(pid, 0)` (EPERM counts as alive). For tests. */
   isAlive?: (pid: number) => boolean;
 }
@@ -458,8 +504,12 @@ export interface GcResult {
 
 export interface ResumeOptions {
   /** The step of the checkpoint being resumed from: metric points after it are deleted (and latest/best values
-   * recomputed) so the resumed run does not duplicate or keep stale rows. */
-  fromStep: number;
+   * recomputed) so the resumed run does not duplicate or keep stale rows. One of fromStep and fromArtifact. */
+  fromStep?: number;
+  /** Resume from the run's artifact of this kind (e.g. `checkpoint-last`): its step, read in the same transaction
+   * that starts the new attempt, so no older attempt can commit another one in between; -1 (every point deleted)
+   * when the run has none. The artifact is returned as `resumedFrom`. */
+  fromArtifact?: string;
   /** Defaults to process.pid. */
   pid?: number;
   /** Defaults to os.hostname(). */

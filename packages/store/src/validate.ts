@@ -9,10 +9,10 @@ import {
 import { StoreError } from './errors.ts';
 import type { KeyValue, LogBatchInput, MetricInput, RunStatus, StoredRunStatus } from './types.ts';
 
-/** What a writer records (setRunStatus). */
-export const STORED_RUN_STATUSES: readonly StoredRunStatus[] = ['running', 'finished', 'failed', 'killed'];
-/** Every status a run can show, `crashed` (derived when read) included: what the run list filters on. */
-export const RUN_STATUSES: readonly RunStatus[] = [...STORED_RUN_STATUSES, 'crashed'];
+/** What a writer records (setRunStatus): every status (`crashed` too, the tracking server records it). */
+export const STORED_RUN_STATUSES: readonly StoredRunStatus[] = ['running', 'finished', 'failed', 'killed', 'crashed'];
+/** Every status a run can show: what the run list filters on. */
+export const RUN_STATUSES: readonly RunStatus[] = STORED_RUN_STATUSES;
 
 /** Short, printable form of a received value for error messages. */
 export function show(value: unknown): string {

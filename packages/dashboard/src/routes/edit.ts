@@ -51,7 +51,8 @@ export const editRoutes: FastifyPluginAsync<EditRouteOptions> = async (app, opti
   });
 
   let writer: RunStore | null = null;
-  const editor = (): RunStore => (writer ??= openStore(app.dashboard.dbFile));
+  // On the tracking server, the store it writes runs through (one writer connection for the process).
+  const editor = (): RunStore => app.tracking?.store ?? (writer ??= openStore(app.dashboard.dbFile));
   app.addHook('onClose', async () => writer?.close());
 
   app.patch<{ Params: { runId: string }; Body: RunEdit }>(

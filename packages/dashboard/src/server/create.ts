@@ -4,7 +4,7 @@
  * Every route declares its params and querystring schemas; validation errors become a 400 naming the parameter.
  * The state the routes share is decorated first (./state.ts), then the route plugins (../routes) are registered.
  */
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { TOKEN_SOURCES, tokenAuth, tokenProblem } from '../auth/index.ts';
@@ -19,16 +19,21 @@ import { predictRoutes } from '../routes/predict.ts';
 import { runRoutes } from '../routes/run.ts';
 import { runListRoutes } from '../routes/runs.ts';
 import { sampleRoutes } from '../routes/samples.ts';
+import { queueRoutes } from '../routes/queue.ts';
+import { trackingRoutes } from '../routes/tracking/index.ts';
+import { startReaper } from '../tracking/reaper.ts';
 import { describeValidationError } from '../validation.ts';
 import { setErrorHandling } from './errors.ts';
 import { loopbackHostCheck } from './hosts.ts';
 import type { DashboardOptions } from './options.ts';
 import { decorateState } from './state.ts';
 
-/** The db file (which must exist), the runs folder and the page folder, resolved. */
+/** The db file (which must exist, unless this is the tracking server, which creates it), the runs folder and the
+ * page folder, resolved. */
 function resolvePaths(options: DashboardOptions): { dbFile: string; runsDir: string; distDir: string } {
   const dbFile = resolve(options.dbFile);
-  if (!existsSync(dbFile)) {
+  if (options.tracking) mkdirSync(dirname(dbFile), { recursive: true });
+  else if (!existsSync(dbFile)) {
     throw new Error(
       `no run store at ${dbFile}: run an experiment first (npm run quickstart), or pass --db <file> / set VGGLAB_DB`,
     );
@@ -81,6 +86,13 @@ export async function createServer(options: DashboardOptions): Promise<FastifyIn
   await app.register(sampleRoutes);
   // Edits: open to this machine on a loopback server, behind the token otherwise.
   await app.register(editRoutes, { access: options.loopbackOnly ? 'loopback' : 'token' });
+  await app.register(queueRoutes);
+  await app.register(trackingRoutes);
   await app.register(pageRoutes, { distDir: paths.distDir });
+  if (app.tracking) {
+    const reaper = startReaper(app);
+    app.decorate('reaper', reaper);
+    app.addHook('onClose', async () => reaper.stop());
+  }
   return app;
 }

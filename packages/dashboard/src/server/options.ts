@@ -1,5 +1,9 @@
 /** What createServer and startServer take. Defaults live in ../defaults.ts. */
+import type { QueueView } from '@vgglab/queue';
 import type { Prediction } from '../wire/api-json.ts';
+
+/** What the server asks of the queue (`--redis`): @vgglab/queue's view over BullMQ. */
+export type { QueueView };
 
 export type { Prediction };
 
@@ -32,6 +36,22 @@ export interface DashboardOptions {
   token?: string;
   /** Every request needs the token. startServer turns it on when listening beyond loopback. */
   tokenEveryRoute?: boolean;
+  /** The tracking server (`vgglab server`): the store is opened for writing (created when missing), the write API
+   * (src/routes/tracking, always behind the token) is served, and runs whose heartbeat stopped are recorded
+   * crashed. Without it the dashboard is read-only. */
+  tracking?: TrackingOptions;
+  /** The queue's view (waiting / running / failed per sweep): the `/api/queue` panel. */
+  queue?: QueueView;
+}
+
+export interface TrackingOptions {
+  /** A run without a heartbeat for this long, that no live job holds, is recorded crashed. Defaults to 60 s (the
+   * metric queue beats every 10 s). */
+  staleAfterMs?: number;
+  /** How often the server looks for such runs. Defaults to 10 s. */
+  reapEveryMs?: number;
+  /** Largest artifact file accepted. Defaults to 16 GiB. */
+  maxArtifactBytes?: number;
 }
 
 export interface StartOptions {
@@ -44,4 +64,6 @@ export interface StartOptions {
   predict?: PredictFn;
   runsDir?: string;
   logger?: boolean;
+  tracking?: TrackingOptions;
+  queue?: QueueView;
 }

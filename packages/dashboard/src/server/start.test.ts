@@ -42,6 +42,14 @@ describe('startServer beyond loopback', () => {
     );
   });
 
+  it('the tracking server (a write API) needs a token on loopback too, and beyond it', async () => {
+    for (const host of ['127.0.0.1', '0.0.0.0']) {
+      await expect(startServer({ dbFile: fixture.dbFile, host, port: 0, tracking: {} }), host).rejects.toThrow(
+        /^the tracking server needs a token: .*--token <secret> or VGGLAB_TOKEN/,
+      );
+    }
+  });
+
   it('with a token, listens on every interface, reports their real addresses and needs the token on every request', async () => {
     const started = await startServer({ dbFile: fixture.dbFile, host: '0.0.0.0', port: 0, token: TOKEN });
     try {

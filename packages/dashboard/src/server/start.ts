@@ -21,12 +21,19 @@ export interface StartedServer {
   tokenRequired: boolean;
 }
 
-/** Throws the one-line reason when the server may not start on `host` with this token (empty counts as none). */
-export function checkListenAccess(host: string, token: string | undefined): void {
+/** Throws the one-line reason when the server may not start on `host` with this token (empty counts as none). The
+ * tracking server needs one wherever it listens: its write routes always check it. */
+export function checkListenAccess(host: string, token: string | undefined, options: { tracking?: boolean } = {}): void {
   if (token) {
     const problem = tokenProblem(token);
     if (problem) throw new Error(`${TOKEN_SOURCES}: ${problem}`);
     return;
+  }
+  if (options.tracking) {
+    throw new Error(
+      `the tracking server needs a token: its write API takes runs from other machines; set ${TOKEN_SOURCES} ` +
+        '(e.g. `openssl rand -hex 24`) and give the same to the workers',
+    );
   }
   if (!isLoopbackAddress(host)) {
     throw new Error(
@@ -40,7 +47,7 @@ export function checkListenAccess(host: string, token: string | undefined): void
 export async function startServer(options: StartOptions): Promise<StartedServer> {
   const host = options.host ?? DASHBOARD_DEFAULTS.host;
   const token = options.token || undefined;
-  checkListenAccess(host, token);
+  checkListenAccess(host, token, { tracking: options.tracking !== undefined });
   const loopback = isLoopbackAddress(host);
   const app = await createServer({
     dbFile: options.dbFile,
@@ -50,6 +57,8 @@ export async function startServer(options: StartOptions): Promise<StartedServer>
     loopbackOnly: loopback,
     token,
     tokenEveryRoute: !loopback,
+    tracking: options.tracking,
+    queue: options.queue,
   });
   try {
     await app.listen({ host, port: options.port ?? DASHBOARD_DEFAULTS.port });
@@ -67,10 +76,14 @@ export async function startServer(options: StartOptions): Promise<StartedServer>
  * What a command prints once it listens: the address (with `?token=` when the token is needed, the one time the
  * token is shown; opening it sets the browser's cookie), the other addresses, and the store.
  */
-export function startBanner(started: Pick<StartedServer, 'urls' | 'tokenRequired'>, details: { dbFile: string; token?: string }): string {
+export function startBanner(
+  started: Pick<StartedServer, 'urls' | 'tokenRequired'>,
+  details: { dbFile: string; token?: string; tracking?: boolean },
+): string {
   const [first, ...others] = started.urls;
   const withToken = started.tokenRequired && details.token ? `${first}?token=${encodeURIComponent(details.token)}` : first;
   const lines = [`vgglab dashboard on ${withToken}  (runs: ${details.dbFile})`];
+  if (details.tracking) lines.push(`  tracking server: runs on other machines log with VGGLAB_TRACKING_URI=${first.replace(/\/$/, '')} and the token`);
   if (others.length > 0) lines.push(`  also on ${others.join(', ')}`);
   if (started.tokenRequired) {
     lines.push('  every request needs the token: open the URL above once (it sets a cookie), or send `Authorization: Bearer <token>`');

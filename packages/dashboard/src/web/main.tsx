@@ -8,6 +8,7 @@ import { api, NO_FILTERS, type Facets, type RunFilters, type RunSort, type RunSt
 import { ComparePanel } from './ComparePanel.tsx';
 import { ParallelPanel } from './ParallelPanel.tsx';
 import { ParamScatter } from './ParamScatter.tsx';
+import { QueuePanel } from './QueuePanel.tsx';
 import { RunsTable } from './RunsTable.tsx';
 import { RunView } from './RunView.tsx';
 import type { RunLite } from './types.ts';
@@ -144,6 +145,7 @@ function App() {
         />
       ) : (
         <main className="main">
+          <QueuePanel onOpenRun={(id) => navigate({ view: 'run', runId: id, selected: route.selected })} />
           <RunsTable
             filters={filters}
             sort={sort}

@@ -89,3 +89,7 @@ export interface HealthJson {
   /** Whether the page may edit runs (a loopback server, or one with a token). */
   edits: boolean;
 }
+
+/** `/api/queue`: the queue per sweep (waiting / running with its worker / failed with its error); `enabled` is false
+ * when the server has no queue. Defined by @vgglab/queue, which builds it. */
+export type { QueueJob as QueueJobJson, QueueOverview as QueueOverviewJson, QueueSweep as QueueSweepJson } from '@vgglab/queue';

@@ -13,6 +13,8 @@ import { evaluateCommand } from './commands/evaluate.ts';
 import { modelsCommand } from './commands/models.ts';
 import { dataCommand } from './commands/data.ts';
 import { serveCommand } from './commands/serve.ts';
+import { serverCommand } from './commands/server.ts';
+import { workerCommand } from './commands/worker.ts';
 
 export const COMMANDS: Command[] = [
   expCommand,
@@ -22,6 +24,8 @@ export const COMMANDS: Command[] = [
   modelsCommand,
   dataCommand,
   serveCommand,
+  serverCommand,
+  workerCommand,
 ];
 
 const rootCommand: Command = {

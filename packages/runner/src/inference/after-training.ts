@@ -21,7 +21,7 @@ export async function evaluateAfterTraining(run: TrainedRun): Promise<void> {
   const model = { model: run.model, classNames: run.classNames, probabilities: run.probabilities, checkpoint: run.bestCheckpoint, state };
   const result = await evaluateModel(model, run.data, { split: 'val' }, { batchSize: run.batchSize, dataset: 'val' });
   const { samples, loss: _loss, skipped, ...evaluation } = result;
-  run.store.logEvaluation(run.runId, { ...evaluation, extra: { ...evaluation.extra, skipped, after: 'training' } });
+  await run.store.logEvaluation(run.runId, { ...evaluation, extra: { ...evaluation.extra, skipped, after: 'training' } });
   const wrong = evaluation.misclassified?.items.length ?? 0;
   run.progress.line(
     `evaluated the best checkpoint (after epoch ${state.epoch}) on ${samples} validation images: accuracy ${formatNumber(result.accuracy)}` +

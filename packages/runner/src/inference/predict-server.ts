@@ -22,7 +22,7 @@ export function createPredictFn(dbFile: string, registry: Registry): PredictFn {
       let run: RunDetails;
       try {
         const id = store.resolveRunId(runId);
-        checkpoint = runCheckpoint(store, id);
+        checkpoint = runCheckpoint(store, id, path.dirname(dbFile));
         run = store.getRun(id)!;
       } catch (err) {
         throw Object.assign(err as Error, { statusCode: 404 });

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { ExperimentSpec, Registry, TransformSpec } from '@vgglab/core';
-import type { RunReader } from '@vgglab/store';
+import { unpackFolder, type RunReader } from '@vgglab/store';
 import { assignWeights, CHECKPOINT_FILES, loadCheckpoint, loadLayersModelFromDir, readCheckpointState, type CheckpointState } from '../loop/checkpoint.ts';
 import { ARTIFACT_BEST, ARTIFACT_LAST } from '../defaults.ts';
 import { CliError } from '../errors.ts';
@@ -30,11 +30,22 @@ export interface RunModel {
   dispose(): void;
 }
 
-/** The checkpoint folder of a run: its best one, else its last one. */
-export function runCheckpoint(store: Pick<RunReader, 'listArtifacts'>, runId: string): string {
+/**
+ * The checkpoint folder of a run: its best one, else its last one. A checkpoint uploaded to a tracking server is one
+ * file in the runs folder (`runsDir`, relative paths resolve against it): it is unpacked once next to it, into a
+ * folder named after its sha256.
+ */
+export function runCheckpoint(store: Pick<RunReader, 'listArtifacts'>, runId: string, runsDir?: string): string {
   for (const kind of [ARTIFACT_BEST, ARTIFACT_LAST]) {
-    const found = store.listArtifacts(runId, kind).find((a) => fs.existsSync(path.join(a.path, CHECKPOINT_FILES.state)));
-    if (found) return found.path;
+    for (const artifact of store.listArtifacts(runId, kind)) {
+      const at = runsDir ? path.resolve(runsDir, artifact.path) : artifact.path;
+      if (fs.existsSync(path.join(at, CHECKPOINT_FILES.state))) return at;
+      if (artifact.sha256 && fs.existsSync(at) && fs.statSync(at).isFile()) {
+        const dir = path.join(path.dirname(at), `${kind}-${artifact.sha256.slice(0, 16)}`);
+        if (!fs.existsSync(path.join(dir, CHECKPOINT_FILES.state))) unpackFolder(at, dir);
+        return dir;
+      }
+    }
   }
   throw new CliError(`run ${runId} has no checkpoint yet (it has not finished an epoch)`);
 }

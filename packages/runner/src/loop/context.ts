@@ -4,7 +4,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { ABSENT_FIELD_DEFAULTS, SPEC_DEFAULTS, type DatasetSource, type ExperimentSpec, type Registry, type SeededRandom, type TrainingOptimizer } from '@vgglab/core';
-import type { MetricQueue, RunStore } from '@vgglab/store';
+import type { MetricQueue, RunWriter, TrackingClient } from '@vgglab/store';
 import type { CheckpointState } from './checkpoint.ts';
 import type { Progress } from './progress.ts';
 import type { RunEntries } from './setup.ts';
@@ -24,7 +24,12 @@ export interface RunExperimentOptions {
   specDir: string;
   specHash: string;
   registry: Registry;
-  store: RunStore;
+  /** Where the run is written: the SQLite store, or the tracking server's client (tracking/target.ts). */
+  store: RunWriter;
+  /** The tracking server's client when the run logs there: each checkpoint is uploaded once written (replacing the
+   * previous one of its kind), and a resume downloads the last one. */
+  remote?: Pick<TrackingClient, 'uploadFolder' | 'downloadFolder'> | null;
+  /** This machine's folder of the run's files (checkpoints). */
   runsDir: string;
   /** Continue this run (its `last` checkpoint) instead of starting a new one. */
   resumeRunId?: string;
@@ -39,8 +44,9 @@ export interface RunExperimentOptions {
   stop?: StopFlag;
   /** Called with the run id as soon as the run exists (sweeps and tests use it). */
   onRunCreated?(runId: string): void;
-  /** Called after each epoch's checkpoints are written (tests check the tensor count here). */
-  onEpochEnd?(epoch: number, metrics: Record<string, number>): void;
+  /** Called after each epoch's checkpoints are written (tests check the tensor count here; a worker's job reports
+   * its progress). */
+  onEpochEnd?(epoch: number, metrics: Record<string, number>, state: { globalStep: number }): void;
   /** The command line that started a new run (its words) and the `-o` overrides applied, stored with it. */
   command?: string[];
   overrides?: string[];
@@ -62,7 +68,7 @@ export interface TrainedRun {
   /** The best checkpoint's folder. */
   bestCheckpoint: string;
   batchSize: number;
-  store: RunStore;
+  store: RunWriter;
   progress: Progress;
 }
 

@@ -20,7 +20,7 @@ export interface EpochOutcome {
   window: LossWindow;
 }
 
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+export const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Seconds per step, averaged over the run so far (for the ETA); shared across epochs. */
 export interface StepClock {

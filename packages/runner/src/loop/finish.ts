@@ -2,7 +2,7 @@
  * The end of a run: finished or killed (a stop was requested), its last points flushed and its status set;
  * or failed, with the error stored as a tag. Its parts are freed either way.
  */
-import type { MetricQueue, RunStore } from '@vgglab/store';
+import type { MetricQueue, RunWriter } from '@vgglab/store';
 import { InterruptedError, messageOf } from '../errors.ts';
 import type { RunContext, RunParts, RunResult } from './context.ts';
 
@@ -10,7 +10,7 @@ export async function finishRun(ctx: RunContext, stopped: boolean, lastMetrics: 
   ctx.sampler.finish();
   await ctx.queue.close();
   const status = stopped ? 'killed' : 'finished';
-  ctx.opts.store.setRunStatus(ctx.runId, status);
+  await ctx.opts.store.setRunStatus(ctx.runId, status);
   const { state, settings } = ctx;
   return {
     runId: ctx.runId,
@@ -23,7 +23,7 @@ export async function finishRun(ctx: RunContext, stopped: boolean, lastMetrics: 
 }
 
 /** Records the error with the run (if it exists yet) and marks it failed, or killed when interrupted. */
-export async function failRun(store: RunStore, runId: string | undefined, queue: MetricQueue | undefined, err: unknown): Promise<void> {
+export async function failRun(store: RunWriter, runId: string | undefined, queue: MetricQueue | undefined, err: unknown): Promise<void> {
   if (!runId) return;
   try {
     await queue?.close();
@@ -31,10 +31,10 @@ export async function failRun(store: RunStore, runId: string | undefined, queue:
     // the original error matters more than a failed final flush
   }
   try {
-    store.logBatch(runId, { tags: [{ key: 'error', value: messageOf(err).slice(0, 8000) }] });
-    store.setRunStatus(runId, err instanceof InterruptedError ? 'killed' : 'failed');
+    await store.logBatch(runId, { tags: [{ key: 'error', value: messageOf(err).slice(0, 8000) }] });
+    await store.setRunStatus(runId, err instanceof InterruptedError ? 'killed' : 'failed');
   } catch {
-    // the store itself may be what failed
+    // the store itself may be what failed, or the run was taken over by another worker (its writes are refused)
   }
 }
 

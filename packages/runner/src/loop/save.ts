@@ -1,7 +1,7 @@
 /**
  * Checkpointing a run in progress: the `best` and `last` checkpoints (checkpoint.ts writes the files), each
- * recorded as an artifact. Points up to the checkpoint's step reach the store first, so a resume from it
- * finds them.
+ * recorded as an artifact (uploaded, with a tracking server). Points up to the checkpoint's step reach the store
+ * (are acknowledged by the server) first, so a resume from it finds them.
  */
 import { ARTIFACT_BEST, ARTIFACT_LAST, BEST_CHECKPOINT } from '../defaults.ts';
 import { checkpointDir } from '../paths.ts';
@@ -33,12 +33,15 @@ export async function saveRunCheckpoint(ctx: RunContext, which: string, epochMet
     },
   });
   const best = which === BEST_CHECKPOINT;
-  opts.store.logArtifact(runId, {
+  const artifact = {
     kind: best ? ARTIFACT_BEST : ARTIFACT_LAST,
-    path: dir,
     step: state.globalStep,
     // The 0-based epoch the checkpoint belongs to, as metric points count epochs.
     epoch: state.stepInEpoch > 0 ? state.epoch : Math.max(0, state.epoch - 1),
     metadata: best ? { monitor: ctx.settings.monitor, mode: ctx.settings.mode, value: state.best.value } : { stepInEpoch: state.stepInEpoch },
-  });
+  };
+  // With a tracking server the folder goes there (queued after the points, fenced by the run's attempt); the
+  // server records it once it has it whole.
+  if (opts.remote) await opts.remote.uploadFolder(runId, artifact, dir);
+  else await opts.store.logArtifact(runId, { ...artifact, path: dir });
 }

@@ -6,7 +6,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { assertFits, formatBytes, type BackendName, type SeededRandom } from '@vgglab/core';
-import { LAST_CHECKPOINT } from '../defaults.ts';
+import { processStartOf } from '@vgglab/store';
+import { ARTIFACT_LAST, LAST_CHECKPOINT } from '../defaults.ts';
 import { checkpointDir } from '../paths.ts';
 import { assignWeights, EMPTY_EPOCH_PROGRESS, loadCheckpoint, locateCheckpoint } from './checkpoint.ts';
 import type { LoopSettings, LoopState, RunExperimentOptions, RunParts } from './context.ts';
@@ -67,11 +68,17 @@ export function freshState(settings: LoopSettings): LoopState {
   };
 }
 
+/** Who runs it: this host, this process, and what tells this process from a later one with its pid (a tracking
+ * server on another machine cannot read this machine's /proc). */
+function thisProcess(): { host: string; pid: number; processStart: string | null } {
+  return { host: os.hostname(), pid: process.pid, processStart: processStartOf(process.pid) };
+}
+
 /** Creates the run's row in the store; returns its id. */
-export function createRunRow(opts: RunExperimentOptions, parts: RunParts, seed: number): string {
+export async function createRunRow(opts: RunExperimentOptions, parts: RunParts, seed: number): Promise<string> {
   const { spec } = opts;
   const env = runEnvironment(opts.specDir);
-  const run = opts.store.createRun({
+  const run = await opts.store.createRun({
     experiment: spec.name,
     ...(opts.runName ? { name: opts.runName } : {}),
     specText: opts.specText ?? null,
@@ -81,8 +88,7 @@ export function createRunRow(opts: RunExperimentOptions, parts: RunParts, seed: 
     gitCommit: env.gitCommit,
     packageVersions: env.packageVersions,
     backend: opts.backend,
-    host: os.hostname(),
-    pid: process.pid,
+    ...thisProcess(),
     sweepValues: opts.sweepValues ?? null,
     tags: { ...((spec.tags ?? {}) as Record<string, string>), ...(opts.extraTags ?? {}) },
     command: opts.command ?? null,
@@ -96,12 +102,23 @@ export function createRunRow(opts: RunExperimentOptions, parts: RunParts, seed: 
 
 /**
  * Resumes run `runId` from its `last` checkpoint: weights, optimizer state, random state, epoch and step; the
- * store drops the points logged after it. A run killed before its first checkpoint starts over under its id.
+ * store drops the points logged after it. A run killed before its first checkpoint starts over under its id. Each
+ * resume is a new attempt of the run; with a tracking server the attempt starts first (so no older attempt can
+ * upload another checkpoint after it), then the checkpoint it resumes from is downloaded.
  */
 export async function resumeRunState(opts: RunExperimentOptions, parts: RunParts, rng: SeededRandom, runId: string, fresh: LoopState): Promise<LoopState> {
   const lastDir = checkpointDir(opts.runsDir, runId, LAST_CHECKPOINT);
-  if (!locateCheckpoint(lastDir)) {
-    opts.store.resumeRun(runId, { fromStep: -1 });
+  let fromStep: number | undefined;
+  if (opts.remote) {
+    const resumed = await opts.store.resumeRun(runId, { fromArtifact: ARTIFACT_LAST, ...thisProcess() });
+    if (!resumed.resumedFrom) {
+      opts.progress.line(`resuming run ${runId} from the start (attempt ${resumed.attempt}; it had no checkpoint yet)`);
+      return fresh;
+    }
+    await opts.remote.downloadFolder(runId, ARTIFACT_LAST, lastDir, { expectSha256: resumed.resumedFrom.sha256 ?? undefined });
+    fromStep = resumed.fromStep;
+  } else if (!locateCheckpoint(lastDir)) {
+    await opts.store.resumeRun(runId, { fromStep: -1, ...thisProcess() });
     opts.progress.line(`resuming run ${runId} from the start (it had no checkpoint yet)`);
     return fresh;
   }
@@ -114,8 +131,11 @@ export async function resumeRunState(opts: RunExperimentOptions, parts: RunParts
     tf.dispose([...ckpt.weights, ...ckpt.optimizerWeights].map((w) => w.tensor));
   }
   const s = ckpt.state;
+  if (fromStep !== undefined && fromStep !== s.globalStep) {
+    throw new Error(`run ${runId}: the checkpoint downloaded is at step ${s.globalStep}, the server resumed the run from step ${fromStep}`);
+  }
   rng.setState(s.rngState);
-  opts.store.resumeRun(runId, { fromStep: s.globalStep });
+  if (fromStep === undefined) await opts.store.resumeRun(runId, { fromStep: s.globalStep, ...thisProcess() });
   opts.progress.line(`resuming run ${runId} at epoch ${s.epoch + 1}, step ${s.stepInEpoch} (global step ${s.globalStep})`);
   return { epoch: s.epoch, stepInEpoch: s.stepInEpoch, globalStep: s.globalStep, best: s.best, epochProgress: s.epochProgress };
 }

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CapacityError, coreOptimizersPlugin, createRegistry, type ExperimentSpec } from '@vgglab/core';
-import { openStore } from '@vgglab/store';
+import { openStore, type RunStore } from '@vgglab/store';
 import { Progress } from './progress.ts';
 import { testPlugins, tinySpec } from '../testing/plugins.ts';
 import { runExperiment, type RunExperimentOptions } from './train.ts';
@@ -27,7 +27,10 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-function options(dir: string, spec: Record<string, unknown>, extra: Partial<RunExperimentOptions> = {}): RunExperimentOptions {
+/** The loop's options over a SQLite store the test also reads (the loop itself only writes). */
+type TestOptions = RunExperimentOptions & { store: RunStore };
+
+function options(dir: string, spec: Record<string, unknown>, extra: Partial<TestOptions> = {}): TestOptions {
   const lines: string[] = [];
   return {
     spec: spec as ExperimentSpec,

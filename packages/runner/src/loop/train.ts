@@ -49,7 +49,7 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<RunResu
   try {
     const parts = await openParts(opts, settings, opened);
     const fresh = freshState(settings);
-    runId = opts.resumeRunId ?? createRunRow(opts, parts, settings.seed);
+    runId = opts.resumeRunId ?? (await createRunRow(opts, parts, settings.seed));
     const state = opts.resumeRunId ? await resumeRunState(opts, parts, rng, runId, fresh) : fresh;
     opts.onRunCreated?.(runId);
     const runQueue = (queue = createMetricQueue(opts.store, runId));
@@ -157,7 +157,7 @@ async function closeEpoch(ctx: RunContext, metrics: Record<string, number>): Pro
   opts.progress.line(epochLine(ctx, epoch, metrics, isBest));
   if (isBest) await saveRunCheckpoint(ctx, BEST_CHECKPOINT, metrics);
   await saveRunCheckpoint(ctx, LAST_CHECKPOINT, metrics);
-  opts.onEpochEnd?.(epoch, metrics);
+  opts.onEpochEnd?.(epoch, metrics, { globalStep: state.globalStep });
 
   const { patience } = settings;
   if (patience === undefined || state.best.badEpochs < patience || state.epoch >= settings.epochs) return false;

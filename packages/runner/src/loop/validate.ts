@@ -4,6 +4,7 @@
  */
 import { METRIC } from '../defaults.ts';
 import type { LoopSettings, RunContext } from './context.ts';
+import { yieldToEventLoop } from './epoch.ts';
 import { evalStep } from './step.ts';
 
 /** The metrics of the epoch that just trained, validation included. */
@@ -29,6 +30,8 @@ async function validate(ctx: RunContext): Promise<Record<string, number>> {
     lossSum += r.lossSum;
     correct += r.correct;
     seen += batch.shape[0];
+    // A turn of the event loop: a long validation pass still heartbeats (the metric queue's timer) and hears Ctrl-C.
+    await yieldToEventLoop();
   }
   return { [METRIC.valLoss]: seen ? lossSum / seen : NaN, [METRIC.valAccuracy]: seen ? correct / seen : NaN };
 }

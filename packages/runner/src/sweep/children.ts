@@ -30,6 +30,7 @@ function runChild({ index, label }: ChildPoint, opts: ExpOptions, outcome: ExpOu
   return new Promise<void>((resolve) => {
     const args = [BIN, 'exp', path.resolve(opts.file!), ...opts.overrides.flatMap((o) => ['-o', o]), '--sweep-point', String(index), ...(opts.childArgs ?? [])];
     if (opts.dbFlag) args.push('--db', path.resolve(opts.dbFlag));
+    if (opts.server) args.push('--server', opts.server);
     const child = spawn(process.execPath, args, {
       env: {
         ...opts.env,

@@ -1,21 +1,19 @@
 /**
  * Running experiments as the `exp` command does: one spec, a resumed run, or a sweep (in this process, or
  * `workers` child processes sharing the store). Sweeps skip points already finished (by spec hash) and resume
- * interrupted ones.
+ * interrupted ones. Runs are written where tracking/target.ts says: the local store, or a tracking server.
  */
 import * as path from 'node:path';
 import { loadSpec, resolveExperiment, type ExperimentSpec, type LoadedSpec, type Registry, type SweepPoint } from '@vgglab/core';
-import { openStore, type RunStore } from '@vgglab/store';
 import { SPEC_FILE_TAG } from '../defaults.ts';
 import { CliError } from '../errors.ts';
 import { startEngine } from '../engine.ts';
-import { resolveDbFile, resolveRunsDir } from '../paths.ts';
 import type { Output } from '../loop/progress.ts';
 import { Progress } from '../loop/progress.ts';
 import { registerSpecPlugins } from '../plugins.ts';
-import { withStore } from '../store.ts';
-import { runExperiment, type RunResult, type StopFlag } from '../loop/train.ts';
+import { runExperiment, type RunExperimentOptions, type RunResult, type StopFlag } from '../loop/train.ts';
 import { evaluateAfterTraining } from '../inference/after-training.ts';
+import { openRunTarget, type RunTarget } from '../tracking/target.ts';
 import { runInChildren } from './children.ts';
 import { planPoint, sweepLabel } from './plan.ts';
 
@@ -24,6 +22,8 @@ export interface ExpOptions {
   file?: string;
   overrides: string[];
   dbFlag?: string;
+  /** `--server`: the tracking server (else VGGLAB_TRACKING_URI, else the local store). */
+  server?: string;
   resume?: string;
   workers: number;
   /** Run only this point of the sweep (what a sweep's child process is told). */
@@ -60,12 +60,27 @@ export async function loadExperiment(file: string, overrides: string[], registry
   return { loaded, points: resolveExperiment(loaded, registry) };
 }
 
-function storeFor(spec: ExperimentSpec, specDir: string, opts: ExpOptions): { store: RunStore; runsDir: string } {
-  const dbFile = resolveDbFile({ flag: opts.dbFlag, specDb: spec.store?.db, specDir }, opts.env);
-  return { store: openStore(dbFile), runsDir: resolveRunsDir(dbFile, specDir, spec.store?.dir) };
+export function targetFor(spec: ExperimentSpec | undefined, specDir: string | undefined, opts: Pick<ExpOptions, 'server' | 'dbFlag' | 'env' | 'stderr'>): RunTarget {
+  return openRunTarget({
+    server: opts.server,
+    dbFlag: opts.dbFlag,
+    specStore: spec?.store,
+    specDir,
+    env: opts.env,
+    onRetry: (line) => opts.stderr.write(`${line}\n`),
+  });
 }
 
-interface RunArgs {
+/** Runs `use` with a target, closing it afterwards (a tracking client waits until every write is acknowledged). */
+async function withTarget<T>(target: RunTarget, use: (target: RunTarget) => Promise<T>): Promise<T> {
+  try {
+    return await use(target);
+  } finally {
+    await target.close();
+  }
+}
+
+export interface RunArgs {
   specText: string | null;
   specHash: string;
   specFile: string;
@@ -75,11 +90,17 @@ interface RunArgs {
   runName?: string;
 }
 
-async function runInProcess(spec: ExperimentSpec, args: RunArgs, opts: ExpOptions): Promise<RunResult> {
+/** One run in this process, written to `target` (opened from the options when not given). */
+export async function runInProcess(
+  spec: ExperimentSpec,
+  args: RunArgs,
+  opts: ExpOptions,
+  extra: { target?: RunTarget; hooks?: Pick<RunExperimentOptions, 'onRunCreated' | 'onEpochEnd'> } = {},
+): Promise<RunResult> {
   const specDir = specDirOf(args.specFile);
   const progress = new Progress(opts.stdout);
   const engine = await startEngine(spec.engine, (line) => progress.line(line));
-  const { store, runsDir } = storeFor(spec, specDir, opts);
+  const target = extra.target ?? targetFor(spec, specDir, opts);
   try {
     const result = await runExperiment({
       spec,
@@ -88,8 +109,9 @@ async function runInProcess(spec: ExperimentSpec, args: RunArgs, opts: ExpOption
       specDir,
       specHash: args.specHash,
       registry: opts.registry,
-      store,
-      runsDir,
+      store: target.writer,
+      remote: target.remote,
+      runsDir: target.runsDir,
       resumeRunId: args.resumeRunId,
       sweepValues: args.sweepValues ?? null,
       runName: args.runName || spec.name,
@@ -99,21 +121,21 @@ async function runInProcess(spec: ExperimentSpec, args: RunArgs, opts: ExpOption
       command: opts.command,
       overrides: opts.overrides,
       onTrained: evaluateAfterTraining,
+      ...extra.hooks,
     });
     const best = result.best.value === null ? '' : `; best ${result.best.metric} ${result.best.value.toFixed(4)} at epoch ${(result.best.epoch ?? 0) + 1}`;
-    progress.line(`run ${result.runId} ${result.status} after ${result.epochsCompleted} epoch(s)${best}; checkpoints in ${path.join(runsDir, result.runId)}`);
+    progress.line(`run ${result.runId} ${result.status} after ${result.epochsCompleted} epoch(s)${best}; checkpoints in ${path.join(target.runsDir, result.runId)}`);
     return result;
   } finally {
-    store.close();
+    if (!extra.target) await target.close();
   }
 }
 
 /** `--resume <run-id>`: continue a run from its last checkpoint with its own stored spec. */
 async function resumeRun(opts: ExpOptions): Promise<ExpOutcome> {
-  const dbFile = resolveDbFile({ flag: opts.dbFlag }, opts.env);
-  const { runId, spec, specFile, args } = await withStore(openStore(dbFile), (store) => {
-    const runId = store.resolveRunId(opts.resume!);
-    const run = store.getRun(runId)!;
+  const { runId, spec, specFile, args } = await withTarget(targetFor(undefined, undefined, opts), async ({ reads }) => {
+    const runId = await reads.resolveRunId(opts.resume!);
+    const run = (await reads.getRun(runId))!;
     if (run.status === 'finished') throw new CliError(`run ${runId} already finished; nothing to resume`);
     const specFile = run.tags[SPEC_FILE_TAG] ?? opts.file ?? path.join(process.cwd(), 'spec.yaml');
     const args: RunArgs = { specText: run.specText, specHash: run.specHash, specFile, resumeRunId: runId, sweepValues: run.sweepValues };
@@ -124,7 +146,8 @@ async function resumeRun(opts: ExpOptions): Promise<ExpOutcome> {
     opts.stderr.write(`note: --resume continues run ${runId} with its own stored spec; the spec file and -o overrides given are not used\n`);
   }
   await registerSpecPlugins(opts.registry, spec, specDirOf(specFile), `run ${runId}'s spec`);
-  const result = await runInProcess(spec, args, { ...opts, dbFlag: opts.dbFlag ?? dbFile });
+  // The store the run is in, whatever its spec's store.db says.
+  const result = await runInProcess(spec, args, opts, { target: targetFor(undefined, undefined, opts) });
   return { runs: [result], skipped: [], failed: [] };
 }
 
@@ -148,10 +171,11 @@ async function runSweep(loaded: LoadedSpec, points: SweepPoint[], opts: ExpOptio
   const selected = opts.sweepPoint === undefined ? points : points.filter((p) => p.index === opts.sweepPoint);
   if (selected.length === 0) throw new CliError(`--sweep-point ${opts.sweepPoint} is out of range (the sweep has ${points.length} points)`);
   const outcome: ExpOutcome = { runs: [], skipped: [], failed: [] };
-  const jobs = await withStore(storeFor(loaded.spec, specDirOf(opts.file!), opts).store, (store) => {
-    // Runs whose process died (kill -9) are still 'running': mark them killed so they are resumed.
-    store.gcRuns();
-    return planJobs(store, selected, opts, outcome);
+  const jobs = await withTarget(targetFor(loaded.spec, specDirOf(opts.file!), opts), async (target) => {
+    // Runs whose process died (kill -9) are still 'running': mark them killed so they are resumed. (A tracking
+    // server records such runs crashed itself.)
+    target.local?.gcRuns();
+    return planJobs(target, selected, opts, outcome);
   });
   if (opts.sweepPoint === undefined) {
     opts.stdout.write(`sweep ${loaded.spec.name}: ${points.length} points, ${jobs.length} to run, ${outcome.skipped.length} skipped; workers ${Math.min(opts.workers, Math.max(1, jobs.length))}\n`);
@@ -167,10 +191,10 @@ async function runSweep(loaded: LoadedSpec, points: SweepPoint[], opts: ExpOptio
   return outcome;
 }
 
-function planJobs(store: RunStore, selected: SweepPoint[], opts: ExpOptions, outcome: ExpOutcome): Job[] {
+async function planJobs(target: RunTarget, selected: SweepPoint[], opts: ExpOptions, outcome: ExpOutcome): Promise<Job[]> {
   const jobs: Job[] = [];
   for (const point of selected) {
-    const plan = planPoint(store, point.spec.name, point.hash);
+    const plan = planPoint(await target.reads.findRunBySpecHash(point.spec.name, point.hash));
     if (plan.action !== 'skip') {
       jobs.push({ point, resumeRunId: plan.action === 'resume' ? plan.runId : undefined });
       continue;

@@ -1,5 +1,5 @@
 /** A sweep's points against the store: which to run fresh, which to resume, which to skip; and their names. */
-import type { RunReader } from '@vgglab/store';
+import type { Run } from '@vgglab/store';
 
 /**
  * A sweep point's short name for run names and output: `model.name=vgg11,optimizer=sgd(lr=0.02)`. A whole
@@ -23,9 +23,9 @@ export function sweepLabel(values: Readonly<Record<string, unknown>>): string {
 
 export type PointPlan = { action: 'new' } | { action: 'resume' | 'skip'; runId: string; reason: string };
 
-/** Decides what to do with a sweep point given the store: run it fresh, resume a run, or skip it. */
-export function planPoint(store: Pick<RunReader, 'findRunBySpecHash'>, experiment: string, hash: string): PointPlan {
-  const existing = store.findRunBySpecHash(experiment, hash);
+/** Decides what to do with a sweep point given its newest run (the store's findRunBySpecHash): run it fresh, resume
+ * that run, or skip it. */
+export function planPoint(existing: Run | undefined): PointPlan {
   if (!existing) return { action: 'new' };
   if (existing.status === 'finished') return { action: 'skip', runId: existing.id, reason: 'already finished' };
   if (existing.status === 'running') return { action: 'skip', runId: existing.id, reason: `running (pid ${existing.pid} on ${existing.host})` };

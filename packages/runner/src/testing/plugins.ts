@@ -46,6 +46,9 @@ export interface ColoursOptions {
   val?: number;
   /** Block this many ms per batch (to catch a process mid-epoch in kill tests). */
   delayMs?: number;
+  /** Throw when the training split's batch of this index (0-based, in any epoch) is asked for: a sweep point that
+   * always crashes (queue tests). */
+  failAtBatch?: number;
   /** Write PNG-free raw samples here for predict/evaluate tests (not used by training). */
 }
 
@@ -85,6 +88,7 @@ export const coloursDataPlugin = (): Plugin => ({
             }
             const [h, w, c] = ctx.inputShape;
             for (let b = (o.skipBatches ?? 0) * o.batchSize; b < order.length; b += o.batchSize) {
+              if (split === 'train' && options.failAtBatch === b / o.batchSize) throw new Error(`colours: failAtBatch ${options.failAtBatch} reached (a test's crashing point)`);
               const idx = order.slice(b, b + o.batchSize);
               const x = new Float32Array(idx.length * h * w * c);
               idx.forEach((s, k) => x.set(samples[split][s]!.x, k * h * w * c));

@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { DEFAULT_BUSY_TIMEOUT_MS, DEFAULT_STALE_HEARTBEAT_MS } from '../defaults.ts';
 import { StoreError } from '../errors.ts';
 import { registerShownStatus } from '../runs/liveness.ts';
+import { checkpointInBackground } from '../storage/checkpointer.ts';
 import { Connection } from '../storage/connection.ts';
 import { SCHEMA_VERSION, checkNotNewer, migrate, readSchemaVersion } from '../storage/schema.ts';
 import type { OpenStoreOptions } from '../types.ts';
@@ -30,7 +31,13 @@ export function openConnection(file: string, options: OpenStoreOptions = {}): Co
   try {
     db = readonly ? openReader(absolute, found, busyTimeoutMs) : openWriter(absolute, found, busyTimeoutMs);
     registerShownStatus(db, { host: hostname(), staleHeartbeatMs });
-    return new Connection(db, absolute, readonly);
+    const connection = new Connection(db, absolute, readonly);
+    if (!readonly && options.checkpointEveryMs !== undefined) {
+      checkSafeInteger(options.checkpointEveryMs, 'openStore: checkpointEveryMs');
+      const checkpointer = checkpointInBackground(db, absolute, { everyMs: options.checkpointEveryMs, busyTimeoutMs });
+      connection.onClose = () => void checkpointer.stop();
+    }
+    return connection;
   } catch (err) {
     db?.close();
     if (err instanceof StoreError) throw err;

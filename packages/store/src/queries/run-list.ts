@@ -144,10 +144,11 @@ function buildFilters(db: Database.Database, query: RunListQuery): Where | undef
 
 /**
  * Status filter on the status a run shows. Stored statuses other than `running` are matched on the indexed
- * column; `running` and `crashed` both are stored `running` runs, told apart by the liveness function.
+ * column (a stored `crashed` among them: the tracking server records it); a stored `running` run shows `running`
+ * or `crashed`, told apart by the liveness function.
  */
 function addStatusFilter(add: (sql: string, ...args: SqlValue[]) => void, statuses: readonly RunStatus[]): void {
-  const stored = [...new Set(statuses.filter((s) => s !== 'running' && s !== 'crashed'))];
+  const stored = [...new Set(statuses.filter((s) => s !== 'running'))];
   const live = [...new Set(statuses.filter((s) => s === 'running' || s === 'crashed'))];
   const ors: string[] = [];
   const args: SqlValue[] = [];

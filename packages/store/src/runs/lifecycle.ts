@@ -5,12 +5,14 @@ import { hostname } from 'node:os';
 import { StoreError } from '../errors.ts';
 import type { Connection } from '../storage/connection.ts';
 import { toRun } from '../storage/rows.ts';
-import type { KeyValue, NewRun, ResumeOptions, Run, StoredRunStatus } from '../types.ts';
+import { listArtifacts } from '../artifacts/artifacts.ts';
+import type { KeyValue, NewRun, ResumedRun, ResumeOptions, Run, SetStatusOptions, StoredRunStatus, WriteFence } from '../types.ts';
 import { checkKey, checkSafeInteger, checkStoredStatus, invalid, show } from '../validate.ts';
 import { deleteMetricsAfterStep } from '../write/metrics.ts';
 import { insertParams, refreshSearchText, upsertTags } from '../write/params-tags.ts';
 import { experimentId } from './experiments.ts';
 import { flattenParams } from './flatten.ts';
+import { checkFence, fencedRunPk } from './fence.ts';
 import { processStartOf, SHOWN_STATUS_SQL } from './liveness.ts';
 
 const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -119,22 +121,24 @@ export function createRun(c: Connection, input: NewRun): Run {
   });
 }
 
-export function setRunStatus(c: Connection, runId: string, status: StoredRunStatus, options: { endTime?: number } = {}): void {
+export function setRunStatus(c: Connection, runId: string, status: StoredRunStatus, options: SetStatusOptions = {}): void {
   checkStoredStatus(status);
   if (options.endTime !== undefined) checkSafeInteger(options.endTime, 'setRunStatus: endTime');
+  checkFence(options, 'setRunStatus');
   const now = Date.now();
   c.write(() => {
-    const pk = c.runPk(runId);
+    const pk = fencedRunPk(c, runId, options);
     const endTime = status === 'running' ? null : (options.endTime ?? now);
     c.sql('UPDATE runs SET status = ?, end_time = ?, heartbeat_at = ? WHERE pk = ?').run(status, endTime, now, pk);
   });
 }
 
 /** A pid given is recorded with its start (when the run is on this machine). */
-export function heartbeat(c: Connection, runId: string, pid?: number): void {
+export function heartbeat(c: Connection, runId: string, pid?: number, fence?: WriteFence): void {
   if (pid !== undefined) checkSafeInteger(pid, 'heartbeat: pid');
+  checkFence(fence, 'heartbeat');
   c.write(() => {
-    const pk = c.runPk(runId);
+    const pk = fencedRunPk(c, runId, fence);
     if (pid === undefined) {
       c.sql('UPDATE runs SET heartbeat_at = ? WHERE pk = ?').run(Date.now(), pk);
       return;
@@ -144,30 +148,39 @@ export function heartbeat(c: Connection, runId: string, pid?: number): void {
   });
 }
 
-export function resumeRun(c: Connection, runId: string, options: ResumeOptions): Run {
-  if (options === null || typeof options !== 'object') throw invalid('resumeRun: options { fromStep } are required');
-  checkSafeInteger(options.fromStep, 'resumeRun: fromStep');
+function checkResumeOptions(options: ResumeOptions): void {
+  if (options === null || typeof options !== 'object') throw invalid('resumeRun: options { fromStep } or { fromArtifact } are required');
+  if ((options.fromStep === undefined) === (options.fromArtifact === undefined)) {
+    throw invalid(`resumeRun: give one of fromStep and fromArtifact, received ${show({ fromStep: options.fromStep, fromArtifact: options.fromArtifact })}`);
+  }
+  if (options.fromStep !== undefined) checkSafeInteger(options.fromStep, 'resumeRun: fromStep');
+  if (options.fromArtifact !== undefined) checkKey(options.fromArtifact, 'resumeRun: fromArtifact');
+}
+
+/** A new attempt of the run: status running, new pid/host, endTime cleared, attempt + 1, metrics after the step
+ * resumed from deleted, in one transaction. */
+export function resumeRun(c: Connection, runId: string, options: ResumeOptions): ResumedRun {
+  checkResumeOptions(options);
   const pid = options.pid ?? process.pid;
   checkSafeInteger(pid, 'resumeRun: pid');
   const host = options.host ?? hostname();
   const processStart = recordedStart(options.processStart, host, pid);
   return c.write(() => {
     const pk = c.runPk(runId);
-    deleteMetricsAfterStep(c, pk, options.fromStep);
-    c.sql("UPDATE runs SET status = 'running', end_time = NULL, pid = ?, host = ?, process_start = ?, heartbeat_at = ? WHERE pk = ?").run(
-      pid,
-      host,
-      processStart,
-      Date.now(),
-      pk,
-    );
-    return written(c, runId);
+    const resumedFrom = options.fromArtifact === undefined ? null : (listArtifacts(c, runId, options.fromArtifact)[0] ?? null);
+    const fromStep = options.fromStep ?? resumedFrom?.step ?? -1;
+    deleteMetricsAfterStep(c, pk, fromStep);
+    c.sql(
+      "UPDATE runs SET status = 'running', end_time = NULL, pid = ?, host = ?, process_start = ?, heartbeat_at = ?, attempt = attempt + 1 WHERE pk = ?",
+    ).run(pid, host, processStart, Date.now(), pk);
+    return { ...written(c, runId), fromStep, resumedFrom };
   });
 }
 
-export function deleteMetricsAfter(c: Connection, runId: string, step: number): number {
+export function deleteMetricsAfter(c: Connection, runId: string, step: number, fence?: WriteFence): number {
   checkSafeInteger(step, 'deleteMetricsAfter: step');
-  return c.write(() => deleteMetricsAfterStep(c, c.runPk(runId), step));
+  checkFence(fence, 'deleteMetricsAfter');
+  return c.write(() => deleteMetricsAfterStep(c, fencedRunPk(c, runId, fence), step));
 }
 
 /** Refused while the run shows as running (the rule `vgglab runs delete` and the dashboard share). */

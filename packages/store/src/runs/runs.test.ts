@@ -94,7 +94,7 @@ describe('run lifecycle', () => {
     expect(store.getRun(run.id)).toMatchObject({ status: 'finished', endTime: run.startTime + 5000, durationMs: 5000 });
     store.setRunStatus(run.id, 'running');
     expect(store.getRun(run.id)).toMatchObject({ status: 'running', endTime: null });
-    expect(() => store.setRunStatus(run.id, 'done' as never)).toThrow('status must be one of running, finished, failed, killed, received "done"');
+    expect(() => store.setRunStatus(run.id, 'done' as never)).toThrow('status must be one of running, finished, failed, killed, crashed, received "done"');
   });
 
   it('gcRuns marks running runs whose pid is gone (same host) as killed, and leaves live and finished ones', async () => {

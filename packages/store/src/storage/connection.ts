@@ -56,8 +56,12 @@ export class Connection {
     ) as RunRow | undefined;
   }
 
+  /** Stops the background checkpoints of this connection (open/open.ts), if any, when it closes. */
+  onClose: (() => void) | undefined;
+
   close(): void {
     this.statements.clear();
+    this.onClose?.();
     if (this.db.open) this.db.close();
   }
 }

@@ -26,18 +26,19 @@ export interface RunRow {
   starred: number;
   command: string | null;
   overrides: string | null;
+  attempt: number;
 }
 
 /** Columns of RunRow, for SELECTs that join experiments as `e` and runs as `r`. Status and end time are the ones the
  * run shows: a `running` run whose process is gone reads as `crashed`, ended at its last heartbeat. */
 export const RUN_COLUMNS = `r.pk, r.id, r.experiment_id, e.name AS experiment_name, r.name, ${SHOWN_STATUS_SQL} AS status,
   r.start_time, ${SHOWN_END_TIME_SQL} AS end_time, r.heartbeat_at, r.spec_text, r.resolved_spec, r.spec_hash, r.seed,
-  r.git_commit, r.package_versions, r.backend, r.host, r.pid, r.sweep_values, r.note, r.starred, r.command, r.overrides`;
+  r.git_commit, r.package_versions, r.backend, r.host, r.pid, r.sweep_values, r.note, r.starred, r.command, r.overrides, r.attempt`;
 
 /** Like RUN_COLUMNS without the spec texts (the run list never needs them). */
 export const RUN_SUMMARY_COLUMNS = `r.pk, r.id, r.experiment_id, e.name AS experiment_name, r.name, ${SHOWN_STATUS_SQL} AS status,
   r.start_time, ${SHOWN_END_TIME_SQL} AS end_time, r.heartbeat_at, NULL AS spec_text, 'null' AS resolved_spec, r.spec_hash,
-  r.seed, r.git_commit, r.package_versions, r.backend, r.host, r.pid, r.sweep_values, r.note, r.starred, r.command, r.overrides`;
+  r.seed, r.git_commit, r.package_versions, r.backend, r.host, r.pid, r.sweep_values, r.note, r.starred, r.command, r.overrides, r.attempt`;
 
 export function toRun(row: RunRow): Run {
   return {
@@ -63,6 +64,7 @@ export function toRun(row: RunRow): Run {
     starred: row.starred !== 0,
     command: row.command === null ? null : (JSON.parse(row.command) as string[]),
     overrides: row.overrides === null ? [] : (JSON.parse(row.overrides) as string[]),
+    attempt: row.attempt,
   };
 }
 
@@ -117,6 +119,8 @@ export interface ArtifactRow {
   step: number | null;
   epoch: number | null;
   metadata: string | null;
+  sha256: string | null;
+  bytes: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -130,6 +134,8 @@ export function toArtifact(row: ArtifactRow): Artifact {
     step: row.step,
     epoch: row.epoch,
     metadata: row.metadata === null ? null : JSON.parse(row.metadata),
+    sha256: row.sha256,
+    bytes: row.bytes,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

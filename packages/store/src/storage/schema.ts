@@ -24,6 +24,11 @@ import { buildAllSeriesBlocks } from './series-blocks.ts';
  *   `runs.overrides` (JSON arrays of strings) say how the run was started.
  * - the file's application id (PRAGMA application_id, in the SQLite header) says "vgglab run store", so another
  *   application's database is told apart without guessing from its tables (open/inspect.ts).
+ * - `runs.attempt` counts the (re)starts of a run: a write that names an older attempt is refused (runs/fence.ts),
+ *   so a worker that lost its job to another cannot write over the new attempt's rows.
+ * - `crashed` is a stored status too (version 7): the tracking server records a remote run whose heartbeat stopped
+ *   and that no live job holds; a local run whose process is gone still reads as crashed without being written.
+ * - `artifacts.sha256` / `artifacts.bytes` describe a file uploaded through the tracking server, checked on download.
  */
 
 /** PRAGMA application_id of a run store: "VGGL" in ASCII. */
@@ -207,7 +212,41 @@ const MIGRATIONS: readonly Migration[] = [
   ALTER TABLE runs ADD COLUMN command TEXT;
   ALTER TABLE runs ADD COLUMN overrides TEXT;
   `,
+  // 6 -> 7: attempts (fencing writes of a run taken over by another worker), a stored `crashed` status, and the
+  // checksum and size of uploaded artifact files.
+  (db) => {
+    db.exec(`
+      ALTER TABLE runs ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
+      ALTER TABLE artifacts ADD COLUMN sha256 TEXT;
+      ALTER TABLE artifacts ADD COLUMN bytes INTEGER;
+    `);
+    allowStatus(db, 'runs', "'killed'", "'killed', 'crashed'");
+  },
 ];
+
+/**
+ * Loosens a CHECK constraint of `table` by editing its stored CREATE statement, in the caller's transaction. SQLite
+ * cannot ALTER a constraint, and rebuilding `runs` would cascade-delete every row that references it; SQLite's
+ * documented way for a change that leaves the rows on disk valid (ALTER TABLE, "other kinds of table schema
+ * changes") is to rewrite the schema text and bump schema_version. better-sqlite3 allows writable_schema only in
+ * unsafe mode, switched on for this statement alone.
+ */
+function allowStatus(db: Database.Database, table: string, from: string, to: string): void {
+  const { sql } = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) as { sql: string };
+  const check = /CHECK \(status IN \(([^)]*)\)\)/.exec(sql);
+  if (!check || !check[1]!.includes(from)) throw new StoreError('SCHEMA', `cannot migrate: unexpected ${table} definition`);
+  const version = db.pragma('schema_version', { simple: true }) as number;
+  db.unsafeMode(true);
+  try {
+    db.pragma('writable_schema = ON');
+    db.prepare("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?").run(sql.replace(check[0], check[0].replace(from, to)), table);
+    // A new schema_version makes every connection (this one too) read the schema again.
+    db.pragma(`schema_version = ${version + 1}`);
+    db.pragma('writable_schema = OFF');
+  } finally {
+    db.unsafeMode(false);
+  }
+}
 
 /** Current schema version (PRAGMA user_version) this code reads and writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { createMetricQueue } from './queue.ts';
+import { StoreError } from '../errors.ts';
+import type { RunStore, RunWriter } from '../interfaces.ts';
 import { openStore } from '../store.ts';
 import { tempDir, tempStore } from '../testing/temp.ts';
 
@@ -117,4 +119,110 @@ describe('createMetricQueue', () => {
     expect(store.getRun(run.id)!.metrics.loss!.count).toBe(1500);
     store.close();
   }, 30_000);
+
+  it('with a writer that answers later (over HTTP): one batch at a time, in order; flush resolves once all are acknowledged', async () => {
+    const store = tempStore();
+    const run = store.createRun({ specHash: 'test-spec', experiment: 'e', resolvedSpec: {} });
+    const writer = delayedWriter(store);
+    const queue = createMetricQueue(writer, run.id, { flushEveryMs: 60_000, maxPending: 3 });
+    for (let step = 1; step <= 7; step++) queue.logMetric({ key: 'loss', value: step, step });
+    // maxPending was reached at step 3: that batch is in flight; the next write waits behind it.
+    expect(writer.inFlight).toBe(1);
+    const flushed = queue.flush();
+    let done = false;
+    void flushed.then(() => (done = true));
+    await writer.answerAll();
+    await flushed;
+    expect(done).toBe(true);
+    expect(writer.maxInFlight).toBe(1);
+    expect(queue.pending).toBe(0);
+    // Steps 4..7 were logged while the first batch was in flight: they go out together, after it.
+    expect(writer.batches.map((b) => b.map((m) => m.step))).toEqual([[1, 2, 3], [4, 5, 6, 7]]);
+    expect(store.getMetricHistory(run.id, 'loss').map((p) => p.value)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    await queue.close();
+  });
+
+  it('a refused write from a writer that answers later (a newer attempt: CONFLICT): to the flush that awaited it, or at the next call', async () => {
+    const store = tempStore();
+    const run = store.createRun({ specHash: 'test-spec', experiment: 'e', resolvedSpec: {} });
+    const writer = delayedWriter(store);
+    const queue = createMetricQueue(writer, run.id, { flushEveryMs: 60_000, maxPending: 2 });
+    writer.refuse = new StoreError('CONFLICT', 'run is at attempt 2');
+    queue.logMetric({ key: 'loss', value: 1, step: 1 });
+    const flushed = expect(queue.flush()).rejects.toThrow(/attempt 2/);
+    await writer.answerAll();
+    await flushed;
+    // A write nobody awaits (maxPending reached): its refusal is thrown by the next call.
+    writer.refuse = new StoreError('CONFLICT', 'run is at attempt 3');
+    queue.logMetric({ key: 'loss', value: 2, step: 2 });
+    queue.logMetric({ key: 'loss', value: 3, step: 3 });
+    await writer.answerAll();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(() => queue.logMetric({ key: 'loss', value: 4, step: 4 })).toThrow(/attempt 3/);
+    expect(store.getMetricHistory(run.id, 'loss')).toEqual([]);
+  });
+
+  it('heartbeats every heartbeatEveryMs while nothing is logged (a long validation pass), and stops on close', async () => {
+    const store = tempStore();
+    const run = store.createRun({ specHash: 'test-spec', experiment: 'e', resolvedSpec: {} });
+    let beats = 0;
+    const counting: RunWriter = { ...bind(store), heartbeat: (id, pid, fence) => (beats++, store.heartbeat(id, pid, fence)) };
+    const queue = createMetricQueue(counting, run.id, { flushEveryMs: 60_000, heartbeatEveryMs: 10 });
+    expect(beats).toBe(1); // the check at creation
+    await expect.poll(() => beats, { timeout: 10_000, interval: 5 }).toBeGreaterThan(3);
+    await queue.close();
+    const after = beats;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(beats).toBe(after);
+
+    const quiet = createMetricQueue(counting, run.id, { heartbeatEveryMs: 0 });
+    beats = 0;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(beats).toBe(0);
+    await quiet.close();
+  });
 });
+
+/** Every method of a store, bound, as a plain RunWriter object. */
+function bind(store: RunStore): RunWriter {
+  const names = ['createExperiment', 'createRun', 'setRunStatus', 'heartbeat', 'resumeRun', 'deleteMetricsAfter', 'logBatch', 'logMetric', 'logParam', 'setTag', 'logArtifact', 'logEvaluation', 'close'] as const;
+  return Object.fromEntries(names.map((n) => [n, (store[n] as (...a: unknown[]) => unknown).bind(store)])) as unknown as RunWriter;
+}
+
+/** A writer whose logBatch answers only when the test says so (as a network writer would, later), in order. */
+function delayedWriter(store: RunStore) {
+  const waiting: (() => void)[] = [];
+  const state = {
+    ...bind(store),
+    inFlight: 0,
+    maxInFlight: 0,
+    batches: [] as { step: number }[][],
+    refuse: undefined as Error | undefined,
+    logBatch(runId: string, batch: Parameters<RunStore['logBatch']>[1]): Promise<void> {
+      state.inFlight++;
+      state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
+      return new Promise<void>((resolve, reject) => {
+        waiting.push(() => {
+          state.inFlight--;
+          if (state.refuse) return reject(state.refuse);
+          state.batches.push([...(batch.metrics ?? [])]);
+          store.logBatch(runId, batch);
+          resolve();
+        });
+      });
+    },
+    /** Answers every write, including those that start while answering. */
+    async answerAll(): Promise<void> {
+      for (let rounds = 0; rounds < 100; rounds++) {
+        await new Promise((resolve) => setImmediate(resolve));
+        const next = waiting.shift();
+        if (!next) {
+          if (state.inFlight === 0) return;
+          continue;
+        }
+        next();
+      }
+    },
+  };
+  return state;
+}

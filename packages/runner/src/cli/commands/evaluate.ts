@@ -16,6 +16,7 @@ export const evaluateCommand: Command = {
     data: { type: 'string', description: "A class-per-folder image root to evaluate on (default: the run's validation split).", valueName: 'root' },
     'batch-size': { type: 'string', description: "Images per batch (default: the run's).", valueName: 'n' },
     db: { type: 'string', description: 'Run store file (default runs/vgglab.db; VGGLAB_DB).', valueName: 'file' },
+    server: { type: 'string', description: 'Evaluate a run of this tracking server (VGGLAB_TRACKING_URI): its checkpoint is downloaded, the result stored there.', valueName: 'url' },
     plugin: { type: 'string', multiple: true, description: 'Load plugins from this module (also VGGLAB_PLUGINS).', valueName: 'module' },
     json: { type: 'boolean', description: 'Print JSON.' },
   },
@@ -41,11 +42,13 @@ export const evaluateCommand: Command = {
     if (positionals.length) throw new UsageError(`evaluate takes no positional arguments, received '${positionals[0]}' (use --data <root>)`);
     const base = invocationDir(io.env);
     const registry = await commandRegistry(list(values, 'plugin'), io.env, base);
-    const store = openExistingStore(str(values, 'db'), io.env);
+    const { remoteRun } = await import('./predict.ts');
+    const remote = await remoteRun(runArg, str(values, 'server'), io.env);
+    const store = remote ? null : openExistingStore(str(values, 'db'), io.env);
     try {
-      const runId = store.resolveRunId(runArg);
-      const runRow = store.getRun(runId)!;
-      const checkpoint = runCheckpoint(store, runId);
+      const runId = remote ? remote.runId : store!.resolveRunId(runArg);
+      const runRow = remote ? remote.run : store!.getRun(runId)!;
+      const checkpoint = remote ? remote.checkpoint : runCheckpoint(store!, runId);
       await registerRunPlugins(registry, runRow);
       await startEngine(undefined, (line) => io.stderr.write(line + '\n'));
       const model = await loadRunModel(checkpoint, registry);
@@ -69,7 +72,8 @@ export const evaluateCommand: Command = {
           const batchSize = int(values, 'batch-size', spec.data.batchSize ?? 32);
           const result = await evaluateModel(model, source, data, { batchSize, dataset });
           const { samples: _s, loss: _l, skipped, ...evaluation } = result;
-          store.logEvaluation(runId, { ...evaluation, extra: { ...evaluation.extra, skipped } });
+          const record = { ...evaluation, extra: { ...evaluation.extra, skipped } };
+          await (remote ? remote.client.logEvaluation(runId, record) : store!.logEvaluation(runId, record));
           if (flag(values, 'json')) {
             printJson(io, { runId, ...result });
             return EXIT.ok;
@@ -94,7 +98,8 @@ export const evaluateCommand: Command = {
         model.dispose();
       }
     } finally {
-      store.close();
+      store?.close();
+      await remote?.client.close();
     }
   },
 };

@@ -18,6 +18,26 @@ function reportUnreadable(unreadable: UnreadableImage[], predicted: number, io: 
   return predicted > 0 ? EXIT.partial : EXIT.error;
 }
 
+/**
+ * With a tracking server (`--server`, VGGLAB_TRACKING_URI): the run as the server has it, and its checkpoint
+ * downloaded into this machine's runs folder; undefined for the local store.
+ */
+export async function remoteRun(runArg: string, serverFlag: string | undefined, env: NodeJS.ProcessEnv) {
+  const { openRunTarget, trackingUri } = await import('../../tracking/target.ts');
+  if (!trackingUri(serverFlag, env)) return undefined;
+  const { fetchRunCheckpoint } = await import('../../tracking/remote-runs.ts');
+  const target = openRunTarget({ server: serverFlag, env });
+  const client = target.remote!;
+  try {
+    const runId = await client.resolveRunId(runArg);
+    const run = (await client.getRun(runId))!;
+    return { runId, run, checkpoint: await fetchRunCheckpoint(client, runId, target.runsDir), client };
+  } catch (error) {
+    await target.close();
+    throw error;
+  }
+}
+
 export const predictCommand: Command = {
   name: 'predict',
   summary: "Predict image files with a trained run's model and its own preprocessing: top classes with softmax probabilities.",
@@ -27,6 +47,7 @@ export const predictCommand: Command = {
     checkpoint: { type: 'string', description: 'A checkpoint folder (runs/<id>/checkpoints/best) or its model.json.', valueName: 'path' },
     top: { type: 'string', description: `Classes shown per image (default ${DEFAULT_TOP_K}).`, valueName: 'k' },
     db: { type: 'string', description: 'Run store file (default runs/vgglab.db; VGGLAB_DB).', valueName: 'file' },
+    server: { type: 'string', description: 'Read the run from this tracking server (VGGLAB_TRACKING_URI); its checkpoint is downloaded.', valueName: 'url' },
     plugin: { type: 'string', multiple: true, description: 'Load plugins from this module (also VGGLAB_PLUGINS).', valueName: 'module' },
     json: { type: 'boolean', description: 'Print JSON.' },
   },
@@ -54,7 +75,13 @@ export const predictCommand: Command = {
     let checkpoint: string;
     let runId: string | undefined;
     const registry = await commandRegistry(list(values, 'plugin'), io.env, base);
-    if (runArg) {
+    const remote = runArg ? await remoteRun(runArg, str(values, 'server'), io.env) : undefined;
+    if (remote) {
+      runId = remote.runId;
+      checkpoint = remote.checkpoint;
+      await remote.client.close();
+      await registerRunPlugins(registry, remote.run);
+    } else if (runArg) {
       const store = openExistingReader(str(values, 'db'), io.env);
       try {
         runId = store.resolveRunId(runArg);

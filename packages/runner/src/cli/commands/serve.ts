@@ -1,10 +1,36 @@
 /** `vgglab serve`: the dashboard over the run store, with predict provided by the runner's model code. */
 import * as fs from 'node:fs';
 import type { PredictFn } from '@vgglab/dashboard';
-import { flag, int, list, str, type Command } from '../command.ts';
+import { flag, int, list, str, type Command, type CommandIO, type ParsedValues } from '../command.ts';
 import { EXIT } from '../../defaults.ts';
 import { CliError } from '../../errors.ts';
 import { invocationDir, resolveDbFile } from '../../paths.ts';
+
+/** The dashboard's predict function over the runner's model code (`--plugin`), unless `--no-predict`. */
+export async function predictFor(values: ParsedValues, io: CommandIO, dbFile: string): Promise<PredictFn | undefined> {
+  if (flag(values, 'no-predict')) return undefined;
+  const [{ commandRegistry }, { startEngine }, { createPredictFn }] = await Promise.all([
+    import('../../plugins.ts'),
+    import('../../engine.ts'),
+    import('../../inference/predict-server.ts'),
+  ]);
+  const registry = await commandRegistry(list(values, 'plugin'), io.env, invocationDir(io.env));
+  await startEngine(undefined, (line) => io.stderr.write(line + '\n'));
+  return createPredictFn(dbFile, registry);
+}
+
+/** Resolves once SIGINT or SIGTERM came and `close` finished. */
+export function untilStopped(close: () => Promise<unknown>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      void close().then(() => resolve());
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -27,29 +53,11 @@ export const serveCommand: Command = {
     checkListenAccess(host, token);
     const dbFile = resolveDbFile({ flag: str(values, 'db') }, io.env);
     if (!fs.existsSync(dbFile)) throw new CliError(`no run store at ${dbFile}; run an experiment first (\`vgglab exp <file>\`) or pass --db <file>`);
-    let predict: PredictFn | undefined;
-    if (!flag(values, 'no-predict')) {
-      const [{ commandRegistry }, { startEngine }, { createPredictFn }] = await Promise.all([
-        import('../../plugins.ts'),
-        import('../../engine.ts'),
-        import('../../inference/predict-server.ts'),
-      ]);
-      const registry = await commandRegistry(list(values, 'plugin'), io.env, invocationDir(io.env));
-      await startEngine(undefined, (line) => io.stderr.write(line + '\n'));
-      predict = createPredictFn(dbFile, registry);
-    }
+    const predict = await predictFor(values, io, dbFile);
     const started = await startServer({ dbFile, port: int(values, 'port', DASHBOARD_DEFAULTS.port, 0), host, token, predict, logger: false });
     const { app } = started;
     io.stdout.write(`${startBanner(started, { dbFile, token })}Ctrl-C to stop\n`);
-    await new Promise<void>((resolve) => {
-      const stop = () => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        void app.close().then(() => resolve());
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
+    await untilStopped(() => app.close());
     return EXIT.ok;
   },
 };
