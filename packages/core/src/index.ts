@@ -56,6 +56,8 @@ export {
   SCHEDULE_SCHEMAS,
 } from './optim/plugin.ts';
 export { OptimizerStateError, TorchAdam, TorchRmsprop, TorchSgd, TorchStyleOptimizer } from './optim/optimizers.ts';
+export { FUSED_UPDATE_KERNELS } from './optim/fused.ts';
+export type { FusedUpdate } from './optim/fused.ts';
 export type { AdamOptions, RmspropOptions, SgdOptions } from './optim/optimizers.ts';
 export { constantSchedule, cosineSchedule, stepSchedule, withWarmup } from './optim/schedules.ts';
 export type { CosineScheduleOptions, StepScheduleOptions } from './optim/schedules.ts';
@@ -71,6 +73,8 @@ export {
 // --- engine
 export { EngineError, getEngineInfo, initEngine, shutdownEngine } from './engine/backend.ts';
 export type { BackendName, BackendRequest, EngineInfo, EngineOptions } from './engine/backend.ts';
+export { NATIVE_ENGINE_PACKAGES } from './engine/native.ts';
+export type { NativeEngineProvider, NativeEngineStart } from './engine/native.ts';
 export {
   listTrainingKernels,
   registerTrainingKernels,

@@ -80,7 +80,7 @@ export interface RunResult {
 
 /** The run's memory estimate with the optimizer it will train with (its own slot count and update model). */
 function checkCapacity(model: tf.LayersModel, optimizer: ScheduledOptimizer, batchSize: number, backend: string): TrainingMemoryEstimate | null {
-  if (backend !== 'wasm' && backend !== 'cpu' && backend !== 'tensorflow') return null;
+  if (backend !== 'wasm' && backend !== 'cpu' && backend !== 'tensorflow' && backend !== 'native') return null;
   return assertFits({ model, batchSize, optimizer, backend });
 }
 

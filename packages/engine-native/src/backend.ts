@@ -1,0 +1,77 @@
+/**
+ * The `native` tfjs backend: tfjs's `cpu` backend (MathBackendCPU: tensors are TypedArrays in the JS heap)
+ * with its heavy kernels replaced by oneDNN ones. Every `cpu` kernel is registered under `native` first, so
+ * any model that runs on `cpu` runs here; then NATIVE_KERNELS replaces the ones a training step spends its
+ * time in, and GRADIENT_OVERRIDES routes two gradients to one-pass kernels.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import type { NativeAddon } from './addon.ts';
+import { NATIVE_BACKEND } from './backend-name.ts';
+import { GRADIENT_OVERRIDES } from './gradients.ts';
+import { BATCH_NORM_KERNELS } from './kernels/batchnorm.ts';
+import { CONV_KERNELS } from './kernels/conv.ts';
+import { ELTWISE_KERNELS } from './kernels/eltwise.ts';
+import { MATMUL_KERNELS } from './kernels/matmul.ts';
+import { OPTIMIZER_KERNELS } from './kernels/optimizer.ts';
+import { POOL_KERNELS } from './kernels/pool.ts';
+import { REDUCE_KERNELS } from './kernels/reduce.ts';
+import type { NativeKernel } from './kernels/tensors.ts';
+
+/** THE list of kernels the native backend runs on oneDNN or its own C++; each entry says why. */
+export const NATIVE_KERNELS: readonly NativeKernel[] = [
+  ...CONV_KERNELS,
+  ...MATMUL_KERNELS,
+  ...POOL_KERNELS,
+  ...BATCH_NORM_KERNELS,
+  ...ELTWISE_KERNELS,
+  ...REDUCE_KERNELS,
+  ...OPTIMIZER_KERNELS,
+];
+
+/**
+ * Below tfjs's wasm (2) and cpu (1): the engine's ladder chooses backends explicitly, and tfjs must not
+ * pick `native` on its own before it does.
+ */
+const PRIORITY = 0;
+
+let registered = false;
+
+/** Registers the backend, its kernels and the gradient overrides, once per process. */
+export function registerNativeBackend(addon: NativeAddon): void {
+  if (registered) return;
+  tf.registerBackend(
+    NATIVE_BACKEND,
+    () => {
+      const backend = new MathBackendCPU();
+      // The cpu backend prints an "install tfjs-node" banner on first use; the engine says what runs instead.
+      (backend as unknown as { firstUse: boolean }).firstUse = false;
+      return backend;
+    },
+    PRIORITY,
+  );
+  for (const config of tf.getKernelsForBackend('cpu')) tf.registerKernel({ ...config, backendName: NATIVE_BACKEND });
+  for (const kernel of NATIVE_KERNELS) {
+    const stock = tf.getKernel(kernel.kernelName, NATIVE_BACKEND);
+    if (stock) tf.unregisterKernel(kernel.kernelName, NATIVE_BACKEND);
+    tf.registerKernel({
+      kernelName: kernel.kernelName,
+      backendName: NATIVE_BACKEND,
+      kernelFunc: kernel.make(addon, stock?.kernelFunc) as tf.KernelFunc,
+    });
+  }
+  for (const override of GRADIENT_OVERRIDES) {
+    const stock = tf.getGradient(override.kernelName);
+    if (!stock) throw new Error(`vgglab native: tfjs ${tf.version_core} has no gradient for ${override.kernelName} to extend`);
+    tf.registerGradient(override.make(stock));
+  }
+  registered = true;
+}
+
+/** What the native backend replaces and why, for logs and the README. */
+export function listNativeKernels(): { kernelName: string; why: string }[] {
+  return [
+    ...NATIVE_KERNELS.map(({ kernelName, why }) => ({ kernelName, why })),
+    ...GRADIENT_OVERRIDES.map(({ kernelName, why }) => ({ kernelName: `${kernelName} (gradient)`, why })),
+  ];
+}
