@@ -41,10 +41,10 @@ export const GRADIENT_OVERRIDES: readonly GradientOverride[] = [
         const g = dy as tf.Tensor;
         const covered = onNative() && g.dtype === 'float32' && x.dtype === 'float32' && mean.rank === 1 && perChannel(x, [mean, variance, scale]);
         if (!covered) return stock.gradFunc(dy, saved, attrs);
-        // One kernel gives all five; the tape asks for those it needs (the rest are freed with the backward pass).
-        let all: tf.Tensor[] | undefined;
-        const grads = () => (all ??= tf.engine().runKernel(BATCH_NORM_GRAD_KERNEL, { dy: g, x, mean, variance, ...(scale ? { scale } : {}) }, attrs) as tf.Tensor[]);
-        return { x: () => grads()[0]!, mean: () => grads()[1]!, variance: () => grads()[2]!, scale: () => grads()[3]!, offset: () => grads()[4]! };
+        // One kernel gives all five, computed here: the tape calls each input's closure inside its own tidy,
+        // which would free what a lazy first call made for the others. Unused ones go with the backward pass.
+        const grads = tf.engine().runKernel(BATCH_NORM_GRAD_KERNEL, { dy: g, x, mean, variance, ...(scale ? { scale } : {}) }, attrs) as tf.Tensor[];
+        return { x: () => grads[0]!, mean: () => grads[1]!, variance: () => grads[2]!, scale: () => grads[3]!, offset: () => grads[4]! };
       },
     }),
   },
