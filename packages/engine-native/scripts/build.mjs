@@ -20,6 +20,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { statusLine } from './status.mjs';
 
 const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const buildDir = path.join(packageDir, 'build');
@@ -37,12 +38,9 @@ const RUNTIME_HINT = 'apt-get install libdnnl-dev, then npm rebuild @vgglab/engi
 function finish(status) {
   const full = { hint: INSTALL_HINT, runtimeHint: RUNTIME_HINT, ...status };
   fs.mkdirSync(buildDir, { recursive: true });
-  fs.writeFileSync(statusFile, JSON.stringify(status.built ? { built: true } : full, null, 2) + '\n');
-  console.log(
-    status.built
-      ? `@vgglab/engine-native: native engine built (${path.relative(packageDir, addonFile)})`
-      : `@vgglab/engine-native: native engine skipped: ${full.reason}${full.detail ? ` (${full.detail})` : ''}; to get it: ${full.hint}. vgglab will use wasm.`,
-  );
+  const recorded = status.built ? { built: true } : full;
+  fs.writeFileSync(statusFile, JSON.stringify(recorded, null, 2) + '\n');
+  console.log(statusLine(recorded));
   process.exit(0);
 }
 

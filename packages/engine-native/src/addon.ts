@@ -47,42 +47,48 @@ interface BuildStatus {
   runtimeHint?: string;
 }
 
-const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const ADDON_FILE = path.join(packageDir, 'build', 'Release', 'vgglab_native.node');
-const STATUS_FILE = path.join(packageDir, 'build', 'status.json');
+/** This package's folder: the addon is build/Release/vgglab_native.node, the build's outcome build/status.json. */
+const PACKAGE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const addonFile = (dir: string) => path.join(dir, 'build', 'Release', 'vgglab_native.node');
 const REBUILD = 'npm rebuild @vgglab/engine-native';
 const INSTALL = `apt-get install libdnnl-dev, then ${REBUILD}`;
 
 let loaded: AddonLoad | undefined;
 
-function readStatus(): BuildStatus | undefined {
+function readStatus(dir: string): BuildStatus | undefined {
   try {
-    return JSON.parse(fs.readFileSync(STATUS_FILE, 'utf8')) as BuildStatus;
+    return JSON.parse(fs.readFileSync(path.join(dir, 'build', 'status.json'), 'utf8')) as BuildStatus;
   } catch {
     return undefined;
   }
 }
 
 /** Why the addon is not there, in one line that ends with what to do. */
-function whyMissing(): string {
-  const status = readStatus();
+function whyMissing(dir: string): string {
+  const status = readStatus(dir);
   if (!status) return `the addon is not built (its install step did not run): ${REBUILD} (needs libdnnl-dev, g++, make, python3)`;
   if (status.built) return `the addon is missing although its build succeeded: ${REBUILD}`;
   return `${status.reason ?? 'the addon was not built'}: ${status.runtimeHint ?? INSTALL}`;
 }
 
-/** Loads the addon once; the result (or the reason it cannot load) is kept for the process. */
-export function loadAddon(): AddonLoad {
-  if (loaded) return loaded;
-  if (!fs.existsSync(ADDON_FILE)) return (loaded = { ok: false, why: whyMissing() });
+/**
+ * Loads this package's addon once; the result (or the reason it cannot load) is kept for the process.
+ * `dir` (tests) reads another package folder's build instead, without keeping the result.
+ */
+export function loadAddon(dir?: string): AddonLoad {
+  if (dir === undefined) return (loaded ??= load(PACKAGE_DIR));
+  return load(dir);
+}
+
+function load(dir: string): AddonLoad {
+  const file = addonFile(dir);
+  if (!fs.existsSync(file)) return { ok: false, why: whyMissing(dir) };
   try {
-    const addon = createRequire(import.meta.url)(ADDON_FILE) as NativeAddon;
-    loaded = { ok: true, addon, file: ADDON_FILE };
+    return { ok: true, addon: createRequire(import.meta.url)(file) as NativeAddon, file };
   } catch (error) {
     const message = String((error as Error).message ?? error).split('\n')[0]!;
-    loaded = /libdnnl/.test(message)
+    return /libdnnl/.test(message)
       ? { ok: false, why: `libdnnl not found (${message}): ${INSTALL}` }
       : { ok: false, why: `the addon does not load (${message}): ${REBUILD}` };
   }
-  return loaded;
 }
