@@ -1,11 +1,11 @@
 /**
- * The `native` tfjs backend: tfjs's `cpu` backend (MathBackendCPU: tensors are TypedArrays in the JS heap)
- * with its heavy kernels replaced by oneDNN ones. Every `cpu` kernel is registered under `native` first, so
+ * The `native` tfjs backend: tfjs's `cpu` backend (MathBackendCPU: tensors are TypedArrays in the JS heap,
+ * here with their memory reused: memory.ts) with its heavy kernels replaced by oneDNN ones. Every `cpu` kernel is registered under `native` first, so
  * any model that runs on `cpu` runs here; then NATIVE_KERNELS replaces the ones a training step spends its
  * time in, and GRADIENT_OVERRIDES routes two gradients to one-pass kernels.
  */
+import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from './addon.ts';
 import { NATIVE_BACKEND } from './backend-name.ts';
 import { GRADIENT_OVERRIDES } from './gradients.ts';
@@ -17,6 +17,7 @@ import { OPTIMIZER_KERNELS } from './kernels/optimizer.ts';
 import { POOL_KERNELS } from './kernels/pool.ts';
 import { REDUCE_KERNELS } from './kernels/reduce.ts';
 import type { NativeKernel } from './kernels/tensors.ts';
+import { BufferPool, NativeBackend } from './memory.ts';
 
 /** THE list of kernels the native backend runs on oneDNN or its own C++; each entry says why. */
 export const NATIVE_KERNELS: readonly NativeKernel[] = [
@@ -35,21 +36,18 @@ export const NATIVE_KERNELS: readonly NativeKernel[] = [
  */
 const PRIORITY = 0;
 
+/**
+ * Bytes of disposed outputs kept for reuse: an eighth of the machine's memory, at least 256 MB (a training
+ * step needs about one step's worth of activations and gradients; beyond the budget arrays go to the GC).
+ */
+const POOL_BUDGET_BYTES = Math.max(256 * 1024 ** 2, Math.floor(os.totalmem() / 8));
+
 let registered = false;
 
 /** Registers the backend, its kernels and the gradient overrides, once per process. */
 export function registerNativeBackend(addon: NativeAddon): void {
   if (registered) return;
-  tf.registerBackend(
-    NATIVE_BACKEND,
-    () => {
-      const backend = new MathBackendCPU();
-      // The cpu backend prints an "install tfjs-node" banner on first use; the engine says what runs instead.
-      (backend as unknown as { firstUse: boolean }).firstUse = false;
-      return backend;
-    },
-    PRIORITY,
-  );
+  tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(new BufferPool(POOL_BUDGET_BYTES)), PRIORITY);
   for (const config of tf.getKernelsForBackend('cpu')) tf.registerKernel({ ...config, backendName: NATIVE_BACKEND });
   for (const kernel of NATIVE_KERNELS) {
     const stock = tf.getKernel(kernel.kernelName, NATIVE_BACKEND);

@@ -4,7 +4,7 @@
  * Statistics of any other shape fall back to `cpu`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { callStock, fallback, floats, mustFloats, output, size, type KernelArgs, type NativeKernel } from './tensors.ts';
+import { alloc, callStock, fallback, floats, mustFloats, output, size, type KernelArgs, type NativeKernel } from './tensors.ts';
 
 export const BATCH_NORM_GRAD_KERNEL = 'VgglabFusedBatchNormGrad';
 
@@ -25,7 +25,7 @@ export const BATCH_NORM_KERNELS: readonly NativeKernel[] = [
         const xv = floats(args.backend, x);
         if (!xv || !perChannel(x!, [mean, variance, offset, scale]) || !mean || !variance) return callStock(stockKernel, args);
         const f = (t: tf.TensorInfo | undefined) => (t ? mustFloats(args.backend, t) : null);
-        const y = new Float32Array(xv.length);
+        const y = alloc(args.backend, xv.length);
         const epsilon = (args.attrs?.varianceEpsilon as number | undefined) ?? 0.001;
         addon.batchNorm(xv, f(mean)!, f(variance)!, f(offset), f(scale), y, x!.shape.at(-1)!, epsilon);
         return output(args.backend, [...x!.shape], y);
@@ -39,8 +39,8 @@ export const BATCH_NORM_KERNELS: readonly NativeKernel[] = [
       const { dy, x, mean, variance, scale } = args.inputs;
       const f = (t: tf.TensorInfo) => mustFloats(args.backend, t);
       const channels = size(mean!.shape);
-      const dx = new Float32Array(size(x!.shape));
-      const stats = [0, 1, 2, 3].map(() => new Float32Array(channels));
+      const dx = alloc(args.backend, size(x!.shape));
+      const stats = [0, 1, 2, 3].map(() => alloc(args.backend, channels));
       const epsilon = (args.attrs?.varianceEpsilon as number | undefined) ?? 0.001;
       addon.batchNormGrad(f(dy!), f(x!), f(mean!), f(variance!), scale ? f(scale) : null, epsilon, dx, stats[0]!, stats[1]!, stats[2]!, stats[3]!);
       return [

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { activationCode } from './activation.ts';
-import { callStock, fallback, floats, output, size, type KernelArgs, type NativeKernel } from './tensors.ts';
+import { alloc, callStock, fallback, floats, output, size, type KernelArgs, type NativeKernel } from './tensors.ts';
 
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 type Rounding = 'floor' | 'round' | 'ceil' | undefined;
@@ -68,7 +68,7 @@ function makeConv(kernelName: string): NativeKernel['make'] {
       const biasFits = bias === undefined || (bv !== undefined && size(bias.shape) === info.outChannels);
       const consistent = filter!.shape[2] === info.inChannels;
       if (!xv || !wv || !params || activation === undefined || !biasFits || !consistent) return callStock(stockConv, args);
-      const y = new Float32Array(size(info.outShape));
+      const y = alloc(args.backend, size(info.outShape));
       addon.conv2d(xv, wv, bv ?? null, y, params, activation, a.leakyreluAlpha ?? 0.2);
       return output(args.backend, info.outShape, y);
     };
@@ -103,7 +103,7 @@ export const CONV_KERNELS: readonly NativeKernel[] = [
         // tfjs's conv gradient drops the forward's rounding mode, so dy can disagree with the attributes.
         const consistent = tf.util.arraysEqual(dy!.shape, info.outShape) && filter!.shape[2] === info.inChannels;
         if (!dyv || !wv || !params || !consistent) return callStock(stockKernel, args);
-        const dx = new Float32Array(size(a.inputShape));
+        const dx = alloc(args.backend, size(a.inputShape));
         addon.conv2dBackwardData(dyv, wv, dx, params);
         return output(args.backend, [...a.inputShape], dx);
       };
@@ -125,7 +125,7 @@ export const CONV_KERNELS: readonly NativeKernel[] = [
         const params = convParams(info);
         const consistent = tf.util.arraysEqual(dy!.shape, info.outShape);
         if (!xv || !dyv || !params || !consistent) return callStock(stockKernel, args);
-        const dw = new Float32Array(size(a.filterShape));
+        const dw = alloc(args.backend, size(a.filterShape));
         addon.conv2dBackwardFilter(xv, dyv, dw, params);
         return output(args.backend, [...a.filterShape], dw);
       };

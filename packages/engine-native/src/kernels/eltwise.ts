@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { NativeAddon } from '../addon.ts';
-import { callStock, fallback, floats, MIN_NATIVE_ELEMENTS, mustFloats, output, size, type KernelArgs, type NativeKernel, type NativeKernelFunc } from './tensors.ts';
+import { alloc, callStock, fallback, floats, MIN_NATIVE_ELEMENTS, mustFloats, output, size, type KernelArgs, type NativeKernel, type NativeKernelFunc } from './tensors.ts';
 
 /** Kernel name -> the addon's unary code (src/native/eltwise.cc: enum Unary). */
 const UNARY_CODES: Readonly<Record<string, number>> = {
@@ -42,7 +42,7 @@ function makeUnary(kernelName: string, code: number): NativeKernel['make'] {
       const x = args.inputs.x!;
       const xv = floats(args.backend, x);
       if (!xv || xv.length < MIN_NATIVE_ELEMENTS) return callStock(stockKernel, args);
-      const y = new Float32Array(xv.length);
+      const y = alloc(args.backend, xv.length);
       addon.unary(code, xv, y, (args.attrs?.alpha as number | undefined) ?? 0);
       return output(args.backend, [...x.shape], y);
     };
@@ -77,7 +77,7 @@ function makeBinary(kernelName: string, code: number, commutative: boolean): Nat
       const bv = floats(args.backend, b);
       const plan = av && bv ? planBinary(a!.shape, b!.shape, commutative) : undefined;
       if (!plan || size(plan.full) < MIN_NATIVE_ELEMENTS) return callStock(stockKernel, args);
-      const c = new Float32Array(size(plan.full));
+      const c = alloc(args.backend, size(plan.full));
       const [first, second] = plan.swap ? [bv!, av!] : [av!, bv!];
       addon.binary(code, first, second, c, Int32Array.from(plan.full), Int32Array.from(plan.other));
       return output(args.backend, plan.full, c);
@@ -89,7 +89,7 @@ function makeBinary(kernelName: string, code: number, commutative: boolean): Nat
 function reluGrad(addon: NativeAddon): NativeKernelFunc {
   return (args: KernelArgs) => {
     const { dy, x } = args.inputs;
-    const dx = new Float32Array(size(dy!.shape));
+    const dx = alloc(args.backend, size(dy!.shape));
     addon.reluGrad(mustFloats(args.backend, dy!), mustFloats(args.backend, x!), dx);
     return output(args.backend, [...dy!.shape], dx);
   };

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { activationCode } from './activation.ts';
-import { callStock, fallback, floats, output, size, type KernelArgs, type NativeKernel } from './tensors.ts';
+import { alloc, callStock, fallback, floats, output, size, type KernelArgs, type NativeKernel } from './tensors.ts';
 
 interface MatmulAttrs {
   transposeA: boolean;
@@ -60,7 +60,7 @@ function makeMatmul(kernelName: string): NativeKernel['make'] {
       // A bias adds one value per output column: [n], [1, n], [1, 1, n], ...
       const biasFits = !bias || (biasv !== undefined && plan !== undefined && bias.shape[bias.shape.length - 1] === plan.outShape.at(-1) && size(bias.shape) === plan.outShape.at(-1));
       if (!av || !bv || !plan || !biasFits) return callStock(stockKernel, args);
-      const c = new Float32Array(size(plan.outShape));
+      const c = alloc(args.backend, size(plan.outShape));
       addon.matmul(av, bv, biasv ?? null, c, plan.params, attrs.leakyreluAlpha ?? 0.2);
       return output(args.backend, plan.outShape, c);
     };

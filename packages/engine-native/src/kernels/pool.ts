@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { padAfter } from './conv.ts';
-import { callStock, fallback, floats, output, size, type KernelArgs, type NativeKernel } from './tensors.ts';
+import { alloc, callStock, fallback, floats, output, size, type KernelArgs, type NativeKernel } from './tensors.ts';
 
 interface PoolAttrs {
   filterSize: number | [number, number];
@@ -45,7 +45,7 @@ function forward(kernelName: string, run: (addon: Parameters<NativeKernel['make'
       const info = poolInfo(x.shape, args.attrs);
       const params = poolParams(info);
       if (!xv || !params) return callStock(stockKernel, args);
-      const y = new Float32Array(size(info.outShape));
+      const y = alloc(args.backend, size(info.outShape));
       pool(xv, y, params);
       return output(args.backend, info.outShape, y);
     };
@@ -75,7 +75,7 @@ export const POOL_KERNELS: readonly NativeKernel[] = [
         const info = poolInfo(input!.shape, args.attrs);
         const params = poolParams(info);
         if (!xv || !dyv || !params || !tf.util.arraysEqual(dy!.shape, info.outShape)) return callStock(stockKernel, args);
-        const dx = new Float32Array(xv.length);
+        const dx = alloc(args.backend, xv.length);
         addon.maxPoolGrad(xv, dyv, dx, params);
         return output(args.backend, [...input!.shape], dx);
       };
@@ -92,7 +92,7 @@ export const POOL_KERNELS: readonly NativeKernel[] = [
         const info = poolInfo(input!.shape, args.attrs);
         const params = poolParams(info);
         if (!dyv || input!.dtype !== 'float32' || !params || !tf.util.arraysEqual(dy!.shape, info.outShape)) return callStock(stockKernel, args);
-        const dx = new Float32Array(size(input!.shape));
+        const dx = alloc(args.backend, size(input!.shape));
         addon.avgPoolGrad(dyv, dx, params);
         return output(args.backend, [...input!.shape], dx);
       };

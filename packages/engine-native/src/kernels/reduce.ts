@@ -4,7 +4,7 @@
  * are not the innermost; non-contiguous axes still go there.
  */
 import * as tf from '@tensorflow/tfjs';
-import { callStock, fallback, floats, MIN_NATIVE_ELEMENTS, output, size, type KernelArgs, type NativeKernel } from './tensors.ts';
+import { alloc, callStock, fallback, floats, MIN_NATIVE_ELEMENTS, output, size, type KernelArgs, type NativeKernel } from './tensors.ts';
 
 /** [outer, reduce, inner] when `axes` (sorted, distinct) are one contiguous run of `shape`'s axes. */
 export function planReduce(shape: number[], axes: number[]): [number, number, number] | undefined {
@@ -27,7 +27,7 @@ function makeReduce(kernelName: string, mean: boolean): NativeKernel['make'] {
       if (!plan || xv!.length < MIN_NATIVE_ELEMENTS) return callStock(stockKernel, args);
       const [outShape] = tf.backend_util.computeOutAndReduceShapes(x.shape, axes);
       const shape = keepDims ? tf.backend_util.expandShapeToKeepDim(outShape, axes) : outShape;
-      const y = new Float32Array(size(outShape));
+      const y = alloc(args.backend, size(outShape));
       addon.reduceSum(xv!, y, plan[0], plan[1], plan[2], mean);
       return output(args.backend, shape, y);
     };

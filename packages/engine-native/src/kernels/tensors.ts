@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from '../addon.ts';
+import type { NativeBackend } from '../memory.ts';
 
 export interface KernelArgs {
   inputs: tf.NamedTensorInfoMap;
@@ -43,6 +44,11 @@ export function mustFloats(backend: tf.KernelBackend, info: tf.TensorInfo): Floa
   const values = floats(backend, info);
   if (!values) throw new Error(`vgglab native: expected float32 data, received ${info.dtype}`);
   return values;
+}
+
+/** An output array of `length` floats from the backend's pool (contents undefined: kernels overwrite it all). */
+export function alloc(backend: tf.KernelBackend, length: number): Float32Array {
+  return (backend as NativeBackend).pool.take(length);
 }
 
 /** A new float32 tensor on the backend holding `values` (which it now owns). */

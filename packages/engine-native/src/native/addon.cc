@@ -50,6 +50,8 @@ Napi::Value ClearCaches(const Napi::CallbackInfo& info) {
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  // Create OpenMP's worker threads now, with signals blocked (SignalShield), before any kernel runs.
+  set_threads(0);
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("clearCaches", Napi::Function::New(env, ClearCaches));

@@ -17,11 +17,23 @@ dnnl::stream& cpu_stream() {
   return stream;
 }
 
-static int threads_set = 0;
+SignalShield::SignalShield() {
+  sigset_t all;
+  sigfillset(&all);
+  for (int fault : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT, SIGSYS}) sigdelset(&all, fault);
+  pthread_sigmask(SIG_BLOCK, &all, &saved_);
+}
+
+SignalShield::~SignalShield() { pthread_sigmask(SIG_SETMASK, &saved_, nullptr); }
 
 void set_threads(int threads) {
-  threads_set = threads;
+  // OpenMP's workers run oneDNN's kernels too, so they must never take a signal (see SignalShield): a
+  // thread inherits its creator's mask, so the pool is created (grown) here with signals blocked.
+  SignalShield shield;
   omp_set_num_threads(threads > 0 ? threads : omp_get_num_procs());
+#pragma omp parallel
+  {
+  }
 }
 
 int get_threads() { return omp_get_max_threads(); }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <napi.h>
+#include <signal.h>
 
 #include <oneapi/dnnl/dnnl.hpp>
 
@@ -116,10 +117,32 @@ class PrimitiveCache {
   std::unordered_map<std::string, typename std::list<Item>::iterator> index_;
 };
 
-/** Runs `body` and turns a dnnl::error into a JS Error naming the operation (and a bad argument into a TypeError). */
+/**
+ * Blocks asynchronous signals on this thread while it lives. oneDNN 2.6's JIT f32 GEMM (matmul, and the
+ * GEMM-based convolutions it picks for tiny feature maps) points rsp into a heap buffer while it runs, so
+ * a signal delivered then (SIGPROF from `node --cpu-prof`, SIGINT, SIGCHLD, SIGWINCH) pushes its frame
+ * onto the heap and corrupts it (oneDNN issue #4845, fixed upstream in 2026 by PR #4855). Blocked signals
+ * stay pending and are delivered when the mask is restored, between primitives. Faults stay unblocked.
+ */
+class SignalShield {
+ public:
+  SignalShield();
+  ~SignalShield();
+  SignalShield(const SignalShield&) = delete;
+  SignalShield& operator=(const SignalShield&) = delete;
+
+ private:
+  sigset_t saved_;
+};
+
+/**
+ * Runs `body` with signals blocked (SignalShield) and turns a dnnl::error into a JS Error naming the
+ * operation (and a bad argument into a TypeError).
+ */
 template <class Body>
 Napi::Value guarded(const Napi::CallbackInfo& info, const char* op, Body&& body) {
   try {
+    SignalShield shield;
     body();
   } catch (const dnnl::error& e) {
     throw Napi::Error::New(info.Env(), std::string("vgglab native ") + op + ": oneDNN error: " + e.what());
