@@ -23,7 +23,7 @@ const CASES: ConvCase[] = [
   { name: '3x3 stride 2 valid on an even size', x: [2, 10, 10, 4], filter: [3, 3, 4, 12], strides: 2, pad: 'valid' },
   { name: '3x3 strides [2, 1], explicit uneven padding', x: [1, 12, 9, 7], filter: [3, 3, 7, 6], strides: [2, 1], pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
   { name: '5x5 valid, 17 -> 19 channels', x: [2, 13, 13, 17], filter: [5, 5, 17, 19], strides: 1, pad: 'valid' },
-  { name: '3x3 same, wider', x: [4, 16, 16, 17], filter: [3, 3, 17, 19], strides: 1, pad: 'same' },
+  { name: '3x3 same, wider', x: [2, 12, 12, 17], filter: [3, 3, 17, 19], strides: 1, pad: 'same' },
 ];
 
 let addon: NativeAddon;
@@ -46,7 +46,7 @@ describeNative('convolution kernels against the cpu kernels', () => {
         const [dx, df] = tf.grads((a, b) => op(a as tf.Tensor4D, b as tf.Tensor4D).mul(dy).sum())([x, f]);
         return { dx: dx!, dfilter: df! };
       }, 1e-4, c.name);
-    });
+    }, 20_000); // tfjs's stock filter gradient is a scalar JS loop: seconds on a loaded machine
   }
 
   it('Conv2D with pad 1 rounded up (ceil), forward only: tfjs drops the rounding mode in the gradient', async () => {
