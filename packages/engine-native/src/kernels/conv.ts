@@ -23,18 +23,23 @@ export function padAfter(inSize: number, outSize: number, stride: number, filter
   return derived >= 0 && out(derived) === outSize ? derived : undefined;
 }
 
-/** [n, h, w, c, kh, kw, oc, oh, ow, sh, sw, dh, dw, pt, pl, pb, pr] for src/native/conv.cc, or undefined. */
-export function convParams(info: tf.backend_util.Conv2DInfo): Int32Array | undefined {
-  if (info.dataFormat !== 'channelsLast') return undefined;
+/** The pads [top, left, bottom, right] oneDNN takes for a conv or pool of tfjs's, or undefined (padAfter). */
+export function oneDnnPads(info: tf.backend_util.Conv2DInfo): [number, number, number, number] | undefined {
   const { top, left, bottom, right } = info.padInfo;
   const pb = padAfter(info.inHeight, info.outHeight, info.strideHeight, info.effectiveFilterHeight, top, bottom);
   const pr = padAfter(info.inWidth, info.outWidth, info.strideWidth, info.effectiveFilterWidth, left, right);
-  if (pb === undefined || pr === undefined) return undefined;
+  return pb === undefined || pr === undefined ? undefined : [top, left, pb, pr];
+}
+
+/** [n, h, w, c, kh, kw, oc, oh, ow, sh, sw, dh, dw, pt, pl, pb, pr] for src/native/conv.cc, or undefined. */
+export function convParams(info: tf.backend_util.Conv2DInfo): Int32Array | undefined {
+  const pads = oneDnnPads(info);
+  if (info.dataFormat !== 'channelsLast' || !pads) return undefined;
   return Int32Array.of(
     info.batchSize, info.inHeight, info.inWidth, info.inChannels,
     info.filterHeight, info.filterWidth, info.outChannels, info.outHeight, info.outWidth,
     info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth,
-    top, left, pb, pr,
+    ...pads,
   );
 }
 

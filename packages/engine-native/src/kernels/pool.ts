@@ -4,7 +4,7 @@
  * the same element on every backend.
  */
 import * as tf from '@tensorflow/tfjs';
-import { padAfter } from './conv.ts';
+import { oneDnnPads } from './conv.ts';
 import { alloc, callStock, fallback, floats, output, size, type KernelArgs, type NativeKernel } from './tensors.ts';
 
 interface PoolAttrs {
@@ -18,14 +18,12 @@ type Shape4 = [number, number, number, number];
 
 /** [n, h, w, c, kh, kw, oh, ow, sh, sw, pt, pl, pb, pr] for src/native/pooling.cc, or undefined. */
 function poolParams(info: tf.backend_util.Conv2DInfo): Int32Array | undefined {
-  const { top, left, bottom, right } = info.padInfo;
-  const pb = padAfter(info.inHeight, info.outHeight, info.strideHeight, info.effectiveFilterHeight, top, bottom);
-  const pr = padAfter(info.inWidth, info.outWidth, info.strideWidth, info.effectiveFilterWidth, left, right);
-  if (pb === undefined || pr === undefined) return undefined;
+  const pads = oneDnnPads(info);
+  if (!pads) return undefined;
   return Int32Array.of(
     info.batchSize, info.inHeight, info.inWidth, info.inChannels,
     info.effectiveFilterHeight, info.effectiveFilterWidth, info.outHeight, info.outWidth,
-    info.strideHeight, info.strideWidth, top, left, pb, pr,
+    info.strideHeight, info.strideWidth, ...pads,
   );
 }
 

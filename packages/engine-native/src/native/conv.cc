@@ -38,6 +38,19 @@ struct ConvShape {
                                                             pad_r());
     return dnnl::convolution_forward::primitive_desc(desc, attr, cpu_engine());
   }
+
+  // The backward primitives take a forward descriptor of the same shape as a hint.
+  dnnl::convolution_backward_data::primitive_desc backward_data(const dnnl::primitive_attr& attr) const {
+    dnnl::convolution_backward_data::desc desc(dnnl::algorithm::convolution_direct, src(), any_weights(), dst(),
+                                               strides(), dilates(), pad_l(), pad_r());
+    return {desc, attr, cpu_engine(), forward(dnnl::prop_kind::forward_training, false, attr)};
+  }
+
+  dnnl::convolution_backward_weights::primitive_desc backward_weights(const dnnl::primitive_attr& attr) const {
+    dnnl::convolution_backward_weights::desc desc(dnnl::algorithm::convolution_direct, src(), any_weights(), dst(),
+                                                  strides(), dilates(), pad_l(), pad_r());
+    return {desc, attr, cpu_engine(), forward(dnnl::prop_kind::forward_training, false, attr)};
+  }
 };
 
 /** A reorder from the user's hwio weights into the primitive's layout, with the buffer it fills. */
@@ -162,11 +175,7 @@ Napi::Value Conv2dBackwardData(const Napi::CallbackInfo& info) {
     expect_length(info, 2, s.n * s.h * s.w * s.c, "dx");
     ConvBackwardData& e = backward_data_cache.get(make_key("conv_bwd_data", p), [&] {
       auto entry = std::make_unique<ConvBackwardData>();
-      dnnl::primitive_attr attr = base_attr();
-      auto hint = s.forward(dnnl::prop_kind::forward_training, false, attr);
-      dnnl::convolution_backward_data::desc desc(dnnl::algorithm::convolution_direct, s.src(), s.any_weights(),
-                                                 s.dst(), s.strides(), s.dilates(), s.pad_l(), s.pad_r());
-      entry->pd = dnnl::convolution_backward_data::primitive_desc(desc, attr, cpu_engine(), hint);
+      entry->pd = s.backward_data(base_attr());
       entry->prim = dnnl::convolution_backward_data(entry->pd);
       entry->weights.init(s.user_weights(), entry->pd.weights_desc());
       entry->diff_dst = dnnl::memory(s.dst(), cpu_engine(), nullptr);
@@ -196,11 +205,7 @@ Napi::Value Conv2dBackwardFilter(const Napi::CallbackInfo& info) {
     expect_length(info, 2, s.kh * s.kw * s.c * s.oc, "dw");
     ConvBackwardWeights& e = backward_weights_cache.get(make_key("conv_bwd_weights", p), [&] {
       auto entry = std::make_unique<ConvBackwardWeights>();
-      dnnl::primitive_attr attr = base_attr();
-      auto hint = s.forward(dnnl::prop_kind::forward_training, false, attr);
-      dnnl::convolution_backward_weights::desc desc(dnnl::algorithm::convolution_direct, s.src(), s.any_weights(),
-                                                    s.dst(), s.strides(), s.dilates(), s.pad_l(), s.pad_r());
-      entry->pd = dnnl::convolution_backward_weights::primitive_desc(desc, attr, cpu_engine(), hint);
+      entry->pd = s.backward_weights(base_attr());
       entry->prim = dnnl::convolution_backward_weights(entry->pd);
       entry->src = dnnl::memory(s.src(), cpu_engine(), nullptr);
       entry->diff_dst = dnnl::memory(s.dst(), cpu_engine(), nullptr);
@@ -233,18 +238,9 @@ Napi::Value ConvImplementations(const Napi::CallbackInfo& info) {
   guarded(info, "convImplementations", [&] {
     ConvShape s(ints(info, 0, "params"));
     dnnl::primitive_attr attr = base_attr();
-    auto fwd = s.forward(dnnl::prop_kind::forward_training, false, attr);
-    dnnl::convolution_backward_data::primitive_desc bwd_d(
-        dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, s.src(), s.any_weights(), s.dst(),
-                                              s.strides(), s.dilates(), s.pad_l(), s.pad_r()),
-        attr, cpu_engine(), fwd);
-    dnnl::convolution_backward_weights::primitive_desc bwd_w(
-        dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, s.src(), s.any_weights(),
-                                                 s.dst(), s.strides(), s.dilates(), s.pad_l(), s.pad_r()),
-        attr, cpu_engine(), fwd);
-    out.Set("forward", fwd.impl_info_str());
-    out.Set("backwardData", bwd_d.impl_info_str());
-    out.Set("backwardWeights", bwd_w.impl_info_str());
+    out.Set("forward", s.forward(dnnl::prop_kind::forward_training, false, attr).impl_info_str());
+    out.Set("backwardData", s.backward_data(attr).impl_info_str());
+    out.Set("backwardWeights", s.backward_weights(attr).impl_info_str());
   });
   return out;
 }
