@@ -28,6 +28,8 @@ export interface NativeAddon {
     dy: F32, x: F32, mean: F32, variance: F32, scale: F32 | null, epsilon: number,
     dx: F32, dMean: F32, dVariance: F32, dScale: F32, dOffset: F32,
   ): void;
+  moments(x: F32, mean: F32, variance: F32): void;
+  momentsGrad(x: F32, mean: F32, dMean: F32, dVariance: F32, dx: F32): void;
   matmul(a: F32, b: F32, bias: F32 | null, c: F32, params: Int32Array, alpha: number): void;
   unary(code: number, x: F32, y: F32, alpha: number): void;
   reluGrad(dy: F32, x: F32, dx: F32): void;

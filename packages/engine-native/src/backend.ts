@@ -2,14 +2,14 @@
  * The `native` tfjs backend: tfjs's `cpu` backend (MathBackendCPU: tensors are TypedArrays in the JS heap,
  * here with their memory reused: memory.ts) with its heavy kernels replaced by oneDNN ones. Every `cpu` kernel is registered under `native` first, so
  * any model that runs on `cpu` runs here; then NATIVE_KERNELS replaces the ones a training step spends its
- * time in, GRADIENT_OVERRIDES routes two gradients to one-pass kernels, and fused-training.ts lets conv and
- * dense layers with a bias and ReLU train as one primitive.
+ * time in, GRADIENT_OVERRIDES routes two gradients to one-pass kernels, and training-ops.ts runs conv and
+ * dense layers with a bias and ReLU, and batch-norm statistics, as one native pass each while training.
  */
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import type { NativeAddon } from './addon.ts';
 import { NATIVE_BACKEND } from './backend-name.ts';
-import { installFusedTraining } from './fused-training.ts';
+import { installTrainingOps } from './training-ops.ts';
 import { GRADIENT_OVERRIDES } from './gradients.ts';
 import { BATCH_NORM_KERNELS } from './kernels/batchnorm.ts';
 import { CONV_KERNELS } from './kernels/conv.ts';
@@ -65,7 +65,7 @@ export function registerNativeBackend(addon: NativeAddon): void {
     if (!stock) throw new Error(`vgglab native: tfjs ${tf.version_core} has no gradient for ${override.kernelName} to extend`);
     tf.registerGradient(override.make(stock));
   }
-  installFusedTraining();
+  installTrainingOps();
   registered = true;
 }
 

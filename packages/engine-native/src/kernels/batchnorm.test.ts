@@ -45,3 +45,34 @@ describeNative('batch normalization against the cpu kernels', () => {
     await expectMatchesCpu(() => tf.batchNorm(rand([2, 3, 4], 71), rand([3, 4], 72), rand([3, 4], 73).abs().add(0.5)));
   });
 });
+
+describeNative('batch-norm statistics', () => {
+  beforeAll(async () => {
+    await startNative();
+  });
+
+  for (const keepDims of [false, true]) {
+    it(`tf.moments over the leading axes (keepDims ${keepDims}) and its gradient, as tfjs computes them on cpu`, async () => {
+      await expectMatchesCpu(() => {
+        const x = rand([5, 7, 9, 13], 74).mul(2).add(0.7);
+        const dMean = rand(keepDims ? [1, 1, 1, 13] : [13], 75);
+        const dVariance = rand(keepDims ? [1, 1, 1, 13] : [13], 76);
+        const { mean, variance } = tf.moments(x, [0, 1, 2], keepDims);
+        const dx = tf.grad((a) => {
+          const m = tf.moments(a, [0, 1, 2], keepDims);
+          return m.mean.mul(dMean).sum().add(m.variance.mul(dVariance).sum());
+        })(x);
+        return { mean, variance, dx };
+      }, 1e-4);
+    });
+  }
+
+  it('other axes stay with tfjs (the last axis, a middle one)', async () => {
+    await expectMatchesCpu(() => {
+      const x = rand([5, 7, 9, 13], 77);
+      const last = tf.moments(x, -1);
+      const middle = tf.moments(x, [1, 2]);
+      return { lastMean: last.mean, lastVariance: last.variance, middleMean: middle.mean, middleVariance: middle.variance };
+    }, 1e-5);
+  });
+});

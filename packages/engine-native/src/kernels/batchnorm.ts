@@ -7,6 +7,9 @@ import * as tf from '@tensorflow/tfjs';
 import { alloc, callStock, fallback, floats, mustFloats, output, size, type KernelArgs, type NativeKernel } from './tensors.ts';
 
 export const BATCH_NORM_GRAD_KERNEL = 'VgglabFusedBatchNormGrad';
+/** tf.moments over every axis but the last, as one kernel: [2, channels] (mean, variance), and its gradient. */
+export const MOMENTS_KERNEL = 'VgglabMoments';
+export const MOMENTS_GRAD_KERNEL = 'VgglabMomentsGrad';
 
 /** Whether every given statistic holds one value per channel (the last axis of x). */
 export function perChannel(x: tf.TensorInfo, stats: (tf.TensorInfo | undefined)[]): boolean {
@@ -50,6 +53,30 @@ export const BATCH_NORM_KERNELS: readonly NativeKernel[] = [
         output(args.backend, [...mean!.shape], stats[2]!),
         output(args.backend, [...mean!.shape], stats[3]!),
       ];
+    },
+  },
+  {
+    kernelName: MOMENTS_KERNEL,
+    why: "a batch-norm layer's statistics in two passes (tfjs: Mean, Sub, Square, Mean)",
+    make: (addon) => (args: KernelArgs) => {
+      const x = args.inputs.x!;
+      const channels = x.shape.at(-1)!;
+      const stats = alloc(args.backend, 2 * channels);
+      addon.moments(mustFloats(args.backend, x), stats.subarray(0, channels), stats.subarray(channels));
+      return output(args.backend, [2, channels], stats);
+    },
+  },
+  {
+    kernelName: MOMENTS_GRAD_KERNEL,
+    why: "their gradient in one pass (tfjs: ~10 elementwise ops through Mean, Square and Sub)",
+    make: (addon) => (args: KernelArgs) => {
+      const { x, stats, dy } = args.inputs;
+      const channels = x!.shape.at(-1)!;
+      const g = mustFloats(args.backend, dy!);
+      const dx = alloc(args.backend, size(x!.shape));
+      const mean = mustFloats(args.backend, stats!).subarray(0, channels);
+      addon.momentsGrad(mustFloats(args.backend, x!), mean, g.subarray(0, channels), g.subarray(channels, 2 * channels), dx);
+      return output(args.backend, [...x!.shape], dx);
     },
   },
 ];

@@ -1,6 +1,7 @@
 /**
- * Conv and dense layers with a bias and ReLU as one primitive while training, on `native`.
+ * Layer ops as tfjs-layers calls them while training, each as one native pass on `native`.
  *
+ * 1. Conv and dense layers with a bias and ReLU as one primitive.
  * tfjs-layers calls tf.fused.conv2d / tf.fused.matMul with the layer's bias and activation, and tfjs fuses
  * them only when no gradient is being recorded (its `shouldFuse`): in training a conv layer runs Conv2D,
  * Add and Relu, three passes over the output, and the tape keeps two activation-sized tensors per layer
@@ -9,12 +10,20 @@
  * post-ops) with its gradient written out below: the ReLU mask from the output (y > 0 exactly where the
  * pre-activation is > 0), then the native gradient kernels. Everything else goes to tfjs's own op.
  *
- * This replaces two functions of tfjs's `fused` namespace object (shared by tfjs-core and tfjs-layers,
- * looked up at each call), once, from registerNativeBackend; off `native` they call tfjs's originals.
+ * 2. Batch-norm statistics: tf.moments over the leading axes as one kernel (mean and variance in two
+ * passes), with a one-pass gradient; tfjs runs Mean, Sub, Square, Mean forward and about ten elementwise
+ * ops over the whole activation backward.
+ *
+ * This replaces tfjs-core's `fused.conv2d`, `fused.matMul` and `moments` (tfjs-layers looks them up on
+ * tfjs-core's exports at each call), once, from registerNativeBackend; off `native`, and for the cases not
+ * covered, they call tfjs's originals.
  */
+import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { NATIVE_BACKEND } from './backend-name.ts';
+import { MOMENTS_GRAD_KERNEL, MOMENTS_KERNEL } from './kernels/batchnorm.ts';
 import { RELU_GRAD_KERNEL } from './kernels/eltwise.ts';
+import { MIN_NATIVE_ELEMENTS } from './kernels/tensors.ts';
 
 type ConvArgs = Parameters<typeof tf.fused.conv2d>[0];
 type MatMulArgs = Parameters<typeof tf.fused.matMul>[0];
@@ -84,10 +93,25 @@ function fusedMatMulRelu(args: MatMulArgs & { a: tf.Tensor2D; b: tf.Tensor2D; bi
   return op(args.a, args.b, args.bias) as tf.Tensor2D;
 }
 
+/** tf.moments(x, every axis but the last): mean and variance from one kernel, sliced from its [2, C] output. */
+function nativeMoments(x: tf.Tensor, keepDims: boolean): { mean: tf.Tensor; variance: tf.Tensor } {
+  const op = tf.customGrad(((input: tf.Tensor, save: tf.GradSaveFunc) => {
+    const stats = run(MOMENTS_KERNEL, { x: input });
+    save([input, stats]);
+    return { value: stats, gradFunc: (dy: tf.Tensor, [sx, sstats]: tf.Tensor[]) => run(MOMENTS_GRAD_KERNEL, { x: sx!, stats: sstats!, dy }) };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (input: tf.Tensor) => tf.Tensor;
+  const stats = op(x);
+  const channels = x.shape.at(-1)!;
+  const shape = keepDims ? [...new Array<number>(x.rank - 1).fill(1), channels] : [channels];
+  const [mean, variance] = tf.split(stats, 2).map((t) => tf.reshape(t, shape));
+  stats.dispose();
+  return { mean: mean!, variance: variance! };
+}
+
 let installed = false;
 
-/** Replaces tf.fused.conv2d and tf.fused.matMul with the versions above (once; see the file comment). */
-export function installFusedTraining(): void {
+/** Replaces tfjs-core's fused.conv2d, fused.matMul and moments with the versions above (once; see the file comment). */
+export function installTrainingOps(): void {
   if (installed) return;
   const fused = tf.fused as { conv2d: typeof tf.fused.conv2d; matMul: typeof tf.fused.matMul };
   const conv2d = fused.conv2d;
@@ -102,6 +126,16 @@ export function installFusedTraining(): void {
     }
     return conv2d(args);
   }) as typeof tf.fused.conv2d;
+  const core = createRequire(import.meta.url)('@tensorflow/tfjs-core') as { moments: typeof tf.moments };
+  const moments = core.moments;
+  core.moments = ((x: tf.Tensor | tf.TensorLike, axis?: number | number[], keepDims = false) => {
+    const t = x as tf.Tensor;
+    if (t instanceof tf.Tensor && t.dtype === 'float32' && t.rank >= 2 && t.size >= MIN_NATIVE_ELEMENTS && tf.getBackend() === NATIVE_BACKEND) {
+      const axes = tf.util.parseAxisParam(axis ?? null!, t.shape).sort((a, b) => a - b);
+      if (axes.length === t.rank - 1 && axes.every((a, i) => a === i)) return nativeMoments(t, keepDims);
+    }
+    return moments(x, axis, keepDims);
+  }) as typeof tf.moments;
   fused.matMul = (args: MatMulArgs) => {
     const a = args.a as tf.Tensor;
     const b = args.b as tf.Tensor;

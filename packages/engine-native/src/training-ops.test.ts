@@ -50,4 +50,20 @@ describeNative('conv and dense layers with a bias and ReLU train as one primitiv
     tf.dispose(x);
     layer.dispose();
   });
+
+  it("a batch-norm layer in training takes its statistics from one kernel and differentiates them in one", async () => {
+    await tf.setBackend('native');
+    const layer = tf.layers.batchNormalization();
+    const x = tf.variable(rand([4, 8, 8, 16], 90)); // trainable: the gradient must flow through the statistics
+    tf.dispose(layer.apply(x, { training: true }) as tf.Tensor);
+    const profile = await tf.profile(() => {
+      const { value, grads } = tf.variableGrads(() => (layer.apply(x, { training: true }) as tf.Tensor).square().sum() as tf.Scalar);
+      tf.dispose([value, ...Object.values(grads)]);
+    });
+    expect(profile.kernelNames).toEqual(expect.arrayContaining(['VgglabMoments', 'VgglabMomentsGrad', 'FusedBatchNorm', 'VgglabFusedBatchNormGrad']));
+    expect(profile.kernelNames).not.toContain('SquaredDifference');
+    expect(profile.kernelNames).not.toContain('Mean');
+    tf.dispose(x);
+    layer.dispose();
+  });
 });
