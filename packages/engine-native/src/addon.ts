@@ -83,7 +83,8 @@ export function loadAddon(dir?: string): AddonLoad {
 }
 
 /**
- * OpenMP's wait policy, read once when libgomp loads (with the addon): passive unless the user set one.
+ * OpenMP's wait policy, read once when libgomp loads (with the addon): passive unless the user set one
+ * (OMP_WAIT_POLICY, or GOMP_SPINCOUNT).
  * Measured on 2 cores shared with other processes (load 12-15), vgg11/4 training at 2 threads: 24 img/s
  * with libgomp's default spin-then-sleep, 235 with PASSIVE (PyTorch the same: 21 and 132). A spinning
  * worker that loses its core stalls every barrier of every primitive.
@@ -93,7 +94,10 @@ const OPENMP_DEFAULTS: Readonly<Record<string, string>> = { OMP_WAIT_POLICY: 'PA
 function load(dir: string): AddonLoad {
   const file = addonFile(dir);
   if (!fs.existsSync(file)) return { ok: false, why: whyMissing(dir) };
-  for (const [name, value] of Object.entries(OPENMP_DEFAULTS)) process.env[name] ??= value;
+  // A user's GOMP_SPINCOUNT (libgomp's spin before sleeping) counts as their choice of wait policy too.
+  if (process.env.GOMP_SPINCOUNT === undefined) {
+    for (const [name, value] of Object.entries(OPENMP_DEFAULTS)) process.env[name] ??= value;
+  }
   try {
     return { ok: true, addon: createRequire(import.meta.url)(file) as NativeAddon, file };
   } catch (error) {
