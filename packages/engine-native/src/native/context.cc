@@ -68,6 +68,12 @@ dnnl::memory scratchpad_for(const dnnl::primitive_desc_base& pd) {
   return dnnl::memory(desc, cpu_engine(), need > 0 ? buffer.data() : nullptr);
 }
 
+void* weights_scratch(size_t bytes) {
+  static AlignedBuffer buffer;
+  if (bytes > buffer.size()) buffer.resize(bytes);
+  return buffer.data();
+}
+
 dnnl::primitive_attr base_attr() {
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);

@@ -53,11 +53,10 @@ struct ConvShape {
   }
 };
 
-/** A reorder from the user's hwio weights into the primitive's layout, with the buffer it fills. */
+/** A reorder from the user's hwio weights into the primitive's layout (in the shared weights scratch). */
 struct WeightsIn {
   bool needed = false;
   dnnl::reorder reorder;
-  AlignedBuffer buffer;
   dnnl::memory user, inner;
 
   void init(const md& user_md, const md& wanted) {
@@ -67,15 +66,17 @@ struct WeightsIn {
       inner = user;
       return;
     }
-    buffer.resize(wanted.get_size());
-    inner = dnnl::memory(wanted, cpu_engine(), buffer.data());
+    inner = dnnl::memory(wanted, cpu_engine(), nullptr);
     reorder = dnnl::reorder(user, inner);
   }
 
-  /** The weights in the primitive's layout, for data at `user_data`. */
+  /** The weights in the primitive's layout, for data at `user_data`, valid until the next call. */
   dnnl::memory& from(float* user_data) {
     user.set_data_handle(user_data);
-    if (needed) reorder.execute(cpu_stream(), user, inner);
+    if (needed) {
+      inner.set_data_handle(weights_scratch(inner.get_desc().get_size()));
+      reorder.execute(cpu_stream(), user, inner);
+    }
     return inner;
   }
 };
@@ -99,7 +100,6 @@ struct ConvBackwardWeights {
   dnnl::convolution_backward_weights prim;
   bool reorder_out = false;
   dnnl::reorder out_reorder;
-  AlignedBuffer buffer;
   dnnl::memory src, diff_dst, inner, user;
 };
 
@@ -213,8 +213,7 @@ Napi::Value Conv2dBackwardFilter(const Napi::CallbackInfo& info) {
       md wanted = entry->pd.diff_weights_desc();
       entry->reorder_out = wanted != s.user_weights();
       if (entry->reorder_out) {
-        entry->buffer.resize(wanted.get_size());
-        entry->inner = dnnl::memory(wanted, cpu_engine(), entry->buffer.data());
+        entry->inner = dnnl::memory(wanted, cpu_engine(), nullptr);
         entry->out_reorder = dnnl::reorder(entry->inner, entry->user);
       }
       return entry;
@@ -222,6 +221,7 @@ Napi::Value Conv2dBackwardFilter(const Napi::CallbackInfo& info) {
     e.src.set_data_handle(x);
     e.diff_dst.set_data_handle(dy);
     e.user.set_data_handle(dw);
+    if (e.reorder_out) e.inner.set_data_handle(weights_scratch(e.inner.get_desc().get_size()));
     dnnl::memory& out = e.reorder_out ? e.inner : e.user;
     e.prim.execute(cpu_stream(), {{DNNL_ARG_SRC, e.src},
                                   {DNNL_ARG_DIFF_DST, e.diff_dst},
