@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '@vgglab/core';
-import { afterEach, expect, it } from 'vitest';
+import { afterEach, beforeAll, expect, it } from 'vitest';
 import { loadAddon } from './addon.ts';
 import { listNativeKernels } from './backend.ts';
 import { describeNative } from './testing/native.ts';
@@ -14,6 +14,11 @@ afterEach(() => {
 });
 
 describeNative('the native rung of the ladder', () => {
+  beforeAll(() => {
+    const load = loadAddon();
+    if (!load.ok) throw new Error(`the native engine is not available: ${load.why}`);
+  });
+
   it('auto picks native where the addon is built, naming what it skipped, and runs tf ops on it', async () => {
     delete process.env.VGGLAB_BACKEND;
     const lines: string[] = [];
