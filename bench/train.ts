@@ -6,13 +6,14 @@
  *
  * The network: VGG's conv stack (torchvision cfgs) with every width scaled by --width, 3x3 convs with ReLU,
  * 2x2 max pools, flattened straight into a 256-256-10 classifier (no 7x7 average pool), float32.
- * A training step = forward + backward + Adam update. Prints one JSON line:
+ * A training step = forward + backward + Adam update (vgglab's TorchAdam: torch.optim.Adam's rule, what a
+ * run trains with, and one fused pass per variable on `native`). Prints one JSON line:
  *   {"backend","threads","model","input","batch","mode","img_per_s","gflops","peak_rss_mb"}
  * (FLOPs: conv and dense multiply-adds x2; a training step counts 3x the forward pass). bench/torch_baseline.py
  * runs the same network with PyTorch and prints the same line.
  */
 import * as tf from '@tensorflow/tfjs';
-import { initEngine, shutdownEngine, useStockKernels, type BackendRequest } from '@vgglab/core';
+import { initEngine, shutdownEngine, TorchAdam, useStockKernels, type BackendRequest } from '@vgglab/core';
 
 // torchvision's VGG configurations: numbers are conv output channels, 'M' a 2x2 max pool.
 const VGG_CFGS: Record<string, (number | 'M')[]> = {
@@ -41,7 +42,7 @@ interface Args {
 
 const USAGE =
   'usage: npm run bench:train -- --model vgg11|vgg13|vgg16|vgg19 --width 0.25 --input 32 --batch 32 ' +
-  '[--backend auto|tensorflow|wasm|cpu] [--threads N] [--mode train|infer] [--profile] [--seconds 10] [--warmup 3] [--stock Kernel,Kernel]';
+  '[--backend auto|tensorflow|native|wasm|cpu] [--threads N] [--mode train|infer] [--profile] [--seconds 10] [--warmup 3] [--stock Kernel,Kernel]';
 
 function parseArgs(argv: string[]): Args {
   const args: Args = { model: 'vgg11', width: 0.25, input: 32, batch: 32, backend: 'auto', mode: 'train', profile: false, seconds: 10, warmup: 3, stock: [] };
@@ -80,7 +81,7 @@ function parseArgs(argv: string[]): Args {
       case '--warmup': args.warmup = int('--warmup', 1); break;
       case '--stock': args.stock = value.split(',').filter(Boolean); break;
       case '--backend':
-        if (!['auto', 'tensorflow', 'wasm', 'cpu'].includes(value)) throw new Error(`--backend must be auto, tensorflow, wasm or cpu, received '${value}'`);
+        if (!['auto', 'tensorflow', 'native', 'wasm', 'cpu'].includes(value)) throw new Error(`--backend must be auto, tensorflow, native, wasm or cpu, received '${value}'`);
         args.backend = value as BackendRequest;
         break;
       case '--mode':
@@ -135,11 +136,11 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const info = await initEngine({ backend: args.backend, threads: args.threads, log: (line) => console.error(line) });
   if (args.stock.length > 0) {
-    if (info.backend === 'tensorflow') throw new Error('--stock applies to wasm and cpu only');
+    if (info.backend !== 'wasm' && info.backend !== 'cpu') throw new Error('--stock applies to wasm and cpu only');
     useStockKernels(args.stock, info.backend);
   }
   const { model, macs } = buildNetwork(VGG_CFGS[args.model]!, args.width, args.input);
-  const optimizer = tf.train.adam(1e-3);
+  const optimizer = new TorchAdam(1e-3);
 
   const x = tf.randomUniform([args.batch, args.input, args.input, 3], 0, 1, 'float32', 1);
   const labels = tf.tensor1d(Array.from({ length: args.batch }, (_, i) => i % CLASSES), 'int32');

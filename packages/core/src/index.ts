@@ -64,6 +64,8 @@ export { OPTIMIZER_SCHEMAS, SCHEDULE_SCHEMAS } from './optim/schemas.ts';
 export type { AdamOptions, CosineScheduleOptions, RmspropOptions, SgdOptions, StepScheduleOptions } from './optim/schemas.ts';
 export { TorchAdam, TorchRmsprop, TorchSgd } from './optim/optimizers.ts';
 export { OptimizerStateError, TorchStyleOptimizer } from './optim/torch-style.ts';
+export { FUSED_UPDATE_KERNELS } from './optim/fused.ts';
+export type { FusedUpdate } from './optim/fused.ts';
 export { constantSchedule, cosineSchedule, stepSchedule, withWarmup } from './optim/schedules.ts';
 export {
   ADAM_DEFAULTS,
@@ -77,6 +79,8 @@ export {
 // --- engine
 export { EngineError, getEngineInfo, initEngine, shutdownEngine } from './engine/backend.ts';
 export type { BackendName, BackendRequest, EngineInfo, EngineOptions } from './engine/backend.ts';
+export { NATIVE_ENGINE_PACKAGES } from './engine/native.ts';
+export type { NativeEngineProvider, NativeEngineStart } from './engine/native.ts';
 export {
   listTrainingKernels,
   registerTrainingKernels,

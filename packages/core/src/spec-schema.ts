@@ -57,8 +57,8 @@ export const experimentSpecSchema = {
       additionalProperties: false,
       default: {},
       properties: {
-        backend: { enum: ['auto', 'tensorflow', 'wasm', 'cpu'], default: 'auto', description: 'VGGLAB_BACKEND overrides it.' },
-        threads: { type: 'integer', minimum: 1, maximum: 64, description: 'wasm threads; defaults to the number of cores.' },
+        backend: { enum: ['auto', 'tensorflow', 'native', 'wasm', 'cpu'], default: 'auto', description: 'VGGLAB_BACKEND overrides it.' },
+        threads: { type: 'integer', minimum: 1, maximum: 64, description: 'native and wasm threads (wasm: at most 8); defaults to the number of cores. VGGLAB_THREADS overrides it.' },
       },
     },
     model: {

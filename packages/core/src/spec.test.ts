@@ -163,7 +163,7 @@ describe('bad specs: every error names file:line:column, the field and what was 
   it('lists the allowed values of an enum, with a did-you-mean', () => {
     const file = write(`${GOOD}engine:\n  backend: wsam\ntrain2: 1\n`.replace('train2: 1\n', ''));
     expect(lines(() => loadSpec(file))).toEqual([
-      `${file}:13:12 engine.backend must be one of 'auto', 'tensorflow', 'wasm', 'cpu', received "wsam"; did you mean 'wasm'?`,
+      `${file}:13:12 engine.backend must be one of 'auto', 'tensorflow', 'native', 'wasm', 'cpu', received "wsam"; did you mean 'wasm'?`,
     ]);
   });
 

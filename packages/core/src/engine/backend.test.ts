@@ -1,6 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EngineError, getEngineInfo, initEngine, shutdownEngine } from './backend.ts';
+
+// The native engine as it answers on a machine without libdnnl: this file tests the ladder below it (wasm,
+// cpu) and the skip line. engine-native's own tests start the real one.
+const NO_LIBDNNL = 'libdnnl not found: apt-get install libdnnl-dev, then npm rebuild @vgglab/engine-native';
+vi.mock('@vgglab/engine-native', () => ({ startNativeEngine: () => ({ ok: false, why: NO_LIBDNNL }) }));
 
 // vitest isolates test files, so this file owns the engine state it sees.
 const savedEnv = { backend: process.env.VGGLAB_BACKEND, threads: process.env.VGGLAB_THREADS };
@@ -34,13 +39,17 @@ describe('the backend ladder', () => {
   it('rejects an unknown backend name and a bad thread count, quoting the value', async () => {
     process.env.VGGLAB_BACKEND = 'gpu';
     await expect(initEngine({ log: () => {} })).rejects.toThrow(
-      "VGGLAB_BACKEND must be one of auto, tensorflow, wasm, cpu; received 'gpu'",
+      "VGGLAB_BACKEND must be one of auto, tensorflow, native, wasm, cpu; received 'gpu'",
     );
     delete process.env.VGGLAB_BACKEND;
     await expect(initEngine({ threads: 0, log: () => {} })).rejects.toThrow(
-      'threads option must be an integer from 1 to 8; received 0',
+      'threads option must be an integer from 1 to 64; received 0',
+    );
+    await expect(initEngine({ backend: 'wasm', threads: 9, log: () => {} })).rejects.toThrow(
+      "backend 'wasm' requested by the backend option but the wasm backend failed to start: wasm runs at most 8 threads (XNNPACK's pool); 9 requested",
     );
   });
+
 
   it('auto picks wasm here (no native package), says why once, and is idempotent', async () => {
     const lines: string[] = [];
@@ -58,6 +67,17 @@ describe('the backend ladder', () => {
     expect(again).toBe(info);
     expect(lines).toHaveLength(1);
     expect(getEngineInfo()).toBe(info);
+  });
+
+  it('says why native was skipped, in one line ending with what to do, and refuses it when asked for', async () => {
+    const info = await initEngine({ log: () => {} });
+    expect(info.backend).toBe('wasm');
+    expect(info.reason).toContain(`; native: ${NO_LIBDNNL}; wasm`);
+    await expect(initEngine({ backend: 'native', log: () => {} })).rejects.toThrow(
+      `backend 'native' requested by the backend option but ${NO_LIBDNNL}`,
+    );
+    process.env.VGGLAB_BACKEND = 'native';
+    await expect(initEngine({ log: () => {} })).rejects.toThrow(`backend 'native' requested by VGGLAB_BACKEND but ${NO_LIBDNNL}`);
   });
 
   it('VGGLAB_BACKEND overrides the option; asking for another backend later switches and logs it', async () => {

@@ -1,7 +1,8 @@
 /**
- * The backend ladder: native `tensorflow` (tfjs-node-gpu, then tfjs-node) > `wasm` > `cpu`.
- * `initEngine` picks one, says why (once), registers vgglab's training kernels, and turns on wasm threads
- * where that is safe. Call it once at start, before the first tensor op.
+ * The backend ladder: `tensorflow` (tfjs-node-gpu, then tfjs-node: libtensorflow) > `native` (vgglab's
+ * oneDNN engine, @vgglab/engine-native, reached through native.ts) > `wasm` > `cpu`.
+ * `initEngine` picks one, says why (once, naming every rung it skipped and why), registers vgglab's training
+ * kernels, and sets the threads. Call it once at start, before the first tensor op.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,18 +10,20 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
+import { startNativeRung } from './native.ts';
 import { registerTrainingKernels } from './training-kernels.ts';
 import { installThreadsShim, threadsShimVersionProblem, type ThreadsShim } from './wasm-threads.ts';
 
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export type BackendName = 'tensorflow' | 'native' | 'wasm' | 'cpu';
 export type BackendRequest = 'auto' | BackendName;
 
 export interface EngineOptions {
   /** Defaults to 'auto' (the ladder). The environment variable VGGLAB_BACKEND overrides it. */
   backend?: BackendRequest;
   /**
-   * wasm threads. Defaults to the machine's logical cores (at most 8), or 1 under vitest (VITEST set) so
-   * test workers do not compete for cores. The environment variable VGGLAB_THREADS overrides it.
+   * Compute threads of `native` and `wasm`. Defaults to the machine's logical cores (wasm: at most 8), or 1
+   * under vitest (VITEST set) so test workers do not compete for cores. The environment variable
+   * VGGLAB_THREADS overrides it.
    */
   threads?: number;
   /** Where the one "backend chosen" line and warnings go. Defaults to console.error (stderr). */
@@ -34,7 +37,7 @@ export interface EngineOptions {
 
 export interface EngineInfo {
   backend: BackendName;
-  /** Threads the backend computes with (wasm: XNNPACK's pool as reported by tfjs; cpu: 1; native: cores). */
+  /** Threads the backend computes with (wasm: XNNPACK's pool as reported by tfjs; native: oneDNN's; cpu: 1; tensorflow: cores). */
   threads: number;
   /** Why this backend (and thread count) was chosen, in one sentence. */
   reason: string;
@@ -42,12 +45,14 @@ export interface EngineInfo {
   tfjsVersion: string;
 }
 
-const BACKENDS: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+const BACKENDS: readonly BackendName[] = ['tensorflow', 'native', 'wasm', 'cpu'];
 const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
 /** XNNPACK's pthread pool is pre-created with 8 workers; more would need workers created after start-up. */
 const MAX_WASM_THREADS = 8;
 /** Start-up of the threaded wasm build normally takes well under a second; this is for a stalled one. */
 const DEFAULT_THREADS_STARTUP_TIMEOUT_MS = 30_000;
+/** The spec schema's bound on engine.threads. */
+const MAX_THREADS = 64;
 
 const require = createRequire(import.meta.url);
 
@@ -72,15 +77,15 @@ function parseRequest(value: string, source: string): BackendRequest {
 
 function parseThreads(value: unknown, source: string): number {
   const n = typeof value === 'string' ? Number(value.trim()) : value;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_WASM_THREADS) {
-    throw new EngineError(`${source} must be an integer from 1 to ${MAX_WASM_THREADS}; received ${JSON.stringify(value)}`);
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_THREADS) {
+    throw new EngineError(`${source} must be an integer from 1 to ${MAX_THREADS}; received ${JSON.stringify(value)}`);
   }
   return n;
 }
 
-function defaultThreads(): number {
+function defaultThreads(cap: number): number {
   if (process.env.VITEST) return 1;
-  return Math.min(MAX_WASM_THREADS, Math.max(1, os.availableParallelism?.() ?? os.cpus().length));
+  return Math.min(cap, Math.max(1, os.availableParallelism?.() ?? os.cpus().length));
 }
 
 /** The engine state after `initEngine`, or undefined before. */
@@ -131,7 +136,9 @@ async function start(options: EngineOptions): Promise<EngineInfo> {
           `wasm already started with ${wasmThreads} thread(s); ${threadsRequest} requested. The thread pool is fixed at start: set VGGLAB_THREADS (or the threads option) before the first initEngine call`,
         );
       }
-      return current;
+      // native's thread count can change at any time: a different one is a restart of the same rung.
+      const nativeThreadsChange = current.backend === 'native' && threadsRequest !== undefined && threadsRequest !== current.threads;
+      if (!nativeThreadsChange) return current;
     }
   }
 
@@ -139,11 +146,11 @@ async function start(options: EngineOptions): Promise<EngineInfo> {
   silenceCpuNodeBanner();
   const previous = current;
   const startupTimeoutMs = options.threadsStartupTimeoutMs ?? DEFAULT_THREADS_STARTUP_TIMEOUT_MS;
-  const info = await choose(request, requestSource, { threads: threadsRequest, startupTimeoutMs }, log);
+  const info = await choose(request, requestSource, threadsRequest, startupTimeoutMs, log);
   current = info;
   log(
     `vgglab engine: ${previous ? `switched from ${previous.backend} to ` : ''}backend ${info.backend}` +
-      `${info.backend === 'wasm' ? ` (${info.threads} thread${info.threads === 1 ? '' : 's'})` : ''}: ${info.reason}`,
+      `${info.backend === 'wasm' || info.backend === 'native' ? ` (${info.threads} thread${info.threads === 1 ? '' : 's'})` : ''}: ${info.reason}`,
   );
   return info;
 }
@@ -151,7 +158,8 @@ async function start(options: EngineOptions): Promise<EngineInfo> {
 async function choose(
   request: BackendRequest,
   requestSource: string,
-  wasm: { threads: number | undefined; startupTimeoutMs: number },
+  threadsRequest: number | undefined,
+  wasmStartupTimeoutMs: number,
   log: (line: string) => void,
 ): Promise<EngineInfo> {
   const tfjsVersion = tf.version_core;
@@ -172,12 +180,26 @@ async function choose(
         `backend 'tensorflow' ${requestSource || 'requested'} but ${native.why}; install @tensorflow/tfjs-node (or -gpu) 4.22.0, or use wasm`,
       );
     }
-    notes.push(native.why);
+    notes.push(`tensorflow: ${native.why}`);
+  }
+
+  if (request === 'auto' || request === 'native') {
+    const started = await startNativeRung(threadsRequest ?? defaultThreads(MAX_THREADS));
+    if (started.ok) {
+      return {
+        backend: 'native',
+        threads: started.threads,
+        reason: `${started.detail}${requestSource ? `, ${requestSource}` : `${notes.length ? ` (${notes.join('; ')})` : ''}, the fastest available`}`,
+        tfjsVersion,
+      };
+    }
+    if (request === 'native') throw new EngineError(`backend 'native' ${requestSource || 'requested'} but ${started.why}`);
+    notes.push(`native: ${started.why}`);
   }
 
   if (request === 'auto' || request === 'wasm') {
     try {
-      const threads = await startWasm(wasm.threads, wasm.startupTimeoutMs, log);
+      const threads = await startWasm(threadsRequest, wasmStartupTimeoutMs, log);
       const why = request === 'wasm' ? requestSource : `${notes.join('; ')}; wasm (XNNPACK, SIMD) is the fastest available`;
       return { backend: 'wasm', threads, reason: why, tfjsVersion };
     } catch (error) {
@@ -254,7 +276,10 @@ async function startWasm(
   if (wasmShutDown) {
     throw new EngineError('it was shut down in this process (shutdownEngine) and tfjs cannot start it again');
   }
-  const threads = threadsRequest ?? defaultThreads();
+  if (threadsRequest !== undefined && threadsRequest > MAX_WASM_THREADS) {
+    throw new EngineError(`wasm runs at most ${MAX_WASM_THREADS} threads (XNNPACK's pool); ${threadsRequest} requested`);
+  }
+  const threads = threadsRequest ?? defaultThreads(MAX_WASM_THREADS);
   // Local binaries only: no network, whatever the platform's fetch would do.
   tfwasm.setWasmPaths(wasmDistDir());
   const threaded = threads > 1 && (await startThreadedWasm(threads, startupTimeoutMs, log));

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { coreOptimizersPlugin } from '../optim/plugin.ts';
@@ -10,6 +11,7 @@ import {
   WASM_MEMORY_LIMIT_BYTES,
   assertFits,
   estimateTrainingMemory,
+  formatBytes,
   optimizerMemoryOf,
   profileModel,
   type ModelMemoryProfile,
@@ -96,12 +98,28 @@ describe('estimateTrainingMemory', () => {
     const message = (error as CapacityError).message;
     expect(message).toMatch(/^training at batch 32 with adam on wasm needs about \d+\.\d\d GB \(weights 537 MB, gradients 537 MB, optimizer state 1\.07 GB \(2 slots\), optimizer update 1\.23 GB,/);
     expect(message).toContain("more than wasm's 32-bit limit of 4.29 GB");
-    expect(message).toContain('use the native backend (npm install @tensorflow/tfjs-node');
+    expect(message).toContain('use the native backend (apt-get install libdnnl-dev, then npm rebuild @vgglab/engine-native; VGGLAB_BACKEND=native)');
     expect(message).toContain('a smaller batch alone is not enough');
     expect(message).toMatch(/freeze the feature layers \(freeze: features; trainable parameters 134\.3M -> 119\.6M/);
     expect(message).toMatch(/use a pooled head \(global average pooling \+ a 512x5 classifier instead of 119\.6M head parameters: [\d.]+ GB; fits at batch \d+ or less\)/);
     expect(message).toMatch(/use sgd without momentum \(no optimizer state instead of 1\.07 GB for adam's 2 slots: [\d.]+ GB; fits at batch \d+ or less\)/);
     expect((error as CapacityError).estimate).toEqual(estimate);
+  });
+
+  it("native is limited by the machine's memory, not 4 GB: the full recipe fits a big machine and is refused on a small one", () => {
+    const request = { model: vgg16Profile(5), batchSize: 32, optimizer: create('adam'), backend: 'native' as const };
+    expect(estimateTrainingMemory(request).limitBytes).toBe(os.totalmem());
+    const big = estimateTrainingMemory({ ...request, limitBytes: 16 * 1024 ** 3 });
+    expect(big.fits).toBe(true);
+    expect(big.bytes).toBeGreaterThan(WASM_MEMORY_LIMIT_BYTES); // what wasm refuses
+    expect(big.breakdown.overhead).toBe(0); // no wasm allocator factor: native tensors are plain JS arrays
+    expect(big.message).toMatch(/^training at batch 32 with adam on native needs about \d+\.\d\d GB \(.*\): fits within native's limit of 17\.18 GB$/);
+    const small = { ...request, limitBytes: 6 * 1024 ** 3 };
+    expect(() => assertFits(small)).toThrow(CapacityError);
+    const refused = estimateTrainingMemory(small);
+    expect(refused.message).toContain(`on native needs about ${formatBytes(refused.bytes)}`);
+    expect(refused.message).toContain("more than native's limit of 6.44 GB. To make it fit: reduce the batch size to");
+    expect(refused.message).not.toContain('use the native backend');
   });
 
   it('agrees with what was measured for full vgg16 on wasm (see WASM_ALLOCATOR_OVERHEAD)', () => {

@@ -76,7 +76,7 @@ export interface TrainingMemoryRequest {
    */
   optimizer: Parameters<typeof optimizerMemoryOf>[0];
   backend: BackendName;
-  /** Overrides the backend's limit (bytes); defaults: wasm 4 GiB, cpu/tensorflow the machine's total memory. */
+  /** Overrides the backend's limit (bytes); defaults: wasm 4 GiB, native/cpu/tensorflow the machine's total memory. */
   limitBytes?: number;
 }
 
@@ -318,7 +318,7 @@ function adviseFit(
   if (backend === 'wasm') {
     const machine = os.totalmem();
     advice.push(
-      `use the native backend (npm install @tensorflow/tfjs-node, or @tensorflow/tfjs-node-gpu with CUDA; VGGLAB_BACKEND=tensorflow), which is limited by this machine's ${formatBytes(machine)} instead of wasm's ${formatBytes(WASM_MEMORY_LIMIT_BYTES)} (${verdict(p, 'tensorflow', machine)})`,
+      `use the native backend (apt-get install libdnnl-dev, then npm rebuild @vgglab/engine-native; VGGLAB_BACKEND=native), which is limited by this machine's ${formatBytes(machine)} instead of wasm's ${formatBytes(WASM_MEMORY_LIMIT_BYTES)} (${verdict(p, 'native', machine)})`,
     );
   }
   if (maxBatchSize >= 1) advice.push(`reduce the batch size to ${maxBatchSize} or less (the largest that fits)`);

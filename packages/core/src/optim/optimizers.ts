@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { OptimizerMemorySpec } from '../plugin.ts';
 import { ADAM_DEFAULTS, ADAMW_DEFAULTS, RMSPROP_DEFAULTS, SGD_DEFAULTS } from './defaults.ts';
 import type { AdamOptions, RmspropOptions, SgdOptions } from './schemas.ts';
+import { adamScalars, backendHasKernel, FUSED_UPDATE_KERNELS, rmspropScalars, sgdScalars, type FusedUpdate } from './fused.ts';
 import { flagsOn, pipe, set, TorchStyleOptimizer, weightedSum, type VariableState } from './torch-style.ts';
 /**
  * torch.optim.SGD:
@@ -43,17 +44,30 @@ export class TorchSgd extends TorchStyleOptimizer {
     };
   }
   protected update(p: tf.Variable, grad: tf.Tensor, state: VariableState): void {
-    const { momentum, dampening, nesterov, weightDecay } = this.options;
-    const g = weightDecay !== 0 ? weightedSum(grad, 1, p, weightDecay) : grad;
+    const { nesterov, weightDecay } = this.options;
+    const [lr, momentum, oneMinusDampening, l2] = sgdScalars(this.lr, this.options);
+    const g = weightDecay !== 0 ? weightedSum(grad, 1, p, l2) : grad;
     let direction = g;
     if (momentum !== 0) {
       const { variable: buf, fresh } = this.slot(state, 'momentum', () => g); // shares g's data, no copy
-      if (!fresh) set(buf, weightedSum(buf, momentum, g, 1 - dampening));
+      if (!fresh) set(buf, weightedSum(buf, momentum, g, oneMinusDampening));
       direction = nesterov ? weightedSum(g, 1, buf, momentum) : buf;
     }
-    set(p, pipe(direction, (t) => t.mul(this.lr), (t) => p.sub(t)));
+    set(p, pipe(direction, (t) => t.mul(lr), (t) => p.sub(t)));
     if (direction !== g && direction !== (state.slots.get('momentum') as tf.Tensor)) direction.dispose();
     if (g !== grad) g.dispose();
+  }
+  protected override fusedUpdate(p: tf.Variable, grad: tf.Tensor, state: VariableState): FusedUpdate | undefined {
+    if (!backendHasKernel(FUSED_UPDATE_KERNELS.sgd)) return undefined;
+    const fresh = this.options.momentum !== 0 && !state.slots.has('momentum');
+    // A fresh buffer starts as the gradient: the kernel writes it (`fresh`) instead of sharing g's data.
+    const slots = this.options.momentum !== 0 ? this.zeroSlots(state, p, ['momentum']) : [];
+    return {
+      kernelName: FUSED_UPDATE_KERNELS.sgd,
+      inputs: { param: p, grad, ...(slots[0] ? { momentum: slots[0] } : {}) },
+      attrs: { scalars: sgdScalars(this.lr, this.options), fresh, nesterov: this.options.nesterov },
+      targets: [p, ...slots],
+    };
   }
   /** Options a saved config restores (fromConfig, in torch-style.ts). */
   static readonly optionDefaults = SGD_DEFAULTS;
@@ -96,17 +110,22 @@ export class TorchAdam extends TorchStyleOptimizer {
     };
   }
   protected update(p: tf.Variable, grad: tf.Tensor, state: VariableState): void {
-    const { beta1, beta2, epsilon, weightDecay, amsgrad } = this.options;
-    const t = state.step;
+    const { weightDecay, amsgrad } = this.options;
+    const [decay, l2, beta1, oneMinusBeta1, beta2, oneMinusBeta2, sqrtBiasCorrection2, epsilon, stepSize] = adamScalars(
+      this.lr,
+      this.options,
+      state.step,
+      this.decoupled,
+    );
     let g = grad;
     if (weightDecay !== 0) {
-      if (this.decoupled) set(p, p.mul(1 - this.lr * weightDecay));
-      else g = weightedSum(grad, 1, p, weightDecay);
+      if (this.decoupled) set(p, p.mul(decay));
+      else g = weightedSum(grad, 1, p, l2);
     }
     const m = this.slot(state, 'm', () => tf.zerosLike(p)).variable;
     const v = this.slot(state, 'v', () => tf.zerosLike(p)).variable;
-    set(m, weightedSum(m, beta1, g, 1 - beta1));
-    const scaledG2 = pipe(g, (x) => x.square(), (x) => x.mul(1 - beta2));
+    set(m, weightedSum(m, beta1, g, oneMinusBeta1));
+    const scaledG2 = pipe(g, (x) => x.square(), (x) => x.mul(oneMinusBeta2));
     if (g !== grad) g.dispose();
     set(v, weightedSum(v, beta2, scaledG2, 1));
     scaledG2.dispose();
@@ -116,20 +135,28 @@ export class TorchAdam extends TorchStyleOptimizer {
       set(vmax, tf.maximum(vmax, v));
       second = vmax;
     }
-    const biasCorrection1 = 1 - beta1 ** t;
-    const biasCorrection2 = 1 - beta2 ** t;
     set(
       p,
       pipe(
         second,
         (x) => x.sqrt(),
-        (x) => x.div(Math.sqrt(biasCorrection2)),
+        (x) => x.div(sqrtBiasCorrection2),
         (x) => x.add(epsilon), // denom
         (x) => m.div(x),
-        (x) => x.mul(this.lr / biasCorrection1),
+        (x) => x.mul(stepSize),
         (x) => p.sub(x),
       ),
     );
+  }
+  protected override fusedUpdate(p: tf.Variable, grad: tf.Tensor, state: VariableState): FusedUpdate | undefined {
+    if (!backendHasKernel(FUSED_UPDATE_KERNELS.adam)) return undefined;
+    const [m, v, vmax] = this.zeroSlots(state, p, this.options.amsgrad ? ['m', 'v', 'vmax'] : ['m', 'v']);
+    return {
+      kernelName: FUSED_UPDATE_KERNELS.adam,
+      inputs: { param: p, grad, m: m!, v: v!, ...(vmax ? { vmax } : {}) },
+      attrs: { scalars: adamScalars(this.lr, this.options, state.step, this.decoupled) },
+      targets: [p, m!, v!, ...(vmax ? [vmax] : [])],
+    };
   }
   /** Options a saved config restores (fromConfig, in torch-style.ts); `decoupled` travels beside them. */
   static readonly optionDefaults = ADAM_DEFAULTS;
@@ -170,16 +197,17 @@ export class TorchRmsprop extends TorchStyleOptimizer {
     };
   }
   protected update(p: tf.Variable, grad: tf.Tensor, state: VariableState): void {
-    const { alpha, epsilon, momentum, centered, weightDecay } = this.options;
-    const g = weightDecay !== 0 ? weightedSum(grad, 1, p, weightDecay) : grad;
+    const { centered, weightDecay } = this.options;
+    const [lr, alpha, oneMinusAlpha, epsilon, momentum, l2] = rmspropScalars(this.lr, this.options);
+    const g = weightDecay !== 0 ? weightedSum(grad, 1, p, l2) : grad;
     const s = this.slot(state, 'square_avg', () => tf.zerosLike(p)).variable;
-    const scaledG2 = pipe(g, (x) => x.square(), (x) => x.mul(1 - alpha));
+    const scaledG2 = pipe(g, (x) => x.square(), (x) => x.mul(oneMinusAlpha));
     set(s, weightedSum(s, alpha, scaledG2, 1));
     scaledG2.dispose();
     let avg: tf.Tensor;
     if (centered) {
       const a = this.slot(state, 'grad_avg', () => tf.zerosLike(p)).variable;
-      set(a, weightedSum(a, alpha, g, 1 - alpha));
+      set(a, weightedSum(a, alpha, g, oneMinusAlpha));
       avg = pipe(
         a,
         (x) => x.square(),
@@ -199,12 +227,23 @@ export class TorchRmsprop extends TorchStyleOptimizer {
       const step = g.div(avg);
       set(b, weightedSum(b, momentum, step, 1));
       step.dispose();
-      set(p, pipe(b, (x) => x.mul(this.lr), (x) => p.sub(x)));
+      set(p, pipe(b, (x) => x.mul(lr), (x) => p.sub(x)));
     } else {
-      set(p, pipe(g, (x) => x.div(avg), (x) => x.mul(this.lr), (x) => p.sub(x)));
+      set(p, pipe(g, (x) => x.div(avg), (x) => x.mul(lr), (x) => p.sub(x)));
     }
     avg.dispose();
     if (g !== grad) g.dispose();
+  }
+  protected override fusedUpdate(p: tf.Variable, grad: tf.Tensor, state: VariableState): FusedUpdate | undefined {
+    if (!backendHasKernel(FUSED_UPDATE_KERNELS.rmsprop)) return undefined;
+    const names = ['square_avg', ...(this.options.centered ? ['grad_avg'] : []), ...(this.options.momentum > 0 ? ['momentum'] : [])];
+    const slots = this.zeroSlots(state, p, names);
+    return {
+      kernelName: FUSED_UPDATE_KERNELS.rmsprop,
+      inputs: { param: p, grad, ...Object.fromEntries(names.map((name, i) => [name, slots[i]!])) },
+      attrs: { scalars: rmspropScalars(this.lr, this.options) },
+      targets: [p, ...slots],
+    };
   }
   /** Options a saved config restores (fromConfig, in torch-style.ts). */
   static readonly optionDefaults = RMSPROP_DEFAULTS;

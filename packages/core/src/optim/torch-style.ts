@@ -7,6 +7,8 @@
  * The updates are plain tf ops in a tidy. A fused JS loop over the raw float32 data (wasm heap views) was
  * tried and measured on wasm, interleaved, 0.78M parameters: Adam 8.9 ms per step fused vs 8.5 ms in ops,
  * RMSprop 8.2 vs 5.9, SGD 6.2 vs 4.0: wasm's SIMD elementwise ops are already as fast, so it was dropped.
+ * A backend may still run a whole update in one native pass (the native engine does): see fused.ts; the
+ * optimizer then calls that kernel instead, with the same scalars, and gets the same float32 result.
  *
  * State is per variable, created on the variable's first step (as PyTorch's lazily created state), and kept
  * by variable name. `getWeights()` returns `iter` followed by `<variable>/<slot>` tensors (including
@@ -14,6 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { OptimizerMemorySpec, ScheduledOptimizer } from '../plugin.ts';
+import { runFusedUpdate, type FusedUpdate } from './fused.ts';
 
 type NamedTensor = { name: string; tensor: tf.Tensor };
 type Gradients = tf.NamedTensorMap | NamedTensor[];
@@ -126,6 +129,19 @@ export abstract class TorchStyleOptimizer extends tf.Optimizer implements Schedu
    */
   protected abstract update(variable: tf.Variable, grad: tf.Tensor, state: VariableState): void;
 
+  /**
+   * The same step as one call of a fused kernel of the active backend (fused.ts), or undefined when the
+   * backend has none: then `update` runs. Creates the slots the step needs.
+   */
+  protected fusedUpdate(_variable: tf.Variable, _grad: tf.Tensor, _state: VariableState): FusedUpdate | undefined {
+    return undefined;
+  }
+
+  /** The slots `names`, created as zeros like `p` when missing (in a tidy: only the variables are kept). */
+  protected zeroSlots(state: VariableState, p: tf.Tensor, names: readonly string[]): tf.Variable[] {
+    return tf.tidy(() => names.map((name) => this.slot(state, name, () => tf.zerosLike(p)).variable));
+  }
+
   /** The slot `name`, created from `initial()` (kept: a tf.Variable outlives the tidy) when missing. */
   protected slot(state: VariableState, name: string, initial: () => tf.Tensor): { variable: tf.Variable; fresh: boolean } {
     const found = state.slots.get(name);
@@ -151,6 +167,11 @@ export abstract class TorchStyleOptimizer extends tf.Optimizer implements Schedu
         this.states.set(name, state);
       }
       state.step += 1;
+      const fused = this.fusedUpdate(variable, grad, state);
+      if (fused) {
+        runFusedUpdate(fused);
+        continue;
+      }
       // One tidy per variable: the update's temporaries (at most four weight-sized tensors) exist for one
       // variable at a time, not for the whole model at once (tfjs's Adam holds ~11 per weight of all of them).
       tf.tidy(() => this.update(variable, grad, state));
