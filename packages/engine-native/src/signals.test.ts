@@ -29,7 +29,7 @@ describeNative('signals during oneDNN calls', () => {
           if (garbage.length !== 200) throw new Error('unreachable');
         }
       }
-      console.log('ok', c[0]);`;
+      process.stdout.write('ok ' + c[0]);`;
     const result = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=500', '-e', script], { encoding: 'utf8', timeout: 60_000 });
     fs.rmSync(dir, { recursive: true, force: true });
     expect(result.stderr).toBe('');
