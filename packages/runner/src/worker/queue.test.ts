@@ -85,7 +85,7 @@ describe('sweeps on the queue, workers on many machines', () => {
     const submitted = await vgglab(['exp', file, '--queue', '--redis', r.url], dir);
     expect(submitted.output).toContain('3 points, 3 added to the queue, 0 already there');
     const workers = ['a', 'b', 'c'].map((n) => worker(dir, n, server, r.url));
-    const victim = await holderOf(server, 'optimizer.lr=0.02', workers);
+    const victim = await holderOf(server, 'lr 0.02', workers);
     victim.signal('SIGKILL');
     await waitUntil('the sweep to finish', () => sweepDone(server, 'fleet', 3), [...workers, server.proc]);
     const runs = expectLikeReference(server);
@@ -101,7 +101,7 @@ describe('sweeps on the queue, workers on many machines', () => {
     const file = sweepYaml(dir, 'fleet', ['sweep:', '  optimizer.lr: [0.02]']);
     await vgglab(['exp', file, '--queue', '--redis', r.url], dir);
     const first = worker(dir, 'a', server, r.url);
-    await holderOf(server, 'optimizer.lr=0.02', [first]);
+    await holderOf(server, 'lr 0.02', [first]);
     first.signal('SIGSTOP');
     const second = worker(dir, 'b', server, r.url);
     // The job comes back when the frozen worker's lock expires; the second worker starts attempt 2.
@@ -131,7 +131,7 @@ describe('sweeps on the queue, workers on many machines', () => {
     const file = sweepYaml(dir, 'fleet', SWEEP);
     await vgglab(['exp', file, '--queue', '--redis', r.url], dir);
     const workers = ['a', 'b'].map((n) => worker(dir, n, server, r.url));
-    await holderOf(server, 'optimizer.lr=0.01', workers).catch(() => holderOf(server, 'optimizer.lr=0.02', workers));
+    await holderOf(server, 'lr 0.01', workers).catch(() => holderOf(server, 'lr 0.02', workers));
     await r.restart();
     await server.restart();
     await waitUntil('the sweep to finish', () => sweepDone(server, 'fleet', 3), [...workers, server.proc]);
@@ -147,10 +147,10 @@ describe('sweeps on the queue, workers on many machines', () => {
     const again = await vgglab(['exp', file, '--queue', '--redis', r.url], dir);
     expect(again.output).toContain('3 points, 0 added to the queue, 3 already there');
     const first = worker(dir, 'a', server, r.url);
-    await holderOf(server, 'optimizer.lr=0.01', [first]);
+    await holderOf(server, 'lr 0.01', [first]);
     first.signal('SIGTERM');
     expect((await first.exited).code).toBe(0);
-    const handedBack = (await queueOf(server)).sweeps[0]!.jobs.find((j) => j.label === 'optimizer.lr=0.01')!;
+    const handedBack = (await queueOf(server)).sweeps[0]!.jobs.find((j) => j.label === 'lr 0.01')!;
     expect(handedBack).toMatchObject({ state: 'waiting', attemptsMade: 0 });
     expect(pointRun(storeRuns(server.dbFile), 'optimizer.lr', 0.01).run.status).toBe('killed');
     const second = worker(dir, 'b', server, r.url);
@@ -174,7 +174,7 @@ describe('sweeps on the queue, workers on many machines', () => {
     }, workers);
     const jobs = (await queueOf(server)).sweeps[0]!.jobs;
     const failed = jobs.find((j) => j.state === 'failed')!;
-    expect(failed).toMatchObject({ label: 'data.options.failAtBatch=2', attemptsMade: 2, attempts: 2 });
+    expect(failed).toMatchObject({ label: 'failAtBatch 2', attemptsMade: 2, attempts: 2 });
     expect(failed.error).toMatch(/failAtBatch 2 reached/);
     const runs = storeRuns(server.dbFile);
     expect(pointRun(runs, 'data.options.failAtBatch', 2).run).toMatchObject({ status: 'failed', attempt: 2 });

@@ -3,12 +3,11 @@
  * pull. A point's job id comes from its spec hash: submitting again adds nothing, finished points are not run again.
  */
 import * as path from 'node:path';
-import type { Registry } from '@vgglab/core';
+import { sweepPointName, type Registry } from '@vgglab/core';
 import { REDIS_ENV_VAR, submitPoints, type SubmitResult, type SweepPointJob } from '@vgglab/queue';
 import { UsageError } from '../errors.ts';
 import type { Output } from '../loop/progress.ts';
 import { loadExperiment } from '../sweep/experiment.ts';
-import { sweepLabel } from '../sweep/plan.ts';
 
 /** The Redis URL: `--redis`, else VGGLAB_REDIS_URL. */
 export function redisUrlOf(flag: string | undefined, env: NodeJS.ProcessEnv, command: string): string {
@@ -34,7 +33,9 @@ export async function submitSweep(opts: SubmitSweepOptions): Promise<SubmitResul
   const jobs: SweepPointJob[] = points.map((point) => ({
     experiment: point.spec.name,
     specHash: point.hash,
-    label: sweepLabel(point.values) || point.spec.name,
+    // The queue card and the worker's log lines name a point as its run is named (`vgg16_bn · sgd 0.02`); a sweep
+    // whose keys take one value each is named by all of them.
+    label: point.name || sweepPointName(point.values, Object.keys(point.values)) || point.spec.name,
     name: point.name,
     command: opts.command ?? null,
     overrides: opts.overrides,
