@@ -7,16 +7,13 @@
  * Screenshots go to packages/dashboard/e2e-output/ (gitignored; the ones in docs/screenshots/ are copies).
  * Without /usr/bin/chromium (or VGGLAB_CHROMIUM) the tests fail under CI=true and are skipped otherwise.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import type { FastifyInstance } from 'fastify';
+import { describe, expect } from 'vitest';
+import type { Page } from 'playwright-core';
 import { openStore } from '@vgglab/store';
-import { createServer } from './server/create.ts';
-import { browserIt, hasChromium, launchChromium, SCREENSHOT_DIR } from './testing/browser.ts';
+import { browserIt, SCREENSHOT_DIR } from './testing/browser.ts';
+import { browserSuite } from './testing/browser-suite.ts';
 import { chartPoint, colorPixels, columnOf, probeChart } from './testing/chart-probe.ts';
-import { makeFixture, type Fixture } from './testing/fixture.ts';
 import { addChartRuns, OPTIMIZERS, SEED_LOG_EVERY, SEEDS, seedLoss } from './testing/fixture-charts.ts';
 import { assignColors, DASH_PATTERNS, preferredColor } from './web/palette.ts';
 
@@ -31,32 +28,14 @@ function nearestLoggedStep(seed: number, x: number): number {
 }
 
 describe('charts in a browser', () => {
-  let fixture: Fixture;
   let ids: Record<string, string>;
-  let app: FastifyInstance;
-  let browser: Browser | undefined;
-  let url: string;
-
-  beforeAll(async () => {
-    if (!hasChromium) return;
-    fixture = makeFixture();
+  const suite = browserSuite((fixture) => {
     ids = addChartRuns(fixture.dbFile).ids;
-    app = await createServer({ dbFile: fixture.dbFile, livePollMs: 200 });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/`;
-    browser = await launchChromium();
-    mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    fixture?.cleanup();
   });
 
   /** Runs `body` on a fresh page (its own localStorage), which must raise no page error; closes it. */
   async function onPage(body: (page: Page) => Promise<void>, viewport = { width: 1440, height: 1600 }): Promise<void> {
-    const page = await browser!.newPage({ viewport });
+    const page = await suite.browser.newPage({ viewport });
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
     try {
@@ -67,13 +46,13 @@ describe('charts in a browser', () => {
     }
   }
 
-  const compareUrl = (names: string[]) => `${url}#/?runs=${names.map((n) => ids[n]).join(',')}`;
+  const compareUrl = (names: string[]) => `${suite.url}#/?runs=${names.map((n) => ids[n]).join(',')}`;
 
   browserIt(
     'draws a point no line reaches as a marker: a 1-epoch run, a failed run with one finite loss, a live run’s first validation point, in the compare and run views',
     () =>
       onPage(async (page) => {
-        await page.goto(url);
+        await page.goto(suite.url);
         const rows = page.getByTestId('run-row');
         await page.getByTestId('search').fill('one-epoch');
         await expect.poll(() => rows.count()).toBe(1);
@@ -99,7 +78,7 @@ describe('charts in a browser', () => {
         await expect.poll(() => rows.count()).toBe(1);
         await page.getByRole('checkbox', { name: 'compare quickstart-nan' }).check();
         await expect.poll(async () => (await probeChart(page, 'chart-train/loss'))?.markers).toBe(1);
-        expect(await colorPixels(page, 'chart-train/loss', preferredColor(fixture.ids['quickstart-nan']))).toBeGreaterThan(20);
+        expect(await colorPixels(page, 'chart-train/loss', preferredColor(suite.fixture.ids['quickstart-nan']))).toBeGreaterThan(20);
 
         // A running run without validation yet: its first val point, logged now, appears live as a marker.
         await page.getByRole('button', { name: 'clear' }).click();
@@ -109,7 +88,7 @@ describe('charts in a browser', () => {
         await page.getByTestId('chart-train/loss').waitFor();
         await page.locator('.live.on').waitFor();
         expect(await page.getByTestId('chart-val/accuracy').count()).toBe(0);
-        const writer = openStore(fixture.dbFile);
+        const writer = openStore(suite.fixture.dbFile);
         try {
           writer.logBatch(ids['live-first-val'], { metrics: [{ key: 'val/accuracy', value: 0.41, step: 50, epoch: 1 }] });
         } finally {

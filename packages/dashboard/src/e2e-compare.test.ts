@@ -7,14 +7,12 @@
  * docs/screenshots/ when the page changes). Without /usr/bin/chromium the tests fail under CI=true and are skipped
  * otherwise.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import type { FastifyInstance } from 'fastify';
+import { describe, expect } from 'vitest';
+import type { Page } from 'playwright-core';
 import { openStore, type RunListQuery } from '@vgglab/store';
-import { createServer } from './server/create.ts';
-import { browserIt, hasChromium, launchChromium, SCREENSHOT_DIR } from './testing/browser.ts';
+import { browserIt, SCREENSHOT_DIR } from './testing/browser.ts';
+import { browserSuite, openPage } from './testing/browser-suite.ts';
 import {
   addCompareRuns,
   addLrSweep,
@@ -24,7 +22,6 @@ import {
   SWEEP_EXPERIMENT,
   type CompareFixture,
 } from './testing/compare-fixture.ts';
-import { makeFixture, type Fixture } from './testing/fixture.ts';
 import { brushFilters, parseBrush } from './wire/brush.ts';
 
 /** The store as the oracle: a run list query on a connection of its own. */
@@ -52,46 +49,20 @@ async function screenshotPage(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SCREENSHOT_DIR, name), fullPage: true });
 }
 
-/** A new page that records its errors. */
-async function open(browser: Browser, url: string, width = 1440): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage({ viewport: { width, height: 1000 } });
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  await page.goto(url);
-  return { page, errors };
-}
-
 describe('the comparison in a browser', () => {
-  let fixture: Fixture;
   let runs: CompareFixture;
   let lrSweep: { id: string; lr: number }[];
-  let app: FastifyInstance;
-  let browser: Browser | undefined;
-  let url: string;
-
-  beforeAll(async () => {
-    if (!hasChromium) return;
-    fixture = makeFixture();
+  // On loopback, as `vgglab serve` starts it: the page may edit.
+  const suite = browserSuite((fixture) => {
     runs = addCompareRuns(fixture);
     lrSweep = addLrSweep(fixture, 30);
-    // On loopback, as `vgglab serve` starts it: the page may edit.
-    app = await createServer({ dbFile: fixture.dbFile, livePollMs: 200, loopbackOnly: true });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/`;
-    browser = await launchChromium();
-    mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    fixture?.cleanup();
+    return { loopbackOnly: true };
   });
 
   browserIt(
     'names sweep runs by their varying values, compares every run of the filter, highlights each metric’s best run and scales the bars to the runs shown',
     async () => {
-      const { page, errors } = await open(browser!, url);
+      const { page, errors } = await openPage(suite.browser, suite.url);
       const rows = page.getByTestId('run-row');
       await page.getByTestId('filter-experiment').selectOption(SWEEP_EXPERIMENT);
       await expect.poll(() => rows.count()).toBe(4);
@@ -145,7 +116,7 @@ describe('the comparison in a browser', () => {
   browserIt(
     'shows the chosen columns (any param or metric summary), varying params first, and keeps them after a reload',
     async () => {
-      const { page, errors } = await open(browser!, url);
+      const { page, errors } = await openPage(suite.browser, suite.url);
       await page.getByTestId('filter-experiment').selectOption(LR_SWEEP_EXPERIMENT);
       await expect.poll(() => page.getByTestId('run-count').textContent()).toMatch(/^30 runs/);
       await page.getByTestId('columns-button').click();
@@ -165,7 +136,7 @@ describe('the comparison in a browser', () => {
       await page.keyboard.press('Escape');
       await page.locator('.thead .th', { hasText: 'best val/loss' }).click({ position: { x: 10, y: 10 } });
       await expect.poll(() => page.locator('.thead .th.sorted').textContent()).toContain('best val/loss');
-      const expected = listRuns(fixture.dbFile, { experiment: LR_SWEEP_EXPERIMENT, sortBy: 'metric.min:val/loss', order: 'asc', limit: 3 });
+      const expected = listRuns(suite.fixture.dbFile, { experiment: LR_SWEEP_EXPERIMENT, sortBy: 'metric.min:val/loss', order: 'asc', limit: 3 });
       await expect.poll(async () => (await page.getByTestId('run-row').locator('.name .link').allTextContents()).slice(0, 3)).toEqual(expected.runs.map((r) => r.name));
       await page.reload();
       await expect.poll(headers).toContain('best val/loss');
@@ -180,7 +151,7 @@ describe('the comparison in a browser', () => {
   browserIt(
     'brushing a parallel-coordinates axis filters the table to the runs inside the brush, and ranks the params by importance',
     async () => {
-      const { page, errors } = await open(browser!, url);
+      const { page, errors } = await openPage(suite.browser, suite.url);
       const brushRequests: string[] = [];
       page.on('request', (request) => {
         if (/\/api\/runs\?/.test(request.url()) && request.url().includes('brush=')) brushRequests.push(request.url());
@@ -209,7 +180,7 @@ describe('the comparison in a browser', () => {
       await expect.poll(() => brushRequests.length).toBeGreaterThan(0);
       const brush = parseBrush(new URL(brushRequests.at(-1)!).searchParams.getAll('brush')[0]!);
       expect(brush).toMatchObject({ param: 'optimizer.lr' });
-      const inside = listRuns(fixture.dbFile, { experiment: LR_SWEEP_EXPERIMENT, paramRanges: brushFilters([brush]).paramRanges });
+      const inside = listRuns(suite.fixture.dbFile, { experiment: LR_SWEEP_EXPERIMENT, paramRanges: brushFilters([brush]).paramRanges });
       const expectedIds = lrSweep.filter((r) => r.lr >= (brush as { min: number }).min && r.lr <= (brush as { max: number }).max).map((r) => r.id);
       expect(inside.runs.map((r) => r.id).sort()).toEqual(expectedIds.sort());
       expect(inside.total).toBeGreaterThan(3);
@@ -234,7 +205,7 @@ describe('the comparison in a browser', () => {
   browserIt(
     'shows the spec that ran with the -o override marked, the command line, and the file as written one click away',
     async () => {
-      const { page, errors } = await open(browser!, `${url}#/run/${runs.overridden}`);
+      const { page, errors } = await openPage(suite.browser, `${suite.url}#/run/${runs.overridden}`);
       const spec = page.getByTestId('spec');
       await spec.waitFor();
       expect(await page.getByTestId('spec-command').textContent()).toBe(`$ vgglab exp experiments/quickstart.yaml -o ${OVERRIDES[0]} -o ${OVERRIDES[1]}`);
@@ -257,44 +228,44 @@ describe('the comparison in a browser', () => {
   browserIt(
     'writes a note, a tag, a star and a new name from the run page into the store, and deletes a finished run',
     async () => {
-      const id = fixture.ids['vgg16-adam'];
-      const { page, errors } = await open(browser!, `${url}#/run/${id}`);
+      const id = suite.fixture.ids['vgg16-adam'];
+      const { page, errors } = await openPage(suite.browser, `${suite.url}#/run/${id}`);
       await page.getByTestId('run-edit').waitFor();
       await page.getByTestId('run-note').fill('best of the first sweep; try a longer schedule');
       await page.getByTestId('run-note-save').click();
-      await expect.poll(() => getRun(fixture.dbFile, id)?.note).toBe('best of the first sweep; try a longer schedule');
+      await expect.poll(() => getRun(suite.fixture.dbFile, id)?.note).toBe('best of the first sweep; try a longer schedule');
       await page.getByTestId('run-tag-input').fill('keep=yes');
       await page.getByTestId('run-tag-input').press('Enter');
-      await expect.poll(() => getRun(fixture.dbFile, id)?.tags.keep).toBe('yes');
+      await expect.poll(() => getRun(suite.fixture.dbFile, id)?.tags.keep).toBe('yes');
       await page.getByTestId('run-star').click();
-      await expect.poll(() => getRun(fixture.dbFile, id)?.starred).toBe(true);
+      await expect.poll(() => getRun(suite.fixture.dbFile, id)?.starred).toBe(true);
       await page.getByTestId('run-name-input').fill('vgg16 adam baseline');
       await page.getByTestId('run-rename').click();
-      await expect.poll(() => getRun(fixture.dbFile, id)?.name).toBe('vgg16 adam baseline');
+      await expect.poll(() => getRun(suite.fixture.dbFile, id)?.name).toBe('vgg16 adam baseline');
       await expect.poll(() => page.locator('.run-header h1').textContent()).toContain('vgg16 adam baseline');
       // a tag removed from the page leaves the store
       await page.getByRole('button', { name: 'remove tag sweep' }).click();
-      await expect.poll(() => 'sweep' in (getRun(fixture.dbFile, id)?.tags ?? { sweep: 1 })).toBe(false);
+      await expect.poll(() => 'sweep' in (getRun(suite.fixture.dbFile, id)?.tags ?? { sweep: 1 })).toBe(false);
       await screenshotPage(page, 'run-edit.png');
 
       // The starred filter of the table finds it.
-      await page.goto(url);
+      await page.goto(suite.url);
       await page.getByTestId('filter-starred').click();
       await expect.poll(() => page.getByTestId('run-row').locator('.name .link').allTextContents()).toEqual(['vgg16 adam baseline']);
       // …and unstars it in place
       await page.getByRole('button', { name: 'unstar vgg16 adam baseline' }).click();
-      await expect.poll(() => getRun(fixture.dbFile, id)?.starred).toBe(false);
+      await expect.poll(() => getRun(suite.fixture.dbFile, id)?.starred).toBe(false);
       await expect.poll(() => page.getByRole('button', { name: 'star vgg16 adam baseline', exact: true }).count()).toBe(1);
 
       // Delete a finished run from its page (after confirming): gone from the store and from the table.
-      const doomed = fixture.ids['vgg11-sgd'];
-      await page.goto(`${url}#/run/${doomed}`);
+      const doomed = suite.fixture.ids['vgg11-sgd'];
+      await page.goto(`${suite.url}#/run/${doomed}`);
       page.once('dialog', (dialog) => void dialog.accept());
       await page.getByTestId('run-delete').click();
-      await expect.poll(() => getRun(fixture.dbFile, doomed)).toBeUndefined();
+      await expect.poll(() => getRun(suite.fixture.dbFile, doomed)).toBeUndefined();
       await page.getByTestId('runs-table').waitFor();
       // A running run's delete button is disabled (the store refuses it anyway).
-      await page.goto(`${url}#/run/${fixture.ids['quickstart-live']}`);
+      await page.goto(`${suite.url}#/run/${suite.fixture.ids['quickstart-live']}`);
       expect(await page.getByTestId('run-delete').isDisabled()).toBe(true);
       expect(errors).toEqual([]);
       await page.close();
@@ -305,7 +276,7 @@ describe('the comparison in a browser', () => {
   browserIt(
     'shows the misclassified validation images of a clicked confusion-matrix cell, checkpoint metadata as a table, and system metrics',
     async () => {
-      const { page, errors } = await open(browser!, `${url}#/run/${runs.evaluation.runId}`);
+      const { page, errors } = await openPage(suite.browser, `${suite.url}#/run/${runs.evaluation.runId}`);
       const heatmap = page.getByTestId('heatmap');
       await heatmap.waitFor();
       await heatmap.locator(`.heat-cell[data-true="${MISCLASSIFIED_CELL.true}"][data-predicted="${MISCLASSIFIED_CELL.predicted}"]`).click();

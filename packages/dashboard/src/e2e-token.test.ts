@@ -3,47 +3,26 @@
  * without it; opened once with `?token=`, the address bar loses the token and the page works on its cookie (the
  * run list, a download, the live stream); another browser profile is refused again.
  */
-import { afterAll, beforeAll, describe, expect } from 'vitest';
-import type { Browser } from 'playwright-core';
-import type { FastifyInstance } from 'fastify';
+import { describe, expect } from 'vitest';
 import { openStore } from '@vgglab/store';
-import { createServer } from './server/create.ts';
-import { browserIt, hasChromium, launchChromium } from './testing/browser.ts';
-import { makeFixture, type Fixture } from './testing/fixture.ts';
+import { browserIt } from './testing/browser.ts';
+import { browserSuite } from './testing/browser-suite.ts';
 
 const TOKEN = 'browser-token-0123456789abcdef';
 
 describe('the page behind a token', () => {
-  let fixture: Fixture;
-  let app: FastifyInstance;
-  let browser: Browser | undefined;
-  let base: string;
-
-  beforeAll(async () => {
-    if (!hasChromium) return;
-    fixture = makeFixture();
-    app = await createServer({ dbFile: fixture.dbFile, token: TOKEN, tokenEveryRoute: true, livePollMs: 200 });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/`;
-    browser = await launchChromium();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    fixture?.cleanup();
-  });
+  const suite = browserSuite(() => ({ token: TOKEN, tokenEveryRoute: true }));
 
   browserIt(
     'is refused without the token, works on the cookie after one visit with ?token=, and follows new runs live',
     async () => {
-      const page = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
+      const page = await suite.browser.newPage({ viewport: { width: 1280, height: 900 } });
       const pageErrors: string[] = [];
       page.on('pageerror', (error) => pageErrors.push(error.message));
-      expect((await page.goto(base))!.status()).toBe(401);
+      expect((await page.goto(suite.url))!.status()).toBe(401);
 
-      await page.goto(`${base}?token=${TOKEN}`);
-      expect(page.url()).toBe(base);
+      await page.goto(`${suite.url}?token=${TOKEN}`);
+      expect(page.url()).toBe(suite.url);
       const rows = page.getByTestId('run-row');
       await expect.poll(() => rows.count()).toBe(6);
       // HttpOnly: the page's scripts cannot read the cookie, yet its requests carry it.
@@ -51,7 +30,7 @@ describe('the page behind a token', () => {
       expect(await page.evaluate(async () => (await fetch('api/runs.csv')).status)).toBe(200);
 
       // The live stream (EventSource, with the cookie) brings a new run into the table.
-      const writer = openStore(fixture.dbFile);
+      const writer = openStore(suite.fixture.dbFile);
       try {
         writer.createRun({ specHash: 'token-e2e', experiment: 'quickstart', name: 'arrived-live', resolvedSpec: {} });
       } finally {
@@ -60,9 +39,9 @@ describe('the page behind a token', () => {
       await expect.poll(() => rows.count()).toBe(7);
       expect(pageErrors).toEqual([]);
 
-      const stranger = await browser!.newContext();
+      const stranger = await suite.browser.newContext();
       try {
-        expect((await (await stranger.newPage()).goto(base))!.status()).toBe(401);
+        expect((await (await stranger.newPage()).goto(suite.url))!.status()).toBe(401);
       } finally {
         await stranger.close();
       }

@@ -81,3 +81,21 @@ export async function chartPoint(page: Page, testId: string, x: number, y: numbe
     { testId, x, y },
   );
 }
+
+/** Drags across a chart's plot area from x value `from` to x value `to` (where uPlot draws them). */
+export async function dragZoom(page: Page, key: string, from: number, to: number, testIdPrefix = 'chart-'): Promise<void> {
+  const over = page.getByTestId(`${testIdPrefix}${key}`).locator('.u-over');
+  const box = (await over.boundingBox())!;
+  const [left, right] = await page.evaluate(
+    ({ key, from, to, testIdPrefix }) => {
+      const plot = (document.querySelector(`[data-testid="${testIdPrefix}${key}"] .chart-holder`) as HTMLElement & { __uplot?: any }).__uplot;
+      return [plot.valToPos(from, 'x'), plot.valToPos(to, 'x')] as [number, number];
+    },
+    { key, from, to, testIdPrefix },
+  );
+  await page.mouse.move(box.x + left, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + (left + right) / 2, box.y + box.height / 2, { steps: 4 });
+  await page.mouse.move(box.x + right, box.y + box.height / 2, { steps: 4 });
+  await page.mouse.up();
+}
