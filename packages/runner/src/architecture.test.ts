@@ -78,6 +78,11 @@ function arrowsUnused(used: Map<string, Set<string>>, arrows: Arrows): string[] 
 describe('docs/architecture.md', () => {
   const { packages, rooms } = readArrows();
 
+  it('every package is in the picture', () => {
+    const missing = readdirSync(PACKAGES).filter((d) => statSync(path.join(PACKAGES, d)).isDirectory() && !packages.has(d));
+    expect(missing, 'packages without a line in the arrows block').toEqual([]);
+  });
+
   it('every import between packages follows an arrow, and every package arrow is used', () => {
     const used = new Map<string, Set<string>>();
     const where: string[] = [];
