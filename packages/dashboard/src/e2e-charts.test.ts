@@ -12,7 +12,7 @@ import { describe, expect } from 'vitest';
 import type { Page } from 'playwright-core';
 import { openStore } from '@vgglab/store';
 import { browserIt, SCREENSHOT_DIR } from './testing/browser.ts';
-import { browserSuite } from './testing/browser-suite.ts';
+import { browserSuite, openPage } from './testing/browser-suite.ts';
 import { chartPoint, colorPixels, columnOf, probeChart } from './testing/chart-probe.ts';
 import { addChartRuns, OPTIMIZERS, SEED_LOG_EVERY, SEEDS, seedLoss } from './testing/fixture-charts.ts';
 import { assignColors, DASH_PATTERNS, preferredColor } from './web/palette.ts';
@@ -35,9 +35,7 @@ describe('charts in a browser', () => {
 
   /** Runs `body` on a fresh page (its own localStorage), which must raise no page error; closes it. */
   async function onPage(body: (page: Page) => Promise<void>, viewport = { width: 1440, height: 1600 }): Promise<void> {
-    const page = await suite.browser.newPage({ viewport });
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
+    const { page, errors } = await openPage(suite.browser, undefined, viewport);
     try {
       await body(page);
       expect(errors).toEqual([]);

@@ -6,7 +6,7 @@
 import { describe, expect } from 'vitest';
 import { openStore } from '@vgglab/store';
 import { browserIt } from './testing/browser.ts';
-import { browserSuite } from './testing/browser-suite.ts';
+import { browserSuite, openPage } from './testing/browser-suite.ts';
 
 const TOKEN = 'browser-token-0123456789abcdef';
 
@@ -16,9 +16,7 @@ describe('the page behind a token', () => {
   browserIt(
     'is refused without the token, works on the cookie after one visit with ?token=, and follows new runs live',
     async () => {
-      const page = await suite.browser.newPage({ viewport: { width: 1280, height: 900 } });
-      const pageErrors: string[] = [];
-      page.on('pageerror', (error) => pageErrors.push(error.message));
+      const { page, errors: pageErrors } = await openPage(suite.browser, undefined, { width: 1280, height: 900 });
       expect((await page.goto(suite.url))!.status()).toBe(401);
 
       await page.goto(`${suite.url}?token=${TOKEN}`);

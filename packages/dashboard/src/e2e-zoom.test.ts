@@ -10,7 +10,7 @@ import { describe, expect } from 'vitest';
 import type { Page } from 'playwright-core';
 import { openStore, type MetricInput } from '@vgglab/store';
 import { browserIt, SCREENSHOT_DIR } from './testing/browser.ts';
-import { browserSuite } from './testing/browser-suite.ts';
+import { browserSuite, openPage } from './testing/browser-suite.ts';
 import { colorPixels, dragZoom } from './testing/chart-probe.ts';
 import { logAll, noise } from './testing/fixture.ts';
 import { assignColors } from './web/palette.ts';
@@ -63,6 +63,15 @@ function addLongRuns(dbFile: string): void {
   } finally {
     store.close();
   }
+}
+
+/** The URLs of the page's `/api/metrics` requests, as they are made. */
+function recordMetricRequests(page: Page): string[] {
+  const urls: string[] = [];
+  page.on('request', (request) => {
+    if (request.url().includes('/api/metrics?')) urls.push(request.url());
+  });
+  return urls;
 }
 
 /** Pixels of a run's band (its colour at the band's opacity) in a chart. */
@@ -124,13 +133,8 @@ describe('long series in a browser', () => {
     'draws min/max bands for runs downsampled at the chart width, toggles them from the legend and zooms every compare chart together',
     async () => {
       addLongRuns(suite.fixture.dbFile);
-      const page = await suite.browser.newPage({ viewport: { width: 1440, height: 1100 } });
-      const pageErrors: string[] = [];
-      page.on('pageerror', (error) => pageErrors.push(error.message));
-      const metricRequests: string[] = [];
-      page.on('request', (request) => {
-        if (request.url().includes('/api/metrics?')) metricRequests.push(request.url());
-      });
+      const { page, errors: pageErrors } = await openPage(suite.browser, undefined, { width: 1440, height: 1100 });
+      const metricRequests = recordMetricRequests(page);
       await page.goto(suite.url);
       const rows = page.getByTestId('run-row');
       await page.getByTestId('search').fill('long-');
@@ -374,13 +378,8 @@ describe('long series in a browser', () => {
       const rand = noise(7);
       const point = (step: number): MetricInput => ({ key: 'train/loss', value: 0.5 + rand() * 0.05, step, epoch: Math.ceil(step / 500), timestamp: startTime + step * 100 });
       logAll(writer, run.id, Array.from({ length: 3000 }, (_, i) => point(i + 1)));
-      const page = await suite.browser.newPage({ viewport: { width: 1440, height: 1100 } });
-      const pageErrors: string[] = [];
-      page.on('pageerror', (error) => pageErrors.push(error.message));
-      const metricRequests: string[] = [];
-      page.on('request', (request) => {
-        if (request.url().includes('/api/metrics?')) metricRequests.push(request.url());
-      });
+      const { page, errors: pageErrors } = await openPage(suite.browser, undefined, { width: 1440, height: 1100 });
+      const metricRequests = recordMetricRequests(page);
       try {
         await page.goto(suite.url);
         const rows = page.getByTestId('run-row');

@@ -11,7 +11,7 @@ import type { Page } from 'playwright-core';
 import { openStore, type MetricInput } from '@vgglab/store';
 import type { PredictFn } from './server/options.ts';
 import { browserIt, SCREENSHOT_DIR } from './testing/browser.ts';
-import { browserSuite } from './testing/browser-suite.ts';
+import { browserSuite, openPage } from './testing/browser-suite.ts';
 import { logAll, noise } from './testing/fixture.ts';
 import { formatNumber } from './web/format.ts';
 import { assignColors } from './web/palette.ts';
@@ -67,9 +67,7 @@ describe('dashboard in a browser', () => {
   browserIt(
     'filters runs, compares two of them, opens a confusion matrix, predicts an uploaded image, follows a running run live and shows a new run',
     async () => {
-      const page = await suite.browser.newPage({ viewport: { width: 1440, height: 1100 } });
-      const pageErrors: string[] = [];
-      page.on('pageerror', (error) => pageErrors.push(error.message));
+      const { page, errors: pageErrors } = await openPage(suite.browser, undefined, { width: 1440, height: 1100 });
       await page.goto(suite.url);
 
       // All six runs, then filtered down to the two adam runs of the sweep.
@@ -184,9 +182,7 @@ describe('dashboard in a browser', () => {
       expect(everyRun.both.length).toBeGreaterThanOrEqual(5);
       expect(everyRun.total).toBeGreaterThan(everyRun.both.length);
 
-      const page = await suite.browser.newPage({ viewport: { width: 1440, height: 1100 } });
-      const pageErrors: string[] = [];
-      page.on('pageerror', (error) => pageErrors.push(error.message));
+      const { page, errors: pageErrors } = await openPage(suite.browser, undefined, { width: 1440, height: 1100 });
       try {
         await page.goto(suite.url);
         await page.getByTestId('scatter-toggle').click();
